@@ -1,0 +1,40 @@
+# bytea_blur: build with PGXS. `make`, `make install`, `make installcheck`, `make unittest`.
+EXTENSION    = bytea_blur
+EXTVERSION   = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" bytea_blur.control)
+MODULE_big   = bytea_blur
+CORE_SRCS    = $(wildcard src/core/*.cpp)
+OBJS         = $(CORE_SRCS:.cpp=.o) src/pg/bytea_blur.o
+DATA         = $(wildcard sql/bytea_blur--*.sql)
+PGFILEDESC   = "bytea_blur - Gaussian blur of JPEG and PNG images stored as bytea"
+
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/bytea_blur--%.sql,$(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --load-extension=bytea_blur
+
+# No JIT bitcode: the inlining it enables does not apply to C++ code.
+override with_llvm = no
+
+# The server's own headers are third-party code for us: their warnings are not ours to fix.
+PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+override CXXFLAGS += -std=c++17 -Wall -Wextra
+ifeq ($(WERROR),1)
+override CXXFLAGS += -Werror
+endif
+SHLIB_LINK += -ljpeg -lpng -lstdc++
+
+# ---- C++ unit tests of the core (GoogleTest), built without PostgreSQL ----------------------
+UNIT_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Isrc/core
+UNIT_SRCS     = $(wildcard test/unit/*.cpp)
+test/unit/run_unit_tests: $(CORE_SRCS) $(UNIT_SRCS) $(wildcard src/core/*.hpp test/unit/*.hpp)
+	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(CORE_SRCS) $(UNIT_SRCS) -lgtest -lgtest_main -pthread -ljpeg -lpng
+
+unittest: test/unit/run_unit_tests
+	test/unit/run_unit_tests
+
+EXTRA_CLEAN = test/unit/run_unit_tests results regression.diffs regression.out
+
+.PHONY: unittest

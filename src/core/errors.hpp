@@ -1,0 +1,37 @@
+// The one exception type the core throws. Its kind maps one to one onto a SQLSTATE in the
+// PostgreSQL glue, so every failure reaches the user as a specific, actionable error.
+#pragma once
+#include "no_postgres.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace bb {
+
+enum class ErrorKind {
+    InvalidData,      // empty, truncated, corrupt or unrecognised bytes: 22P03
+    Unsupported,      // a valid image of a kind we do not process: 0A000
+    TooLarge,         // over the pixel limit or an output too large for bytea: 54000
+    OutOfMemory,      // an allocation failed: 53200
+    InvalidParameter, // sigma or quality out of range: 22023
+    Interrupted,      // the host asked us to stop (cancel, timeout): 57014
+};
+
+class Error : public std::runtime_error {
+  public:
+    Error(ErrorKind kind, const std::string &message, const std::string &detail = std::string())
+        : std::runtime_error(message), kind_(kind), detail_(detail) {}
+
+    ErrorKind kind() const noexcept { return kind_; }
+    const std::string &detail() const noexcept { return detail_; }
+
+  private:
+    ErrorKind kind_;
+    std::string detail_;
+};
+
+// Polled by long loops. Returns true when the host wants the work abandoned; the core then
+// unwinds with ErrorKind::Interrupted and the host raises its own error.
+using InterruptPoll = bool (*)();
+
+} // namespace bb

@@ -1,0 +1,86 @@
+// Decoded pixels and the metadata that travels with them from decoder to encoder.
+// Samples are interleaved, rows tightly packed; 16-bit samples are in native byte order.
+#pragma once
+#include "no_postgres.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "errors.hpp"
+
+namespace bb {
+
+enum class Format { Jpeg, Png };
+
+// An uninitialised byte buffer; allocation failure is an ErrorKind::OutOfMemory, not a crash.
+class Buffer {
+  public:
+    Buffer() = default;
+    explicit Buffer(size_t size) { reset(size); }
+
+    void reset(size_t size) {
+        data_.reset(size ? new (std::nothrow) uint8_t[size] : nullptr);
+        if (size && !data_)
+            throw Error(ErrorKind::OutOfMemory, "out of memory",
+                        "Failed on request of size " + std::to_string(size) + " bytes.");
+        size_ = size;
+    }
+    uint8_t *data() noexcept { return data_.get(); }
+    const uint8_t *data() const noexcept { return data_.get(); }
+    size_t size() const noexcept { return size_; }
+
+  private:
+    std::unique_ptr<uint8_t[]> data_;
+    size_t size_ = 0;
+};
+
+struct Image {
+    uint32_t width = 0;
+    uint32_t height = 0;
+    int channels = 0;       // samples per pixel, 1 to 4
+    int depth = 8;          // bits per sample: 8 or 16
+    int alpha_channel = -1; // index of the alpha sample, or -1 when there is none
+    Buffer pixels;
+
+    size_t bytes_per_sample() const noexcept { return depth > 8 ? 2 : 1; }
+    size_t row_bytes() const noexcept { return size_t(width) * size_t(channels) * bytes_per_sample(); }
+
+    // Allocates the pixel buffer for the dimensions already set.
+    void allocate() { pixels.reset(row_bytes() * height); }
+    uint8_t *row(uint32_t y) noexcept { return pixels.data() + row_bytes() * y; }
+    const uint8_t *row(uint32_t y) const noexcept { return pixels.data() + row_bytes() * y; }
+};
+
+// What a JPEG encoder needs to write a file like the one decoded.
+struct JpegMeta {
+    int color_space = 0;        // libjpeg J_COLOR_SPACE of the file (kept through the blur)
+    int components = 0;
+    int h_samp[4] = {1, 1, 1, 1};
+    int v_samp[4] = {1, 1, 1, 1};
+    std::vector<uint8_t> icc;   // ICC profile, reassembled from APP2 chunks
+    int orientation = 0;        // EXIF orientation 1-8, 0 when absent
+    bool has_jfif = false;
+    uint8_t density_unit = 0;
+    uint16_t x_density = 1;
+    uint16_t y_density = 1;
+};
+
+// The PNG ancillary chunks that change how the image displays.
+struct PngMeta {
+    bool has_iccp = false;
+    std::string iccp_name;
+    std::vector<uint8_t> iccp;
+    int srgb_intent = -1; // -1 when there is no sRGB chunk
+    bool has_gama = false;
+    int32_t gama = 0;     // png_fixed_point
+    bool has_chrm = false;
+    int32_t chrm[8] = {}; // white x, y, red x, y, green x, y, blue x, y (png_fixed_point)
+    bool has_phys = false;
+    uint32_t phys_x = 0, phys_y = 0;
+    int phys_unit = 0;
+};
+
+} // namespace bb

@@ -1,0 +1,349 @@
+// libjpeg-turbo glue. Each libjpeg call runs inside one of the run_* functions below, which
+// hold the setjmp, own no C++ object and report failure through JpegJob::status.
+#include "codecs.hpp"
+
+#include <csetjmp>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include <jpeglib.h>
+#include <jerror.h>
+
+namespace bb {
+namespace {
+
+enum class Status { Ok, Failed, Interrupted };
+
+struct ErrorManager {
+    jpeg_error_mgr pub;
+    std::jmp_buf jump;
+    int msg_code;
+    char message[JMSG_LENGTH_MAX];
+};
+
+[[noreturn]] void on_error_exit(j_common_ptr cinfo) {
+    auto *err = reinterpret_cast<ErrorManager *>(cinfo->err);
+    err->msg_code = err->pub.msg_code;
+    err->pub.format_message(cinfo, err->message);
+    std::longjmp(err->jump, 1);
+}
+
+// Warnings that mean the pixels are not what the file intended are fatal: a truncated or
+// corrupt image must be an error, never a half-grey result.
+void on_emit_message(j_common_ptr cinfo, int level) {
+    if (level >= 0)
+        return; // trace messages
+    switch (cinfo->err->msg_code) {
+    case JWRN_JPEG_EOF:
+    case JWRN_HIT_MARKER:
+    case JWRN_HUFF_BAD_CODE:
+    case JWRN_MUST_RESYNC:
+    case JWRN_NOT_SEQUENTIAL:
+    case JWRN_BOGUS_PROGRESSION:
+    case JWRN_ARITH_BAD_CODE:
+    case JWRN_TOO_MUCH_DATA:
+        on_error_exit(cinfo);
+    default:
+        cinfo->err->num_warnings++;
+    }
+}
+
+void on_output_message(j_common_ptr) {}
+
+void init_error_manager(ErrorManager *err) {
+    jpeg_std_error(&err->pub);
+    err->pub.error_exit = on_error_exit;
+    err->pub.emit_message = on_emit_message;
+    err->pub.output_message = on_output_message;
+    err->msg_code = 0;
+    err->message[0] = '\0';
+}
+
+[[noreturn]] void throw_jpeg_error(const ErrorManager &err, bool decoding) {
+    if (err.msg_code == JERR_OUT_OF_MEMORY)
+        throw Error(ErrorKind::OutOfMemory, "out of memory", "libjpeg could not allocate its working memory.");
+    if (decoding)
+        throw Error(ErrorKind::InvalidData, "corrupt JPEG data", std::string("libjpeg: ") + err.message + ".");
+    throw Error(ErrorKind::InvalidData, "could not encode JPEG", std::string("libjpeg: ") + err.message + ".");
+}
+
+// ---- decoding ----------------------------------------------------------------------------
+
+struct DecodeJob {
+    jpeg_decompress_struct cinfo;
+    ErrorManager err;
+    bool created;
+    const uint8_t *data;
+    size_t size;
+    uint8_t *pixels;          // set by the caller between the two phases
+    size_t row_bytes;
+    InterruptPoll poll;
+    JOCTET *icc;              // malloc'd by jpeg_read_icc_profile
+    unsigned int icc_size;
+};
+
+Status run_read_header(DecodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return Status::Failed;
+    jpeg_create_decompress(&job->cinfo);
+    job->created = true;
+    jpeg_mem_src(&job->cinfo, job->data, static_cast<unsigned long>(job->size));
+    jpeg_save_markers(&job->cinfo, JPEG_APP0 + 1, 0xffff); // EXIF, for the orientation
+    jpeg_save_markers(&job->cinfo, JPEG_APP0 + 2, 0xffff); // ICC profile chunks
+    jpeg_read_header(&job->cinfo, TRUE);
+    // Keep the file's colour space: blurring is linear, so no conversion is needed.
+    job->cinfo.out_color_space = job->cinfo.jpeg_color_space;
+    jpeg_calc_output_dimensions(&job->cinfo);
+    if (!jpeg_read_icc_profile(&job->cinfo, &job->icc, &job->icc_size)) {
+        job->icc = nullptr;
+        job->icc_size = 0;
+    }
+    return Status::Ok;
+}
+
+Status run_read_pixels(DecodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return Status::Failed;
+    j_decompress_ptr cinfo = &job->cinfo;
+    jpeg_start_decompress(cinfo);
+    JSAMPROW rows[16];
+    while (cinfo->output_scanline < cinfo->output_height) {
+        if (job->poll && job->poll())
+            return Status::Interrupted;
+        const JDIMENSION y = cinfo->output_scanline;
+        JDIMENSION n = cinfo->output_height - y;
+        if (n > 16)
+            n = 16;
+        for (JDIMENSION i = 0; i < n; i++)
+            rows[i] = job->pixels + job->row_bytes * (y + i);
+        jpeg_read_scanlines(cinfo, rows, n);
+    }
+    jpeg_finish_decompress(cinfo);
+    return Status::Ok;
+}
+
+// Owns the libjpeg state across the phases so that every path, thrown or not, frees it.
+struct DecodeGuard {
+    DecodeJob *job;
+    ~DecodeGuard() {
+        if (job->created)
+            jpeg_destroy_decompress(&job->cinfo);
+        std::free(job->icc);
+    }
+};
+
+uint32_t tiff_u32(const uint8_t *p, bool big) {
+    return big ? (uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3])
+               : (uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0]);
+}
+uint16_t tiff_u16(const uint8_t *p, bool big) {
+    return big ? uint16_t(p[0] << 8 | p[1]) : uint16_t(p[1] << 8 | p[0]);
+}
+
+// Reads the orientation tag (0x0112) of IFD0 from an EXIF APP1 payload; 0 when absent.
+int exif_orientation(const uint8_t *p, size_t n) {
+    if (n < 14 || std::memcmp(p, "Exif\0\0", 6) != 0)
+        return 0;
+    const uint8_t *tiff = p + 6;
+    const size_t len = n - 6;
+    bool big;
+    if (!std::memcmp(tiff, "MM\0*", 4))
+        big = true;
+    else if (!std::memcmp(tiff, "II*\0", 4))
+        big = false;
+    else
+        return 0;
+    const uint32_t ifd = tiff_u32(tiff + 4, big);
+    if (ifd > len || len - ifd < 2)
+        return 0;
+    const unsigned count = tiff_u16(tiff + ifd, big);
+    for (unsigned i = 0; i < count; i++) {
+        const size_t entry = size_t(ifd) + 2 + size_t(i) * 12;
+        if (entry + 12 > len)
+            return 0;
+        if (tiff_u16(tiff + entry, big) == 0x0112 && tiff_u16(tiff + entry + 2, big) == 3) {
+            const int value = tiff_u16(tiff + entry + 8, big);
+            return value >= 1 && value <= 8 ? value : 0;
+        }
+    }
+    return 0;
+}
+
+// ---- encoding ----------------------------------------------------------------------------
+
+struct EncodeJob {
+    jpeg_compress_struct cinfo;
+    ErrorManager err;
+    bool created;
+    const Image *image;
+    const JpegMeta *meta;
+    int quality;
+    InterruptPoll poll;
+    const uint8_t *exif;
+    unsigned exif_size;
+    unsigned char *out;       // malloc'd by jpeg_mem_dest
+    unsigned long out_size;
+};
+
+Status run_encode(EncodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return Status::Failed;
+    j_compress_ptr cinfo = &job->cinfo;
+    const Image &image = *job->image;
+    const JpegMeta &meta = *job->meta;
+    jpeg_create_compress(cinfo);
+    job->created = true;
+    jpeg_mem_dest(cinfo, &job->out, &job->out_size);
+    cinfo->image_width = image.width;
+    cinfo->image_height = image.height;
+    cinfo->input_components = image.channels;
+    cinfo->in_color_space = static_cast<J_COLOR_SPACE>(meta.color_space);
+    jpeg_set_defaults(cinfo);
+    jpeg_set_quality(cinfo, job->quality, TRUE);
+    // An unchanged colour space keeps the file's chroma subsampling.
+    if (cinfo->jpeg_color_space == cinfo->in_color_space && cinfo->num_components == meta.components) {
+        for (int c = 0; c < cinfo->num_components && c < 4; c++) {
+            cinfo->comp_info[c].h_samp_factor = meta.h_samp[c];
+            cinfo->comp_info[c].v_samp_factor = meta.v_samp[c];
+        }
+    }
+    if (meta.has_jfif && cinfo->write_JFIF_header) {
+        cinfo->density_unit = meta.density_unit;
+        cinfo->X_density = meta.x_density;
+        cinfo->Y_density = meta.y_density;
+    }
+    jpeg_start_compress(cinfo, TRUE);
+    if (job->exif_size)
+        jpeg_write_marker(cinfo, JPEG_APP0 + 1, job->exif, job->exif_size);
+    if (!meta.icc.empty())
+        jpeg_write_icc_profile(cinfo, meta.icc.data(), static_cast<unsigned>(meta.icc.size()));
+    JSAMPROW rows[16];
+    const size_t row_bytes = image.row_bytes();
+    while (cinfo->next_scanline < cinfo->image_height) {
+        if (job->poll && job->poll())
+            return Status::Interrupted;
+        const JDIMENSION y = cinfo->next_scanline;
+        JDIMENSION n = cinfo->image_height - y;
+        if (n > 16)
+            n = 16;
+        for (JDIMENSION i = 0; i < n; i++)
+            rows[i] = const_cast<JSAMPROW>(image.pixels.data() + row_bytes * (y + i));
+        jpeg_write_scanlines(cinfo, rows, n);
+    }
+    jpeg_finish_compress(cinfo);
+    return Status::Ok;
+}
+
+struct EncodeGuard {
+    EncodeJob *job;
+    ~EncodeGuard() {
+        if (job->created)
+            jpeg_destroy_compress(&job->cinfo);
+        std::free(job->out);
+    }
+};
+
+[[noreturn]] void throw_interrupted() { throw Error(ErrorKind::Interrupted, "image processing was interrupted"); }
+
+} // namespace
+
+Image decode_jpeg(const uint8_t *data, size_t size, const DecodeOptions &options, JpegMeta *meta) {
+    DecodeJob job{};
+    init_error_manager(&job.err);
+    job.cinfo.err = &job.err.pub;
+    job.data = data;
+    job.size = size;
+    job.poll = options.poll;
+    DecodeGuard guard{&job};
+
+    if (run_read_header(&job) != Status::Ok)
+        throw_jpeg_error(job.err, true);
+
+    const jpeg_decompress_struct &ci = job.cinfo;
+    if (ci.data_precision != 8)
+        throw Error(ErrorKind::Unsupported, std::to_string(ci.data_precision) + "-bit JPEG is not supported",
+                    "Only JPEG images with 8-bit samples can be processed.");
+    if (ci.output_width == 0 || ci.output_height == 0)
+        throw Error(ErrorKind::InvalidData, "invalid image dimensions", "The JPEG declares an empty image.");
+    const uint64_t pixels = uint64_t(ci.output_width) * ci.output_height;
+    if (pixels > options.max_pixels)
+        throw Error(ErrorKind::TooLarge, "image too large",
+                    "The image has " + std::to_string(pixels) + " pixels; bytea_blur.max_pixels allows " +
+                        std::to_string(options.max_pixels) + ".");
+    switch (ci.jpeg_color_space) {
+    case JCS_GRAYSCALE:
+    case JCS_YCbCr:
+    case JCS_RGB:
+    case JCS_CMYK:
+    case JCS_YCCK:
+        break;
+    default:
+        throw Error(ErrorKind::Unsupported, "unsupported JPEG colour space",
+                    "The JPEG's " + std::to_string(ci.num_components) + " components have no known colour space.");
+    }
+
+    Image image;
+    image.width = ci.output_width;
+    image.height = ci.output_height;
+    image.channels = ci.output_components;
+    image.depth = 8;
+    image.allocate();
+    job.pixels = image.pixels.data();
+    job.row_bytes = image.row_bytes();
+
+    meta->color_space = ci.jpeg_color_space;
+    meta->components = ci.num_components;
+    for (int c = 0; c < ci.num_components && c < 4; c++) {
+        meta->h_samp[c] = ci.comp_info[c].h_samp_factor;
+        meta->v_samp[c] = ci.comp_info[c].v_samp_factor;
+    }
+    if (job.icc)
+        meta->icc.assign(job.icc, job.icc + job.icc_size);
+    for (jpeg_saved_marker_ptr m = ci.marker_list; m; m = m->next) {
+        if (m->marker == JPEG_APP0 + 1 && !meta->orientation)
+            meta->orientation = exif_orientation(m->data, m->data_length);
+    }
+    meta->has_jfif = ci.saw_JFIF_marker;
+    meta->density_unit = ci.density_unit;
+    meta->x_density = ci.X_density;
+    meta->y_density = ci.Y_density;
+
+    const Status status = run_read_pixels(&job);
+    if (status == Status::Interrupted)
+        throw_interrupted();
+    if (status != Status::Ok)
+        throw_jpeg_error(job.err, true);
+    return image;
+}
+
+std::vector<uint8_t> encode_jpeg(const Image &image, const JpegMeta &meta, int quality, InterruptPoll poll) {
+    // A minimal EXIF block carrying the orientation alone: no thumbnail, no other tag.
+    uint8_t exif[] = {'E', 'x', 'i', 'f', 0, 0,             // APP1 identifier
+                      'M', 'M', 0, 42, 0, 0, 0, 8,          // big-endian TIFF header, IFD0 at 8
+                      0, 1,                                 // one entry
+                      0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 0, 0, 0, // orientation, SHORT, count 1
+                      0, 0, 0, 0};                          // no next IFD
+    exif[25] = static_cast<uint8_t>(meta.orientation);
+
+    EncodeJob job{};
+    init_error_manager(&job.err);
+    job.cinfo.err = &job.err.pub;
+    job.image = &image;
+    job.meta = &meta;
+    job.quality = quality;
+    job.poll = poll;
+    job.exif = exif;
+    job.exif_size = meta.orientation ? sizeof exif : 0;
+    EncodeGuard guard{&job};
+
+    const Status status = run_encode(&job);
+    if (status == Status::Interrupted)
+        throw_interrupted();
+    if (status != Status::Ok)
+        throw_jpeg_error(job.err, false);
+    return std::vector<uint8_t>(job.out, job.out + job.out_size);
+}
+
+} // namespace bb

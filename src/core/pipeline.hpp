@@ -1,0 +1,27 @@
+// The whole job of bytea_blur: recognise, check limits, decode, blur, re-encode in the
+// input's own format. This is the core's single entry point for the SQL function.
+#pragma once
+#include "no_postgres.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "errors.hpp"
+
+namespace bb {
+
+struct BlurOptions {
+    double sigma = 5.0;
+    int quality = 75;                // JPEG quality 1-100; ignored for PNG
+    uint64_t max_pixels = 100000000; // larger images are refused from their header
+    InterruptPoll poll = nullptr;
+};
+
+// Throws Error(InvalidParameter) unless 0 <= sigma <= 1000 and 1 <= quality <= 100.
+void validate_options(const BlurOptions &options);
+
+// Returns the blurred image encoded like the input (JPEG in, JPEG out; PNG in, PNG out).
+std::vector<uint8_t> blur_image(const uint8_t *data, size_t size, const BlurOptions &options);
+
+} // namespace bb

@@ -1,0 +1,299 @@
+// libpng glue. Each libpng call runs inside one of the run_* functions below, which hold the
+// setjmp, own no C++ object and report failure through a status.
+#include "codecs.hpp"
+
+#include <csetjmp>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include <png.h>
+
+namespace bb {
+namespace {
+
+enum class Status { Ok, Failed, Interrupted };
+
+constexpr size_t kMessageSize = 256;
+
+struct PngErrorContext {
+    char message[kMessageSize];
+    bool out_of_memory;
+};
+
+void on_png_error(png_structp png, png_const_charp message) {
+    auto *ctx = static_cast<PngErrorContext *>(png_get_error_ptr(png));
+    std::strncpy(ctx->message, message ? message : "unknown error", kMessageSize - 1);
+    ctx->message[kMessageSize - 1] = '\0';
+    if (message && std::strstr(message, "memory"))
+        ctx->out_of_memory = true;
+    png_longjmp(png, 1);
+}
+
+// Warnings (an ancillary chunk with a bad CRC, an unknown profile) leave a usable image.
+void on_png_warning(png_structp, png_const_charp) {}
+
+constexpr bool kLittleEndian = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+
+// ---- decoding ----------------------------------------------------------------------------
+
+struct ReadJob {
+    png_structp png;
+    png_infop info;
+    PngErrorContext err;
+    const uint8_t *data;
+    size_t size;
+    size_t pos;
+    // after run_read_info
+    png_uint_32 width, height;
+    int bit_depth, color_type, channels, passes;
+    // set by the caller between the phases
+    uint8_t *pixels;
+    size_t row_bytes;
+    InterruptPoll poll;
+};
+
+void read_from_memory(png_structp png, png_bytep out, size_t length) {
+    auto *job = static_cast<ReadJob *>(png_get_io_ptr(png));
+    if (length > job->size - job->pos)
+        png_error(png, "unexpected end of data (the file is truncated)");
+    std::memcpy(out, job->data + job->pos, length);
+    job->pos += length;
+}
+
+Status run_read_info(ReadJob *volatile job) {
+    if (setjmp(png_jmpbuf(job->png)))
+        return Status::Failed;
+    png_structp png = job->png;
+    png_infop info = job->info;
+    png_set_read_fn(png, job, read_from_memory);
+    png_set_user_limits(png, 0x7fffffffu, 0x7fffffffu);
+    png_read_info(png, info);
+    job->color_type = png_get_color_type(png, info);
+    const int depth = png_get_bit_depth(png, info);
+    if (job->color_type == PNG_COLOR_TYPE_PALETTE)
+        png_set_palette_to_rgb(png);
+    if (job->color_type == PNG_COLOR_TYPE_GRAY && depth < 8)
+        png_set_expand_gray_1_2_4_to_8(png);
+    if (png_get_valid(png, info, PNG_INFO_tRNS))
+        png_set_tRNS_to_alpha(png);
+    if (depth == 16 && kLittleEndian)
+        png_set_swap(png);
+    job->passes = png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    job->width = png_get_image_width(png, info);
+    job->height = png_get_image_height(png, info);
+    job->bit_depth = png_get_bit_depth(png, info);
+    job->channels = png_get_channels(png, info);
+    return Status::Ok;
+}
+
+Status run_read_pixels(ReadJob *volatile job) {
+    if (setjmp(png_jmpbuf(job->png)))
+        return Status::Failed;
+    for (int pass = 0; pass < job->passes; pass++) {
+        for (png_uint_32 y = 0; y < job->height; y++) {
+            if ((y & 15) == 0 && job->poll && job->poll())
+                return Status::Interrupted;
+            png_read_row(job->png, job->pixels + job->row_bytes * y, nullptr);
+        }
+    }
+    png_read_end(job->png, nullptr);
+    return Status::Ok;
+}
+
+struct ReadGuard {
+    ReadJob *job;
+    ~ReadGuard() { png_destroy_read_struct(&job->png, &job->info, nullptr); }
+};
+
+void read_metadata(png_structp png, png_infop info, PngMeta *meta) {
+    png_charp name = nullptr;
+    int compression = 0;
+    png_bytep profile = nullptr;
+    png_uint_32 profile_size = 0;
+    if (png_get_iCCP(png, info, &name, &compression, &profile, &profile_size) && profile && profile_size) {
+        meta->has_iccp = true;
+        meta->iccp_name = name ? name : "ICC profile";
+        meta->iccp.assign(profile, profile + profile_size);
+    }
+    int intent = 0;
+    if (png_get_sRGB(png, info, &intent))
+        meta->srgb_intent = intent;
+    png_fixed_point gamma = 0;
+    if (png_get_gAMA_fixed(png, info, &gamma)) {
+        meta->has_gama = true;
+        meta->gama = gamma;
+    }
+    png_fixed_point c[8];
+    if (png_get_cHRM_fixed(png, info, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6], &c[7])) {
+        meta->has_chrm = true;
+        std::memcpy(meta->chrm, c, sizeof c);
+    }
+    png_uint_32 rx = 0, ry = 0;
+    int unit = 0;
+    if (png_get_pHYs(png, info, &rx, &ry, &unit)) {
+        meta->has_phys = true;
+        meta->phys_x = rx;
+        meta->phys_y = ry;
+        meta->phys_unit = unit;
+    }
+}
+
+// ---- encoding ----------------------------------------------------------------------------
+
+struct WriteJob {
+    png_structp png;
+    png_infop info;
+    PngErrorContext err;
+    const Image *image;
+    const PngMeta *meta;
+    InterruptPoll poll;
+    uint8_t *out; // malloc'd, grown by doubling
+    size_t out_size;
+    size_t out_capacity;
+};
+
+void write_to_memory(png_structp png, png_bytep data, size_t length) {
+    auto *job = static_cast<WriteJob *>(png_get_io_ptr(png));
+    if (length > job->out_capacity - job->out_size) {
+        size_t capacity = job->out_capacity ? job->out_capacity : 65536;
+        while (capacity - job->out_size < length)
+            capacity *= 2;
+        auto *grown = static_cast<uint8_t *>(std::realloc(job->out, capacity));
+        if (!grown) {
+            job->err.out_of_memory = true;
+            png_error(png, "out of memory");
+        }
+        job->out = grown;
+        job->out_capacity = capacity;
+    }
+    std::memcpy(job->out + job->out_size, data, length);
+    job->out_size += length;
+}
+
+void flush_memory(png_structp) {}
+
+Status run_write(WriteJob *volatile job) {
+    if (setjmp(png_jmpbuf(job->png)))
+        return Status::Failed;
+    png_structp png = job->png;
+    png_infop info = job->info;
+    const Image &image = *job->image;
+    const PngMeta &meta = *job->meta;
+    static const int kColorTypes[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
+                                       PNG_COLOR_TYPE_RGB_ALPHA};
+    png_set_write_fn(png, job, write_to_memory, flush_memory);
+    png_set_benign_errors(png, 1);
+    png_set_IHDR(png, info, image.width, image.height, image.depth, kColorTypes[image.channels],
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (meta.has_iccp)
+        png_set_iCCP(png, info, meta.iccp_name.c_str(), PNG_COMPRESSION_TYPE_BASE, meta.iccp.data(),
+                     static_cast<png_uint_32>(meta.iccp.size()));
+    else if (meta.srgb_intent >= 0)
+        png_set_sRGB(png, info, meta.srgb_intent);
+    if (meta.has_gama)
+        png_set_gAMA_fixed(png, info, meta.gama);
+    if (meta.has_chrm)
+        png_set_cHRM_fixed(png, info, meta.chrm[0], meta.chrm[1], meta.chrm[2], meta.chrm[3], meta.chrm[4],
+                           meta.chrm[5], meta.chrm[6], meta.chrm[7]);
+    if (meta.has_phys)
+        png_set_pHYs(png, info, meta.phys_x, meta.phys_y, meta.phys_unit);
+    png_write_info(png, info);
+    if (image.depth == 16 && kLittleEndian)
+        png_set_swap(png);
+    const size_t row_bytes = image.row_bytes();
+    for (uint32_t y = 0; y < image.height; y++) {
+        if ((y & 15) == 0 && job->poll && job->poll())
+            return Status::Interrupted;
+        png_write_row(png, image.pixels.data() + row_bytes * y);
+    }
+    png_write_end(png, nullptr);
+    return Status::Ok;
+}
+
+struct WriteGuard {
+    WriteJob *job;
+    ~WriteGuard() {
+        png_destroy_write_struct(&job->png, &job->info);
+        std::free(job->out);
+    }
+};
+
+[[noreturn]] void throw_png_error(const PngErrorContext &err, bool decoding) {
+    if (err.out_of_memory)
+        throw Error(ErrorKind::OutOfMemory, "out of memory", "libpng could not allocate its working memory.");
+    throw Error(ErrorKind::InvalidData, decoding ? "corrupt PNG data" : "could not encode PNG",
+                std::string("libpng: ") + err.message + ".");
+}
+
+[[noreturn]] void throw_no_memory() {
+    throw Error(ErrorKind::OutOfMemory, "out of memory", "libpng could not allocate its state.");
+}
+
+} // namespace
+
+Image decode_png(const uint8_t *data, size_t size, const DecodeOptions &options, PngMeta *meta) {
+    ReadJob job{};
+    job.data = data;
+    job.size = size;
+    job.poll = options.poll;
+    ReadGuard guard{&job};
+    job.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &job.err, on_png_error, on_png_warning);
+    if (!job.png)
+        throw_no_memory();
+    job.info = png_create_info_struct(job.png);
+    if (!job.info)
+        throw_no_memory();
+
+    if (run_read_info(&job) != Status::Ok)
+        throw_png_error(job.err, true);
+    if (job.width == 0 || job.height == 0)
+        throw Error(ErrorKind::InvalidData, "invalid image dimensions", "The PNG declares an empty image.");
+    const uint64_t pixels = uint64_t(job.width) * job.height;
+    if (pixels > options.max_pixels)
+        throw Error(ErrorKind::TooLarge, "image too large",
+                    "The image has " + std::to_string(pixels) + " pixels; bytea_blur.max_pixels allows " +
+                        std::to_string(options.max_pixels) + ".");
+    read_metadata(job.png, job.info, meta);
+
+    Image image;
+    image.width = job.width;
+    image.height = job.height;
+    image.channels = job.channels;
+    image.depth = job.bit_depth;
+    if (image.channels == 2 || image.channels == 4)
+        image.alpha_channel = image.channels - 1;
+    image.allocate();
+    job.pixels = image.pixels.data();
+    job.row_bytes = image.row_bytes();
+
+    const Status status = run_read_pixels(&job);
+    if (status == Status::Interrupted)
+        throw Error(ErrorKind::Interrupted, "image processing was interrupted");
+    if (status != Status::Ok)
+        throw_png_error(job.err, true);
+    return image;
+}
+
+std::vector<uint8_t> encode_png(const Image &image, const PngMeta &meta, InterruptPoll poll) {
+    WriteJob job{};
+    job.image = &image;
+    job.meta = &meta;
+    job.poll = poll;
+    WriteGuard guard{&job};
+    job.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &job.err, on_png_error, on_png_warning);
+    if (!job.png)
+        throw_no_memory();
+    job.info = png_create_info_struct(job.png);
+    if (!job.info)
+        throw_no_memory();
+    const Status status = run_write(&job);
+    if (status == Status::Interrupted)
+        throw Error(ErrorKind::Interrupted, "image processing was interrupted");
+    if (status != Status::Ok)
+        throw_png_error(job.err, false);
+    return std::vector<uint8_t>(job.out, job.out + job.out_size);
+}
+
+} // namespace bb

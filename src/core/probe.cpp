@@ -1,0 +1,209 @@
+#include "probe.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace bb {
+namespace {
+
+const uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+constexpr uint32_t kPngMaxDimension = 0x7fffffffu; // PNG_UINT_31_MAX
+
+inline uint32_t be32(const uint8_t *p) {
+    return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
+}
+inline uint16_t be16(const uint8_t *p) { return uint16_t((p[0] << 8) | p[1]); }
+
+[[noreturn]] void invalid(const std::string &message, const std::string &detail) {
+    throw Error(ErrorKind::InvalidData, message, detail);
+}
+
+std::string hex_prefix(const uint8_t *data, size_t size) {
+    std::string out;
+    char buf[4];
+    for (size_t i = 0; i < size && i < 8; i++) {
+        std::snprintf(buf, sizeof buf, i ? " %02X" : "%02X", data[i]);
+        out += buf;
+    }
+    return out;
+}
+
+// Names formats we recognise but do not read, so that the user is told the real reason.
+const char *other_format(const uint8_t *d, size_t n) {
+    if (n >= 6 && (!std::memcmp(d, "GIF87a", 6) || !std::memcmp(d, "GIF89a", 6)))
+        return "GIF";
+    if (n >= 12 && !std::memcmp(d, "RIFF", 4) && !std::memcmp(d + 8, "WEBP", 4))
+        return "WebP";
+    if (n >= 4 && (!std::memcmp(d, "II*\0", 4) || !std::memcmp(d, "MM\0*", 4)))
+        return "TIFF";
+    if (n >= 12 && !std::memcmp(d + 4, "ftyp", 4)) {
+        if (!std::memcmp(d + 8, "avif", 4) || !std::memcmp(d + 8, "avis", 4))
+            return "AVIF";
+        if (!std::memcmp(d + 8, "heic", 4) || !std::memcmp(d + 8, "heix", 4) ||
+            !std::memcmp(d + 8, "mif1", 4))
+            return "HEIF";
+    }
+    if (n >= 14 && d[0] == 'B' && d[1] == 'M')
+        return "BMP";
+    if (n >= 12 && !std::memcmp(d, "\0\0\0\x0cjP  ", 8))
+        return "JPEG 2000";
+    if (n >= 2 && d[0] == 0xff && d[1] == 0x0a)
+        return "JPEG XL";
+    return nullptr;
+}
+
+ImageInfo probe_jpeg(const uint8_t *d, size_t n) {
+    ImageInfo info;
+    info.format = Format::Jpeg;
+    size_t pos = 2; // past SOI
+    for (;;) {
+        // Markers may be preceded by any number of 0xFF fill bytes.
+        if (pos >= n)
+            invalid("truncated JPEG header", "The data ends before the frame header (SOF marker).");
+        if (d[pos] != 0xff)
+            invalid("corrupt JPEG header",
+                    "Expected a marker at offset " + std::to_string(pos) + ", found byte " +
+                        hex_prefix(d + pos, 1) + ".");
+        while (pos < n && d[pos] == 0xff)
+            pos++;
+        if (pos >= n)
+            invalid("truncated JPEG header", "The data ends before the frame header (SOF marker).");
+        const uint8_t marker = d[pos++];
+        if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7))
+            continue; // TEM, RSTn: no length
+        if (marker == 0xd8)
+            invalid("corrupt JPEG header", "A second start-of-image marker precedes the frame header.");
+        if (marker == 0xd9)
+            invalid("corrupt JPEG header", "The image ends before any frame header (SOF marker).");
+        if (marker == 0xda)
+            invalid("corrupt JPEG header", "Scan data begins before the frame header (SOF marker).");
+        if (pos + 2 > n)
+            invalid("truncated JPEG header", "The data ends inside a marker segment.");
+        const uint16_t length = be16(d + pos);
+        if (length < 2)
+            invalid("corrupt JPEG header", "A marker segment declares a length below 2.");
+        const bool is_sof = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 &&
+                            marker != 0xcc;
+        if (!is_sof) {
+            pos += length;
+            continue;
+        }
+        if (pos + length > n || length < 8)
+            invalid("truncated JPEG header", "The data ends inside the frame header (SOF marker).");
+        const uint8_t *sof = d + pos + 2;
+        info.jpeg_sof = marker - 0xc0;
+        info.bit_depth = sof[0];
+        info.height = be16(sof + 1);
+        info.width = be16(sof + 3);
+        info.channels = sof[5];
+        if (info.channels == 0 || length < 8 + 3 * info.channels)
+            invalid("corrupt JPEG header",
+                    "The frame header declares " + std::to_string(info.channels) +
+                        " components in a segment of " + std::to_string(length) + " bytes.");
+        break;
+    }
+    if (info.width == 0 || info.height == 0)
+        invalid("invalid image dimensions",
+                "The JPEG frame header declares " + std::to_string(info.width) + "x" +
+                    std::to_string(info.height) + " pixels; both must be at least 1.");
+    return info;
+}
+
+ImageInfo probe_png(const uint8_t *d, size_t n) {
+    ImageInfo info;
+    info.format = Format::Png;
+    if (n < 33)
+        invalid("truncated PNG header", "The data ends before the end of the IHDR chunk.");
+    if (be32(d + 8) != 13 || std::memcmp(d + 12, "IHDR", 4) != 0)
+        invalid("corrupt PNG header", "The first chunk is not a 13-byte IHDR chunk.");
+    const uint8_t *ihdr = d + 16;
+    info.width = be32(ihdr);
+    info.height = be32(ihdr + 4);
+    info.bit_depth = ihdr[8];
+    info.png_color_type = ihdr[9];
+    info.png_interlaced = ihdr[12] != 0;
+    if (info.width == 0 || info.height == 0)
+        invalid("invalid image dimensions",
+                "The PNG header declares " + std::to_string(info.width) + "x" +
+                    std::to_string(info.height) + " pixels; both must be at least 1.");
+    if (info.width > kPngMaxDimension || info.height > kPngMaxDimension)
+        invalid("invalid image dimensions", "The PNG header declares a dimension above 2^31-1.");
+    const int depth = info.bit_depth;
+    bool valid_depth = false;
+    switch (info.png_color_type) {
+    case 0: info.channels = 1; valid_depth = depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16; break;
+    case 2: info.channels = 3; valid_depth = depth == 8 || depth == 16; break;
+    case 3: info.channels = 3; valid_depth = depth == 1 || depth == 2 || depth == 4 || depth == 8; break;
+    case 4: info.channels = 2; valid_depth = depth == 8 || depth == 16; break;
+    case 6: info.channels = 4; valid_depth = depth == 8 || depth == 16; break;
+    default:
+        invalid("corrupt PNG header",
+                "The IHDR chunk declares colour type " + std::to_string(info.png_color_type) + ".");
+    }
+    if (!valid_depth)
+        invalid("corrupt PNG header",
+                "The IHDR chunk declares bit depth " + std::to_string(depth) + " for colour type " +
+                    std::to_string(info.png_color_type) + ".");
+    if (ihdr[10] != 0 || ihdr[11] != 0 || ihdr[12] > 1)
+        invalid("corrupt PNG header", "The IHDR chunk declares an unknown compression, filter or interlace method.");
+
+    // A tRNS chunk before the image data turns into an alpha channel; look for it without
+    // reading any compressed data.
+    if (info.png_color_type == 0 || info.png_color_type == 2 || info.png_color_type == 3) {
+        size_t pos = 33;
+        while (pos + 8 <= n) {
+            const uint32_t length = be32(d + pos);
+            const uint8_t *type = d + pos + 4;
+            if (!std::memcmp(type, "IDAT", 4) || !std::memcmp(type, "IEND", 4) || length > 0x7fffffffu)
+                break;
+            if (!std::memcmp(type, "tRNS", 4)) {
+                info.channels += 1;
+                break;
+            }
+            pos += size_t(length) + 12;
+        }
+    }
+    return info;
+}
+
+} // namespace
+
+ImageInfo probe(const uint8_t *data, size_t size) {
+    if (size == 0)
+        invalid("empty image data", "The value has no bytes.");
+    if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
+        return probe_jpeg(data, size);
+    if (size >= 8 && !std::memcmp(data, kPngSignature, 8))
+        return probe_png(data, size);
+    if (const char *other = other_format(data, size))
+        throw Error(ErrorKind::Unsupported, std::string(other) + " images are not supported",
+                    "Only JPEG and PNG images can be processed.");
+    invalid("unrecognised image format",
+            "The data starts with bytes " + hex_prefix(data, size) +
+                ", which begin neither a JPEG nor a PNG file.");
+}
+
+void check_supported(const ImageInfo &info) {
+    if (info.format != Format::Jpeg)
+        return;
+    const int sof = info.jpeg_sof;
+    if (sof == 3 || sof == 7 || sof == 11 || sof == 15)
+        throw Error(ErrorKind::Unsupported, "lossless JPEG is not supported",
+                    "The image uses the lossless JPEG process (SOF" + std::to_string(sof) + ").");
+    if (sof == 5 || sof == 6 || sof == 13 || sof == 14)
+        throw Error(ErrorKind::Unsupported, "hierarchical JPEG is not supported",
+                    "The image uses the hierarchical JPEG process (SOF" + std::to_string(sof) + ").");
+    if (info.bit_depth != 8)
+        throw Error(ErrorKind::Unsupported,
+                    std::to_string(info.bit_depth) + "-bit JPEG is not supported",
+                    "Only JPEG images with 8-bit samples can be processed.");
+    if (info.channels != 1 && info.channels != 3 && info.channels != 4)
+        throw Error(ErrorKind::Unsupported, "JPEG with " + std::to_string(info.channels) + " components is not supported",
+                    "Only greyscale (1), YCbCr or RGB (3) and CMYK or YCCK (4) JPEG images can be processed.");
+}
+
+const char *format_name(Format f) noexcept { return f == Format::Jpeg ? "jpeg" : "png"; }
+const char *mime_type(Format f) noexcept { return f == Format::Jpeg ? "image/jpeg" : "image/png"; }
+
+} // namespace bb

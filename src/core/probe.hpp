@@ -1,0 +1,37 @@
+// Recognises an image from its bytes and reads its dimensions from the headers alone, without
+// decoding any pixel. Used by bytea_image_info and, before any pixel memory is allocated, by
+// the blur pipeline to enforce the pixel limit.
+#pragma once
+#include "no_postgres.hpp"
+
+#include <cstddef>
+#include <cstdint>
+
+#include "image.hpp"
+
+namespace bb {
+
+struct ImageInfo {
+    Format format = Format::Jpeg;
+    uint32_t width = 0;
+    uint32_t height = 0;
+    int channels = 0;  // colour and alpha channels once decoded (a PNG tRNS chunk adds alpha)
+    int bit_depth = 0; // bits per sample as the file stores them
+    // JPEG only
+    int jpeg_sof = 0;  // the frame marker's low nibble: 0 baseline, 1 extended, 2 progressive...
+    // PNG only
+    int png_color_type = -1;
+    bool png_interlaced = false;
+};
+
+// Throws Error(InvalidData) for empty, unrecognised or malformed headers, and for a width or
+// height of zero; Error(Unsupported) for a recognised format we do not read (GIF, WebP...).
+ImageInfo probe(const uint8_t *data, size_t size);
+
+// Throws Error(Unsupported) when the blur pipeline cannot process an image with this header.
+void check_supported(const ImageInfo &info);
+
+const char *format_name(Format f) noexcept;
+const char *mime_type(Format f) noexcept;
+
+} // namespace bb

@@ -1,0 +1,197 @@
+// The SQL entry points. The only file that includes postgres.h: it calls the core inside
+// guarded() helpers that catch every C++ exception into a plain struct, and raises the
+// PostgreSQL error only from frames that own no C++ object, after the catch block is left.
+
+// The core's headers come first: they refuse to be included after postgres.h.
+#include "../core/pipeline.hpp"
+#include "../core/probe.hpp"
+
+#include <cstring>
+#include <new>
+#include <vector>
+
+extern "C" {
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "compat.h"
+
+PG_MODULE_MAGIC;
+
+void _PG_init(void);
+PG_FUNCTION_INFO_V1(bytea_blur);
+PG_FUNCTION_INFO_V1(bytea_image_info);
+}
+
+namespace {
+
+int max_pixels_guc = 100000000;
+
+// A core failure, copied out of the exception so that nothing C++ outlives the catch block.
+struct CoreFailure {
+    int sqlstate;
+    char message[256];
+    char detail[1024];
+};
+
+int sqlstate_for(bb::ErrorKind kind) noexcept {
+    switch (kind) {
+    case bb::ErrorKind::InvalidData: return ERRCODE_INVALID_BINARY_REPRESENTATION;
+    case bb::ErrorKind::Unsupported: return ERRCODE_FEATURE_NOT_SUPPORTED;
+    case bb::ErrorKind::TooLarge: return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+    case bb::ErrorKind::OutOfMemory: return ERRCODE_OUT_OF_MEMORY;
+    case bb::ErrorKind::InvalidParameter: return ERRCODE_INVALID_PARAMETER_VALUE;
+    case bb::ErrorKind::Interrupted: return ERRCODE_QUERY_CANCELED;
+    }
+    return ERRCODE_EXTERNAL_ROUTINE_EXCEPTION;
+}
+
+void capture(CoreFailure *failure, int sqlstate, const char *message, const char *detail) noexcept {
+    failure->sqlstate = sqlstate;
+    strlcpy(failure->message, message, sizeof failure->message);
+    strlcpy(failure->detail, detail, sizeof failure->detail);
+}
+
+// Runs body and reports whether it returned; any exception is captured into failure.
+template <typename Body> bool guarded(CoreFailure *failure, Body &&body) noexcept {
+    try {
+        body();
+        return true;
+    } catch (const bb::Error &e) {
+        capture(failure, sqlstate_for(e.kind()), e.what(), e.detail().c_str());
+    } catch (const std::bad_alloc &) {
+        capture(failure, ERRCODE_OUT_OF_MEMORY, "out of memory", "An allocation in the image core failed.");
+    } catch (const std::exception &e) {
+        capture(failure, ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, "image processing failed", e.what());
+    } catch (...) {
+        capture(failure, ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, "image processing failed", "Unknown exception.");
+    }
+    return false;
+}
+
+// Raises the captured failure as a PostgreSQL error. An interruption first lets PostgreSQL
+// raise its own error (statement timeout, cancel request, termination).
+[[noreturn]] void raise_failure(const CoreFailure *failure) {
+    if (failure->sqlstate == ERRCODE_QUERY_CANCELED)
+        CHECK_FOR_INTERRUPTS();
+    ereport(ERROR, (errcode(failure->sqlstate), errmsg("%s", failure->message),
+                    failure->detail[0] ? errdetail("%s", failure->detail) : 0));
+    pg_unreachable();
+}
+
+// Read by the core between rows: only a flag test, never a longjmp.
+bool interrupt_requested() {
+    return InterruptPending && (QueryCancelPending || ProcDiePending) && INTERRUPTS_CAN_BE_PROCESSED();
+}
+
+// The encoded result, owned by a memory context callback until it is copied into a bytea,
+// so that an error raised in between (out of memory in palloc) still frees it.
+struct ResultHolder {
+    std::vector<uint8_t> *bytes;
+    MemoryContextCallback callback;
+};
+
+void free_result(void *arg) {
+    auto *holder = static_cast<ResultHolder *>(arg);
+    delete holder->bytes;
+    holder->bytes = nullptr;
+}
+
+ResultHolder *new_result_holder() {
+    auto *holder = static_cast<ResultHolder *>(palloc0(sizeof(ResultHolder)));
+    holder->callback.func = free_result;
+    holder->callback.arg = holder;
+    MemoryContextRegisterResetCallback(CurrentMemoryContext, &holder->callback);
+    return holder;
+}
+
+bool run_blur(const uint8_t *data, size_t size, double sigma, int quality, ResultHolder *holder,
+              CoreFailure *failure) noexcept {
+    return guarded(failure, [&] {
+        bb::BlurOptions options;
+        options.sigma = sigma;
+        options.quality = quality;
+        options.max_pixels = uint64_t(max_pixels_guc);
+        options.poll = interrupt_requested;
+        std::vector<uint8_t> out = bb::blur_image(data, size, options);
+        holder->bytes = new std::vector<uint8_t>(std::move(out));
+    });
+}
+
+bool run_probe(const uint8_t *data, size_t size, bb::ImageInfo *info, CoreFailure *failure) noexcept {
+    return guarded(failure, [&] { *info = bb::probe(data, size); });
+}
+
+} // namespace
+
+extern "C" {
+
+void _PG_init(void) {
+    DefineCustomIntVariable("bytea_blur.max_pixels", "Largest image, in pixels, that bytea_blur processes.",
+                            "Images with more pixels (width times height) are refused from their header, "
+                            "before any pixel memory is allocated. Valid range: 1 to 2147483647.",
+                            &max_pixels_guc, 100000000, 1, INT_MAX, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    BB_RESERVE_GUC_PREFIX("bytea_blur");
+}
+
+// bytea_blur(data bytea, sigma float8, quality int4) returns bytea: the image blurred and
+// re-encoded in its own format.
+Datum bytea_blur(PG_FUNCTION_ARGS) {
+    bytea *input = PG_GETARG_BYTEA_PP(0);
+    const double sigma = PG_GETARG_FLOAT8(1);
+    const int32 quality = PG_GETARG_INT32(2);
+    ResultHolder *holder = new_result_holder();
+    CoreFailure failure;
+
+    if (!run_blur(reinterpret_cast<const uint8_t *>(VARDATA_ANY(input)), VARSIZE_ANY_EXHDR(input), sigma, quality,
+                  holder, &failure))
+        raise_failure(&failure);
+
+    const size_t size = holder->bytes->size();
+    if (size > MaxAllocSize - VARHDRSZ)
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("blurred image too large"),
+                        errdetail("The encoded result has %zu bytes; a bytea holds at most 1 GB.", size)));
+    bytea *result = static_cast<bytea *>(palloc(size + VARHDRSZ));
+    SET_VARSIZE(result, size + VARHDRSZ);
+    memcpy(VARDATA(result), holder->bytes->data(), size);
+    free_result(holder);
+    PG_FREE_IF_COPY(input, 0);
+    PG_RETURN_BYTEA_P(result);
+}
+
+// bytea_image_info(data bytea) returns (format, mime_type, width, height, channels,
+// bit_depth), read from the headers alone.
+Datum bytea_image_info(PG_FUNCTION_ARGS) {
+    bytea *input = PG_GETARG_BYTEA_PP(0);
+    TupleDesc desc;
+    bb::ImageInfo info;
+    CoreFailure failure;
+
+    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("bytea_image_info must be called in a context that accepts a record")));
+    if (!run_probe(reinterpret_cast<const uint8_t *>(VARDATA_ANY(input)), VARSIZE_ANY_EXHDR(input), &info,
+                   &failure))
+        raise_failure(&failure);
+
+    Datum values[6];
+    bool nulls[6] = {false, false, false, false, false, false};
+    values[0] = CStringGetTextDatum(bb::format_name(info.format));
+    values[1] = CStringGetTextDatum(bb::mime_type(info.format));
+    values[2] = Int32GetDatum(static_cast<int32>(info.width));
+    values[3] = Int32GetDatum(static_cast<int32>(info.height));
+    values[4] = Int32GetDatum(info.channels);
+    values[5] = Int32GetDatum(info.bit_depth);
+    desc = BlessTupleDesc(desc);
+    PG_FREE_IF_COPY(input, 0);
+    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+} // extern "C"

@@ -1,0 +1,33 @@
+# Throwaway PostgreSQL clusters for the tests and the demo. Source this file, then call
+# pg_cluster_start [extra postgres -c options...] and pg_cluster_stop. The cluster lives in a
+# temporary folder, listens on a Unix socket only, and trusts local connections.
+# As root (CI), the server runs as the postgres user, since initdb refuses root.
+
+PG_CONFIG=${PG_CONFIG:-pg_config}
+PG_BINDIR=$("$PG_CONFIG" --bindir)
+
+_pg_as_owner() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_cluster_start() {
+    PG_CLUSTER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/bytea_blur_pg.XXXXXX")
+    chmod 755 "$PG_CLUSTER_DIR"
+    [ "$(id -u)" = 0 ] && chown postgres: "$PG_CLUSTER_DIR"
+    _pg_as_owner "$PG_BINDIR/initdb" -D "$PG_CLUSTER_DIR/data" -U postgres --auth=trust -E UTF8 \
+        --locale=C >"$PG_CLUSTER_DIR/initdb.log" 2>&1 || { cat "$PG_CLUSTER_DIR/initdb.log"; return 1; }
+    local port=$((20000 + RANDOM % 20000))
+    local opts="-p $port -k $PG_CLUSTER_DIR -c listen_addresses= -c fsync=off"
+    for o in "$@"; do opts="$opts -c $o"; done
+    _pg_as_owner "$PG_BINDIR/pg_ctl" -D "$PG_CLUSTER_DIR/data" -l "$PG_CLUSTER_DIR/server.log" \
+        -o "$opts" -w -t 60 start >/dev/null || { cat "$PG_CLUSTER_DIR/server.log"; return 1; }
+    export PGHOST=$PG_CLUSTER_DIR PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+    export PG_SERVER_LOG=$PG_CLUSTER_DIR/server.log
+}
+
+pg_cluster_stop() {
+    [ -n "${PG_CLUSTER_DIR:-}" ] || return 0
+    _pg_as_owner "$PG_BINDIR/pg_ctl" -D "$PG_CLUSTER_DIR/data" -m immediate -w stop >/dev/null 2>&1
+    rm -rf "$PG_CLUSTER_DIR"
+    unset PG_CLUSTER_DIR
+}
