@@ -1,6 +1,7 @@
 #include "pipeline.hpp"
 
 #include <cmath>
+#include <sstream>
 #include <string>
 
 #include "codecs.hpp"
@@ -9,11 +10,22 @@
 
 namespace bb {
 
+namespace {
+
+std::string format_double(double value) {
+    std::ostringstream out;
+    out.precision(10);
+    out << value;
+    return out.str();
+}
+
+} // namespace
+
 void validate_options(const BlurOptions &options) {
     if (!std::isfinite(options.sigma) || options.sigma < 0.0 || options.sigma > kMaxSigma)
         throw Error(ErrorKind::InvalidParameter, "sigma must be between 0 and 1000",
                     "sigma is the standard deviation of the Gaussian in pixels; got " +
-                        std::to_string(options.sigma) + ".");
+                        format_double(options.sigma) + ".");
     if (options.quality < 1 || options.quality > 100)
         throw Error(ErrorKind::InvalidParameter, "quality must be between 1 and 100",
                     "quality is the JPEG quality; got " + std::to_string(options.quality) + ".");

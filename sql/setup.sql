@@ -1,0 +1,67 @@
+-- Loads the test fixtures (test/fixtures, written by generate.py) into a table that the
+-- later tests read, and installs the extension. psql reads the files, so the server needs no
+-- file access.
+CREATE EXTENSION bytea_blur;
+CREATE TABLE fixture (name text PRIMARY KEY, data bytea NOT NULL);
+\set f `base64 -w0 test/fixtures/cmyk.jpg`
+INSERT INTO fixture VALUES ('cmyk.jpg', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/gray.jpg`
+INSERT INTO fixture VALUES ('gray.jpg', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/gray1.png`
+INSERT INTO fixture VALUES ('gray1.png', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/gray16.png`
+INSERT INTO fixture VALUES ('gray16.png', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/gray8.png`
+INSERT INTO fixture VALUES ('gray8.png', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/gray_trns.png`
+INSERT INTO fixture VALUES ('gray_trns.png', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/graya8.png`
+INSERT INTO fixture VALUES ('graya8.png', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/iccp.png`
+INSERT INTO fixture VALUES ('iccp.png', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/interlaced.png`
+INSERT INTO fixture VALUES ('interlaced.png', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/meta.png`
+INSERT INTO fixture VALUES ('meta.png', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/palette.png`
+INSERT INTO fixture VALUES ('palette.png', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/palette_trns.png`
+INSERT INTO fixture VALUES ('palette_trns.png', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/pixel.jpg`
+INSERT INTO fixture VALUES ('pixel.jpg', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/pixel.png`
+INSERT INTO fixture VALUES ('pixel.png', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/progressive.jpg`
+INSERT INTO fixture VALUES ('progressive.jpg', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/rgb16.png`
+INSERT INTO fixture VALUES ('rgb16.png', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/rgb420.jpg`
+INSERT INTO fixture VALUES ('rgb420.jpg', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/rgb422.jpg`
+INSERT INTO fixture VALUES ('rgb422.jpg', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/rgb444.jpg`
+INSERT INTO fixture VALUES ('rgb444.jpg', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/rgb8.png`
+INSERT INTO fixture VALUES ('rgb8.png', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/rgba16.png`
+INSERT INTO fixture VALUES ('rgba16.png', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/rgba8.png`
+INSERT INTO fixture VALUES ('rgba8.png', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/sample.jpg`
+INSERT INTO fixture VALUES ('sample.jpg', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/ycck.jpg`
+INSERT INTO fixture VALUES ('ycck.jpg', decode(:'f', 'base64'));
+SELECT count(*) AS fixtures FROM fixture;
+-- Reports the SQLSTATE, message and detail of the error a statement raises.
+CREATE FUNCTION expect_error(statement text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    msg text;
+    detail text;
+BEGIN
+    EXECUTE statement;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
+    RETURN SQLSTATE || ': ' || msg || coalesce(' / ' || nullif(detail, ''), '');
+END
+$$;
