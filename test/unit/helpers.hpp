@@ -1,0 +1,62 @@
+// Shared helpers of the core's unit tests: deterministic images and encoded files.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include <jpeglib.h>
+
+#include "codecs.hpp"
+#include "image.hpp"
+
+namespace bbtest {
+
+// A deterministic, photo-like image: gradients plus a hard edge plus a little texture.
+inline bb::Image make_image(uint32_t width, uint32_t height, int channels, int depth = 8, int alpha = -1) {
+    bb::Image img;
+    img.width = width;
+    img.height = height;
+    img.channels = channels;
+    img.depth = depth;
+    img.alpha_channel = alpha;
+    img.allocate();
+    const uint32_t max = depth > 8 ? 65535u : 255u;
+    uint32_t seed = 12345;
+    for (uint32_t y = 0; y < height; y++) {
+        for (uint32_t x = 0; x < width; x++) {
+            for (int c = 0; c < channels; c++) {
+                seed = seed * 1103515245u + 12345u;
+                uint32_t v = (x * 255 / (width ? width : 1) + y * 97 / (height ? height : 1) + c * 40) % 256;
+                if (x > width / 2)
+                    v = 255 - v;
+                v = (v + ((seed >> 16) % 21)) % 256;
+                if (c == alpha)
+                    v = 255 - (x * 255 / (width ? width : 1));
+                const uint32_t sample = depth > 8 ? v * 257 : v;
+                const size_t i = (size_t(y) * width + x) * size_t(channels) + size_t(c);
+                if (depth > 8)
+                    reinterpret_cast<uint16_t *>(img.pixels.data())[i] = uint16_t(sample > max ? max : sample);
+                else
+                    img.pixels.data()[i] = uint8_t(sample);
+            }
+        }
+    }
+    return img;
+}
+
+inline double sample(const bb::Image &img, uint32_t x, uint32_t y, int c) {
+    const size_t i = (size_t(y) * img.width + x) * size_t(img.channels) + size_t(c);
+    return img.depth > 8 ? reinterpret_cast<const uint16_t *>(img.pixels.data())[i] : img.pixels.data()[i];
+}
+
+inline std::vector<uint8_t> png_of(const bb::Image &img) { return bb::encode_png(img, bb::PngMeta(), nullptr); }
+
+inline std::vector<uint8_t> jpeg_of(const bb::Image &img, int color_space, int quality = 90) {
+    bb::JpegMeta meta;
+    meta.color_space = color_space;
+    meta.components = img.channels;
+    return bb::encode_jpeg(img, meta, quality, nullptr);
+}
+
+} // namespace bbtest

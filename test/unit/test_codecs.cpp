@@ -1,0 +1,140 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "helpers.hpp"
+
+namespace {
+
+bb::DecodeOptions defaults() { return bb::DecodeOptions(); }
+
+double mean_abs_difference(const bb::Image &a, const bb::Image &b) {
+    double sum = 0.0;
+    size_t n = 0;
+    for (uint32_t y = 0; y < a.height; y++)
+        for (uint32_t x = 0; x < a.width; x++)
+            for (int c = 0; c < a.channels; c++, n++)
+                sum += std::fabs(bbtest::sample(a, x, y, c) - bbtest::sample(b, x, y, c));
+    return sum / double(n);
+}
+
+} // namespace
+
+TEST(Png, RoundTripIsLosslessForEveryType) {
+    for (int channels : {1, 2, 3, 4}) {
+        for (int depth : {8, 16}) {
+            const int alpha = channels == 2 || channels == 4 ? channels - 1 : -1;
+            const bb::Image original = bbtest::make_image(13, 7, channels, depth, alpha);
+            const auto png = bbtest::png_of(original);
+            bb::PngMeta meta;
+            const bb::Image decoded = bb::decode_png(png.data(), png.size(), defaults(), &meta);
+            ASSERT_EQ(decoded.channels, channels);
+            ASSERT_EQ(decoded.depth, depth);
+            EXPECT_EQ(decoded.alpha_channel, alpha);
+            ASSERT_EQ(decoded.pixels.size(), original.pixels.size());
+            EXPECT_EQ(0, std::memcmp(decoded.pixels.data(), original.pixels.data(), original.pixels.size()));
+        }
+    }
+}
+
+TEST(Png, KeepsDisplayMetadata) {
+    bb::PngMeta meta;
+    meta.has_gama = true;
+    meta.gama = 45455;
+    meta.has_phys = true;
+    meta.phys_x = meta.phys_y = 2835;
+    meta.phys_unit = 1;
+    meta.srgb_intent = 0;
+    const auto png = bb::encode_png(bbtest::make_image(4, 4, 3), meta, nullptr);
+    bb::PngMeta read;
+    bb::decode_png(png.data(), png.size(), defaults(), &read);
+    EXPECT_TRUE(read.has_gama);
+    EXPECT_EQ(read.gama, 45455);
+    EXPECT_TRUE(read.has_phys);
+    EXPECT_EQ(read.phys_x, 2835u);
+    EXPECT_EQ(read.srgb_intent, 0);
+}
+
+TEST(Png, RefusesTooManyPixelsBeforeAllocating) {
+    const auto png = bbtest::png_of(bbtest::make_image(100, 100, 3));
+    bb::DecodeOptions options;
+    options.max_pixels = 9999;
+    bb::PngMeta meta;
+    try {
+        bb::decode_png(png.data(), png.size(), options, &meta);
+        FAIL();
+    } catch (const bb::Error &e) {
+        EXPECT_EQ(e.kind(), bb::ErrorKind::TooLarge);
+    }
+}
+
+TEST(Png, EveryTruncationIsAnError) {
+    const auto png = bbtest::png_of(bbtest::make_image(16, 16, 4, 8, 3));
+    for (size_t n = 0; n < png.size(); n++) {
+        bb::PngMeta meta;
+        try {
+            bb::decode_png(png.data(), n, defaults(), &meta);
+            ADD_FAILURE() << "prefix of " << n << " bytes decoded";
+        } catch (const bb::Error &e) {
+            EXPECT_EQ(e.kind(), bb::ErrorKind::InvalidData) << n;
+        }
+    }
+}
+
+TEST(Jpeg, RoundTripKeepsColourSpaceAndSize) {
+    struct Case {
+        int channels;
+        J_COLOR_SPACE space;
+    };
+    for (const Case c : {Case{1, JCS_GRAYSCALE}, Case{3, JCS_YCbCr}, Case{4, JCS_CMYK}, Case{4, JCS_YCCK}}) {
+        const bb::Image original = bbtest::make_image(29, 18, c.channels);
+        const auto jpeg = bbtest::jpeg_of(original, c.space, 95);
+        bb::JpegMeta meta;
+        const bb::Image decoded = bb::decode_jpeg(jpeg.data(), jpeg.size(), defaults(), &meta);
+        EXPECT_EQ(meta.color_space, c.space);
+        EXPECT_EQ(decoded.channels, c.channels);
+        EXPECT_EQ(decoded.width, 29u);
+        EXPECT_EQ(decoded.height, 18u);
+        EXPECT_LT(mean_abs_difference(original, decoded), 8.0) << c.space;
+    }
+}
+
+TEST(Jpeg, KeepsIccProfileAndOrientation) {
+    bb::JpegMeta meta;
+    meta.color_space = JCS_YCbCr;
+    meta.components = 3;
+    meta.orientation = 6;
+    meta.icc.assign(70000, 0x5a); // spans two APP2 chunks
+    const auto jpeg = bb::encode_jpeg(bbtest::make_image(8, 8, 3), meta, 80, nullptr);
+    bb::JpegMeta read;
+    bb::decode_jpeg(jpeg.data(), jpeg.size(), defaults(), &read);
+    EXPECT_EQ(read.orientation, 6);
+    EXPECT_EQ(read.icc, meta.icc);
+}
+
+TEST(Jpeg, KeepsChromaSubsampling) {
+    bb::JpegMeta meta;
+    meta.color_space = JCS_YCbCr;
+    meta.components = 3;
+    meta.h_samp[0] = 2;
+    meta.v_samp[0] = 1; // 4:2:2
+    const auto jpeg = bb::encode_jpeg(bbtest::make_image(32, 16, 3), meta, 80, nullptr);
+    bb::JpegMeta read;
+    bb::decode_jpeg(jpeg.data(), jpeg.size(), defaults(), &read);
+    EXPECT_EQ(read.h_samp[0], 2);
+    EXPECT_EQ(read.v_samp[0], 1);
+    EXPECT_EQ(read.h_samp[1], 1);
+}
+
+TEST(Jpeg, EveryTruncationIsAnError) {
+    const auto jpeg = bbtest::jpeg_of(bbtest::make_image(24, 24, 3), JCS_YCbCr);
+    for (size_t n = 0; n + 2 < jpeg.size(); n++) { // the last two bytes are the EOI marker
+        bb::JpegMeta meta;
+        try {
+            bb::decode_jpeg(jpeg.data(), n, defaults(), &meta);
+            ADD_FAILURE() << "prefix of " << n << " bytes decoded";
+        } catch (const bb::Error &e) {
+            EXPECT_EQ(e.kind(), bb::ErrorKind::InvalidData) << n;
+        }
+    }
+}

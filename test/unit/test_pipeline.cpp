@@ -1,0 +1,82 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "helpers.hpp"
+#include "pipeline.hpp"
+#include "probe.hpp"
+
+namespace {
+
+bb::ErrorKind error_of(const std::vector<uint8_t> &data, const bb::BlurOptions &options) {
+    try {
+        bb::blur_image(data.data(), data.size(), options);
+    } catch (const bb::Error &e) {
+        return e.kind();
+    }
+    ADD_FAILURE() << "no error";
+    return bb::ErrorKind::Interrupted;
+}
+
+} // namespace
+
+TEST(Pipeline, OutputHasTheInputsFormatAndSize) {
+    const auto png = bbtest::png_of(bbtest::make_image(21, 12, 4, 16, 3));
+    const auto out_png = bb::blur_image(png.data(), png.size(), bb::BlurOptions());
+    const bb::ImageInfo png_info = bb::probe(out_png.data(), out_png.size());
+    EXPECT_EQ(png_info.format, bb::Format::Png);
+    EXPECT_EQ(png_info.width, 21u);
+    EXPECT_EQ(png_info.channels, 4);
+    EXPECT_EQ(png_info.bit_depth, 16);
+
+    const auto jpeg = bbtest::jpeg_of(bbtest::make_image(21, 12, 1), JCS_GRAYSCALE);
+    const auto out_jpeg = bb::blur_image(jpeg.data(), jpeg.size(), bb::BlurOptions());
+    const bb::ImageInfo jpeg_info = bb::probe(out_jpeg.data(), out_jpeg.size());
+    EXPECT_EQ(jpeg_info.format, bb::Format::Jpeg);
+    EXPECT_EQ(jpeg_info.height, 12u);
+    EXPECT_EQ(jpeg_info.channels, 1);
+}
+
+TEST(Pipeline, ValidatesParameters) {
+    const auto png = bbtest::png_of(bbtest::make_image(4, 4, 3));
+    for (double sigma : {-0.001, 1000.5, std::numeric_limits<double>::quiet_NaN(),
+                         std::numeric_limits<double>::infinity()}) {
+        bb::BlurOptions options;
+        options.sigma = sigma;
+        EXPECT_EQ(error_of(png, options), bb::ErrorKind::InvalidParameter) << sigma;
+    }
+    for (int quality : {0, 101, -1}) {
+        bb::BlurOptions options;
+        options.quality = quality;
+        EXPECT_EQ(error_of(png, options), bb::ErrorKind::InvalidParameter) << quality;
+    }
+    bb::BlurOptions edge;
+    edge.sigma = 1000.0;
+    edge.quality = 100;
+    EXPECT_NO_THROW(bb::blur_image(png.data(), png.size(), edge));
+}
+
+TEST(Pipeline, PixelLimitComesFromTheHeader) {
+    auto png = bbtest::png_of(bbtest::make_image(4, 4, 3));
+    // claim 60000 x 60000 in IHDR: refused before any decoding (the CRC is now wrong, too)
+    const uint8_t big[8] = {0, 0, 0xea, 0x60, 0, 0, 0xea, 0x60};
+    std::memcpy(png.data() + 16, big, 8);
+    EXPECT_EQ(error_of(png, bb::BlurOptions()), bb::ErrorKind::TooLarge);
+}
+
+TEST(Pipeline, InterruptionUnwinds) {
+    const auto jpeg = bbtest::jpeg_of(bbtest::make_image(64, 64, 3), JCS_YCbCr);
+    bb::BlurOptions options;
+    options.poll = [] { return true; };
+    EXPECT_EQ(error_of(jpeg, options), bb::ErrorKind::Interrupted);
+}
+
+TEST(Buffer, AllocationFailureIsOutOfMemory) {
+    try {
+        bb::Buffer huge(size_t(1) << 62);
+        FAIL() << "allocated 4 EiB";
+    } catch (const bb::Error &e) {
+        EXPECT_EQ(e.kind(), bb::ErrorKind::OutOfMemory);
+    }
+}
