@@ -117,10 +117,13 @@ void blur_typed(Image &image, const std::vector<float> &kernel, InterruptPoll po
 
     long next = 0; // next source row to filter horizontally
     for (long y = 0; y < height; y++) {
-        if ((y & 15) == 0 && poll && poll())
+        // One row costs O(width * radius): poll once per row so that a cancel is prompt at any sigma.
+        if (poll && poll())
             interrupted();
         const long last = std::min(height - 1, y + radius);
         for (; next <= last; next++) {
+            if (poll && poll())
+                interrupted();
             load_row(reinterpret_cast<const T *>(image.row(uint32_t(next))), loaded.data(), width, channels, alpha,
                      max_value);
             filter_row(loaded.data(), padded.data(), ring_row(next), width, channels, kernel);

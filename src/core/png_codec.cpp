@@ -15,6 +15,7 @@ namespace {
 enum class Status { Ok, Failed, Interrupted };
 
 constexpr size_t kMessageSize = 256;
+constexpr png_alloc_size_t kMaxChunkBytes = 16u << 20; // ICC profiles are far smaller
 
 struct PngErrorContext {
     char message[kMessageSize];
@@ -67,7 +68,10 @@ Status run_read_info(ReadJob *volatile job) {
     png_structp png = job->png;
     png_infop info = job->info;
     png_set_read_fn(png, job, read_from_memory);
+    // Dimensions are bounded by bytea_blur.max_pixels, checked after this phase; ancillary
+    // chunks by a cap, so that a chunk declaring gigabytes is refused, not allocated.
     png_set_user_limits(png, 0x7fffffffu, 0x7fffffffu);
+    png_set_chunk_malloc_max(png, kMaxChunkBytes);
     png_read_info(png, info);
     job->color_type = png_get_color_type(png, info);
     const int depth = png_get_bit_depth(png, info);
@@ -231,9 +235,38 @@ struct WriteGuard {
     throw Error(ErrorKind::OutOfMemory, "out of memory", "libpng could not allocate its state.");
 }
 
+uint32_t be32(const uint8_t *p) {
+    return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
+}
+
+// Walks the chunk list before libpng sees it: every chunk must fit in the data and the list
+// must end with IEND. libpng would otherwise allocate (and clear) a buffer of whatever size a
+// lying chunk header declares before noticing that the data ends.
+void check_chunk_layout(const uint8_t *data, size_t size) {
+    size_t pos = 8;
+    while (pos + 8 <= size) {
+        const uint32_t length = be32(data + pos);
+        char type[5] = {};
+        for (int i = 0; i < 4; i++) {
+            const uint8_t c = data[pos + 4 + size_t(i)];
+            type[i] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? char(c) : '?';
+        }
+        if (length > 0x7fffffffu || size - pos - 8 < size_t(length) + 4)
+            throw Error(ErrorKind::InvalidData, "corrupt PNG data",
+                        std::string("The ") + type + " chunk at offset " + std::to_string(pos) + " declares " +
+                            std::to_string(length) + " bytes, but only " + std::to_string(size - pos - 8) +
+                            " remain (the file is truncated or the chunk length is wrong).");
+        if (std::memcmp(data + pos + 4, "IEND", 4) == 0)
+            return;
+        pos += size_t(length) + 12;
+    }
+    throw Error(ErrorKind::InvalidData, "corrupt PNG data", "The data ends before the IEND chunk (the file is truncated).");
+}
+
 } // namespace
 
 Image decode_png(const uint8_t *data, size_t size, const DecodeOptions &options, PngMeta *meta) {
+    check_chunk_layout(data, size);
     ReadJob job{};
     job.data = data;
     job.size = size;

@@ -1,0 +1,125 @@
+"""Helpers shared by the Python test suites: connections, images, references.
+
+The runner (test/run-tests) starts a throwaway cluster and exports PGHOST/PGPORT/PGUSER and
+BB_TEST_DB, a database where the extension is installed.
+"""
+import io
+import os
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import psycopg2
+from PIL import Image
+from scipy import ndimage
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "test" / "fixtures"))
+from generate import photo, raw_png  # noqa: E402  (the fixtures' own image makers)
+
+FIXTURES = ROOT / "test" / "fixtures"
+CORPUS = Path(os.environ.get("BYTEA_BLUR_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+
+def connect(dbname=None):
+    conn = psycopg2.connect(dbname=dbname or os.environ.get("BB_TEST_DB", "bytea_blur_test"))
+    conn.autocommit = True
+    return conn
+
+
+def blur(conn, data, sigma=5.0, quality=75):
+    with conn.cursor() as cur:
+        cur.execute("SELECT bytea_blur(%s, %s, %s)", (psycopg2.Binary(data), sigma, quality))
+        return bytes(cur.fetchone()[0])
+
+
+def sqlstate_of(conn, data, sigma=5.0, quality=75):
+    """The SQLSTATE bytea_blur raises for data, or None when it succeeds."""
+    try:
+        blur(conn, data, sigma, quality)
+    except psycopg2.Error as e:
+        return e.pgcode
+    return None
+
+
+def encode(arr, fmt="PNG", **kw):
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def decode(data):
+    """Pixels of an 8-bit JPEG or PNG, as Pillow decodes them."""
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+def read_png(data):
+    """An independent decoder for the non-interlaced PNGs bytea_blur writes, 16-bit included:
+    returns (pixels as uint8 or uint16 array of shape (h, w, channels), chunk types)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, types = 8, b"", []
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        types.append(kind.decode("latin-1"))
+        if kind == b"IHDR":
+            width, height, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    assert interlace == 0
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}[ctype]
+    bpp = channels * depth // 8
+    stride = width * bpp
+    raw = zlib.decompress(idat)
+    out = np.zeros((height, stride), np.uint8)
+    prev = np.zeros(stride, np.int32)
+    for y in range(height):
+        ftype = raw[y * (stride + 1)]
+        line = np.frombuffer(raw, np.uint8, stride, y * (stride + 1) + 1).astype(np.int32)
+        cur = np.zeros(stride, np.int32)
+        for i in range(stride):
+            a = cur[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if ftype == 0:
+                pred = 0
+            elif ftype == 1:
+                pred = a
+            elif ftype == 2:
+                pred = b
+            elif ftype == 3:
+                pred = (a + b) // 2
+            else:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+            cur[i] = (line[i] + pred) & 0xFF
+        out[y] = cur
+        prev = cur
+    if depth == 16:
+        pixels = out.view(">u2").astype(np.uint16).reshape(height, width, channels)
+    else:
+        pixels = out.reshape(height, width, channels)
+    return pixels, types
+
+
+def scipy_blur(arr, sigma):
+    """The reference: SciPy's float64 Gaussian per channel, reflect borders, cut at 4 sigma."""
+    arr = np.asarray(arr, np.float64)
+    sig = (sigma, sigma, 0) if arr.ndim == 3 else (sigma, sigma)
+    return ndimage.gaussian_filter(arr, sigma=sig, mode="reflect", truncate=4.0)
+
+
+def psnr(a, b, peak=255.0):
+    mse = np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2)
+    return float("inf") if mse == 0 else 10 * np.log10(peak * peak / mse)
+
+
+def server_pid(conn):
+    """The postmaster's PID: it changes only if the cluster restarted after a crash."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_catalog.pg_postmaster_start_time()")
+        return cur.fetchone()[0]

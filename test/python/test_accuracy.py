@@ -1,0 +1,107 @@
+"""The blur is SciPy's gaussian_filter(mode='reflect', truncate=4.0) per channel: within 1 of
+the float64 reference (rounded) for a lossless round trip up to sigma 10, within 2 above."""
+import unittest
+
+import numpy as np
+
+from bbtest import blur, connect, decode, encode, photo, psnr, raw_png, read_png, scipy_blur
+
+
+class PngAccuracy(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.conn = connect()
+        cls.rgb = photo(83, 61, seed=3)
+
+    def check(self, arr, sigma, tolerance, png=None):
+        out, _ = read_png(blur(self.conn, png or encode(arr), sigma))
+        ref = np.round(scipy_blur(arr, sigma))
+        got = out.reshape(ref.shape).astype(np.float64)
+        self.assertEqual(out.shape[:2], arr.shape[:2])
+        worst = np.max(np.abs(got - ref))
+        self.assertLessEqual(worst, tolerance, f"sigma {sigma}: max difference {worst}")
+
+    def test_rgb_up_to_sigma_10_within_1(self):
+        for sigma in (0.3, 0.5, 1, 1.5, 2, 3, 5, 7.5, 10):
+            with self.subTest(sigma=sigma):
+                self.check(self.rgb, sigma, 1)
+
+    def test_rgb_large_sigma_within_2(self):
+        for sigma in (12, 20, 40, 100):
+            with self.subTest(sigma=sigma):
+                self.check(self.rgb, sigma, 2)
+
+    def test_grey(self):
+        grey = self.rgb[:, :, 1].copy()
+        for sigma in (1, 5):
+            self.check(grey, sigma, 1)
+
+    def test_sixteen_bit_is_blurred_in_sixteen_bits(self):
+        arr16 = (self.rgb.astype(np.uint16) * 257) ^ np.uint16(0x0055)
+        for sigma in (1, 5):
+            with self.subTest(sigma=sigma):
+                out, _ = read_png(blur(self.conn, raw_png(arr16, 2), sigma))
+                self.assertEqual(out.dtype, np.uint16)
+                ref = np.round(scipy_blur(arr16, sigma))
+                self.assertLessEqual(np.max(np.abs(out.astype(np.float64) - ref)), 1)
+
+    def test_odd_and_tiny_sizes(self):
+        for w, h in ((1, 1), (1, 7), (7, 1), (2, 3), (5, 5)):
+            arr = photo(w, h, seed=w * 10 + h)
+            with self.subTest(size=(w, h)):
+                self.check(arr, 2, 1)
+
+    def test_sigma_zero_keeps_pixels(self):
+        out, _ = read_png(blur(self.conn, encode(self.rgb), 0))
+        np.testing.assert_array_equal(out, self.rgb)
+
+    def test_alpha_is_premultiplied(self):
+        # Colour under fully transparent pixels must not bleed into visible ones.
+        arr = np.zeros((40, 60, 4), np.uint8)
+        arr[:, :30] = (255, 0, 0, 0)      # red, invisible
+        arr[:, 30:] = (0, 0, 255, 255)    # blue, opaque
+        out, _ = read_png(blur(self.conn, encode(arr), 4))
+        visible = out[:, :, 3] > 0
+        self.assertTrue(np.all(out[visible][:, 0] == 0), "red bled into visible pixels")
+        # and alpha is blurred like any channel
+        ref_alpha = np.round(scipy_blur(arr[:, :, 3], 4))
+        self.assertLessEqual(np.max(np.abs(out[:, :, 3] - ref_alpha)), 1)
+
+    def test_alpha_matches_premultiplied_reference(self):
+        rng = np.random.default_rng(5)
+        arr = np.dstack([self.rgb, rng.integers(0, 256, self.rgb.shape[:2], dtype=np.uint8)])
+        out, _ = read_png(blur(self.conn, encode(arr), 3))
+        a = arr[:, :, 3:].astype(np.float64) / 255
+        pre = scipy_blur(arr[:, :, :3] * a, 3)
+        alpha = scipy_blur(arr[:, :, 3], 3)
+        ref = pre * 255 / np.maximum(alpha, 1e-9)[:, :, None]
+        mask = alpha > 8  # where colour is meaningfully visible
+        diff = np.abs(out[:, :, :3].astype(np.float64) - np.clip(np.round(ref), 0, 255))[mask]
+        self.assertLessEqual(np.max(diff), 1)
+
+
+class JpegAccuracy(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.conn = connect()
+
+    def test_close_to_scipy_on_decoded_pixels(self):
+        arr = photo(320, 240, seed=9)
+        src = encode(arr, "JPEG", quality=95)
+        decoded = decode(src)
+        out = decode(blur(self.conn, src, 5, 95))
+        ref = np.clip(np.round(scipy_blur(decoded, 5)), 0, 255)
+        self.assertEqual(out.shape, decoded.shape)
+        self.assertGreaterEqual(psnr(out, ref), 38.0)
+
+    def test_blurs_measurably(self):
+        arr = photo(320, 240, seed=10)
+        src = encode(arr, "JPEG", quality=90)
+        before = decode(src).astype(np.float64)
+        after = decode(blur(self.conn, src)).astype(np.float64)
+        grad = lambda a: np.mean(np.abs(np.diff(a, axis=1)))
+        self.assertLess(grad(after), grad(before) / 3)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,157 @@
+"""Limits: oversized images are refused from their header in well under a millisecond, an
+allocation failure is 53200, and a long blur stops promptly on a timeout or a cancel (57014)."""
+import os
+import struct
+import subprocess
+import threading
+import time
+import unittest
+import zlib
+
+import numpy as np
+import psycopg2
+
+from bbtest import ROOT, connect, encode, photo
+
+
+def png_header_only(width, height, color_type=6, depth=16):
+    """A valid PNG layout that declares width x height but carries almost no data."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def jpeg_header_only(width, height):
+    """A JPEG whose frame header (SOF0) declares width x height."""
+    sof = struct.pack(">BHHB", 8, height, width, 3) + bytes([1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1])
+    return b"\xff\xd8\xff\xc0" + struct.pack(">H", len(sof) + 2) + sof + b"\xff\xd9"
+
+
+class HeaderLimits(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.conn = connect()
+
+    def average_refusal_ms(self, data, calls=500):
+        with self.conn.cursor() as cur:
+            cur.execute("""
+                CREATE OR REPLACE FUNCTION pg_temp.refusal_ms(img bytea, n int) RETURNS float8
+                LANGUAGE plpgsql AS $$
+                DECLARE t0 timestamptz := clock_timestamp();
+                BEGIN
+                    FOR i IN 1..n LOOP
+                        BEGIN
+                            PERFORM bytea_blur(img);
+                            RAISE 'not refused';
+                        EXCEPTION WHEN program_limit_exceeded THEN NULL;
+                        END;
+                    END LOOP;
+                    RETURN extract(epoch FROM clock_timestamp() - t0) * 1000 / n;
+                END $$""")
+            cur.execute("SELECT pg_temp.refusal_ms(%s, %s)", (psycopg2.Binary(data), calls))
+            return cur.fetchone()[0]
+
+    def test_png_bomb_refused_from_header_fast(self):
+        bomb = png_header_only(60000, 60000)
+        self.assertLess(len(bomb), 4096)
+        ms = self.average_refusal_ms(bomb)
+        self.assertLess(ms, 0.5, f"{ms:.3f} ms per refusal (including a subtransaction)")
+
+    def test_jpeg_bomb_refused_from_header_fast(self):
+        ms = self.average_refusal_ms(jpeg_header_only(65000, 65000))
+        self.assertLess(ms, 0.5, f"{ms:.3f} ms per refusal (including a subtransaction)")
+
+
+class OutOfMemory(unittest.TestCase):
+    """A cluster whose address space is capped (ulimit -v): an image that fits under the pixel
+    limit but not in memory is 53200, and the server lives on."""
+
+    def test_allocation_failure_is_53200(self):
+        script = f"""
+            ulimit -v 3000000
+            source {ROOT}/test/lib/pgcluster.sh
+            pg_cluster_start >/dev/null && echo "$PGHOST $PGPORT $PG_CLUSTER_DIR"
+        """
+        out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout.split()
+        host, port, cluster_dir = out
+        try:
+            conn = psycopg2.connect(host=host, port=port, user="postgres", dbname="postgres")
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute("CREATE EXTENSION bytea_blur")
+                cur.execute("SET bytea_blur.max_pixels = 2147483647")
+                with self.assertRaises(psycopg2.Error) as ctx:
+                    cur.execute("SELECT bytea_blur(%s)", (psycopg2.Binary(png_header_only(30000, 30000)),))
+                self.assertEqual(ctx.exception.pgcode, "53200", ctx.exception.pgerror)
+                cur.execute("SELECT 1")
+                self.assertEqual(cur.fetchone()[0], 1)
+            conn.close()
+        finally:
+            subprocess.run(["bash", "-c", f"source {ROOT}/test/lib/pgcluster.sh; PG_CLUSTER_DIR={cluster_dir};"
+                            " pg_cluster_stop"], check=False)
+
+
+class Cancellation(unittest.TestCase):
+    """A long blur of a 48-megapixel photo stops within 300 ms of a timeout or a cancel."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.conn = connect()
+        tile = photo(1000, 750, seed=21)
+        big = np.tile(tile, (8, 8, 1))  # 8000 x 6000
+        with cls.conn.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS big_image")
+            cur.execute("CREATE TABLE big_image AS SELECT %s::bytea AS data",
+                        (psycopg2.Binary(encode(big, "JPEG", quality=85)),))
+
+    @classmethod
+    def tearDownClass(cls):
+        with cls.conn.cursor() as cur:
+            cur.execute("DROP TABLE big_image")
+        cls.conn.close()
+
+    def test_statement_timeout(self):
+        with self.conn.cursor() as cur:
+            cur.execute("SET statement_timeout = '150ms'")
+            start = time.monotonic()
+            with self.assertRaises(psycopg2.Error) as ctx:
+                cur.execute("SELECT length(bytea_blur(data, 50)) FROM big_image")
+            elapsed_ms = (time.monotonic() - start) * 1000
+            cur.execute("RESET statement_timeout")
+            self.assertEqual(ctx.exception.pgcode, "57014")
+            self.assertLess(elapsed_ms, 150 + 300)
+            cur.execute("SELECT 1")
+            self.assertEqual(cur.fetchone()[0], 1)
+
+    def test_pg_cancel_backend(self):
+        worker = connect()
+        pid = worker.get_backend_pid()
+        result = {}
+
+        def blur():
+            try:
+                with worker.cursor() as cur:
+                    cur.execute("SELECT length(bytea_blur(data, 50)) FROM big_image")
+                result["state"] = None
+            except psycopg2.Error as e:
+                result["state"] = e.pgcode
+            result["end"] = time.monotonic()
+
+        thread = threading.Thread(target=blur)
+        thread.start()
+        time.sleep(0.5)
+        cancelled_at = time.monotonic()
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT pg_cancel_backend(%s)", (pid,))
+        thread.join(30)
+        self.assertEqual(result.get("state"), "57014")
+        self.assertLess((result["end"] - cancelled_at) * 1000, 300)
+        with worker.cursor() as cur:
+            cur.execute("SELECT 1")
+            self.assertEqual(cur.fetchone()[0], 1)
+        worker.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
