@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class ImageProcessConfig(AppConfig):
+    name = "image_process"

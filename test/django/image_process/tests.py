@@ -1,0 +1,145 @@
+"""The original image_process application, unchanged, on bytea_blur: uploads through the test
+client, blurred copies through BlurredImage over the applyblur view, as a role that is not a
+superuser. BB_DJANGO_FLOW says how the database was made: 'migrations' (Django's migrations,
+then CreateExtension adopts the table) or 'extension-first' (CREATE EXTENSION, then
+migrate --fake-initial)."""
+import io
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DataError, connection, transaction
+from django.test import TestCase
+from PIL import Image
+
+from .models import BlurredImage, ImageFile
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures"))
+from generate import photo  # noqa: E402
+
+FLOW = os.environ.get("BB_DJANGO_FLOW", "migrations")
+
+
+def encoded(arr, fmt, **kw):
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def roughness(img):
+    """Mean absolute horizontal gradient: lower is blurrier."""
+    arr = np.asarray(img.convert("RGB"), np.float64)
+    return np.mean(np.abs(np.diff(arr, axis=1)))
+
+
+def blur_calls():
+    """bytea_blur calls this backend made that are not yet reported (track_functions = all)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(sum(calls), 0) FROM pg_stat_xact_user_functions WHERE funcname = 'bytea_blur'")
+        return cursor.fetchone()[0]
+
+
+class UploadAndBlur(TestCase):
+    photo_jpeg = encoded(photo(320, 240, seed=1), "JPEG", quality=90)
+
+    def upload(self, name, data, content_type):
+        response = self.client.post("/upload/", {"image": SimpleUploadedFile(name, data, content_type=content_type)})
+        self.assertEqual(response.status_code, 302, response.content)
+        return int(response["Location"].rstrip("/").split("/")[-1])
+
+    def test_jpeg_photo(self):
+        pk = self.upload("photo.jpg", self.photo_jpeg, "image/jpeg")
+        self.assertEqual(bytes(ImageFile.objects.get(pk=pk).image_data), self.photo_jpeg)
+        response = self.client.get(f"/blurred/{pk}/")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Content-Type"], "image/jpeg")
+        original = Image.open(io.BytesIO(self.photo_jpeg))
+        blurred = Image.open(io.BytesIO(response.content))
+        self.assertEqual((blurred.format, blurred.size, blurred.mode), ("JPEG", original.size, original.mode))
+        self.assertLess(roughness(blurred), roughness(original) / 3)
+
+    def test_png_with_alpha(self):
+        rgba = np.dstack([photo(160, 120, seed=2), np.tile(np.linspace(0, 255, 160, dtype=np.uint8), (120, 1))])
+        data = encoded(rgba, "PNG")
+        pk = self.upload("logo.png", data, "image/png")
+        response = self.client.get(f"/blurred/{pk}/")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Content-Type"], "image/png")
+        original = Image.open(io.BytesIO(data))
+        blurred = Image.open(io.BytesIO(response.content))
+        self.assertEqual((blurred.format, blurred.size, blurred.mode), ("PNG", original.size, "RGBA"))
+        self.assertLess(roughness(blurred), roughness(original) / 3)
+
+    def test_original_view_serves_pk_1(self):
+        ImageFile.objects.create(id=1, image="first.jpg", image_data=self.photo_jpeg)
+        response = self.client.get("/blurred/")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Content-Type"], "image/jpeg")
+        self.assertEqual(Image.open(io.BytesIO(response.content)).size, (320, 240))
+
+    def test_bad_upload_is_stored_and_refused_with_4xx(self):
+        text = b"these are my notes, not a picture\n" * 20
+        bad = self.upload("notes.jpg", text, "image/jpeg")
+        self.assertEqual(bytes(ImageFile.objects.get(pk=bad).image_data), text)
+        response = self.client.get(f"/blurred/{bad}/")
+        self.assertEqual(response.status_code, 422)
+        with self.assertRaises(DataError):
+            with transaction.atomic():
+                BlurredImage.objects.get(pk=bad)
+        # the connection is still usable for the next request
+        good = self.upload("photo.jpg", self.photo_jpeg, "image/jpeg")
+        self.assertEqual(self.client.get(f"/blurred/{good}/").status_code, 200)
+
+    def test_missing_image_is_404(self):
+        self.assertEqual(self.client.get("/blurred/999999/").status_code, 404)
+
+
+class OneRowOnly(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        small = encoded(photo(64, 48, seed=3), "JPEG", quality=80)
+        cls.ids = [ImageFile.objects.create(image=f"img{i}.jpg", image_data=small).pk for i in range(40)]
+
+    def setUp(self):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW track_functions")
+            self.assertEqual(cursor.fetchone()[0], "all", "the test role needs track_functions = all")
+
+    def test_get_by_pk_blurs_exactly_one_row(self):
+        before = blur_calls()
+        image = BlurredImage.objects.get(pk=self.ids[17])
+        self.assertEqual(blur_calls() - before, 1)
+        self.assertEqual(Image.open(io.BytesIO(bytes(image.img_binary))).size, (64, 48))
+
+    def test_only_and_defer_do_not_blur(self):
+        before = blur_calls()
+        self.assertEqual(len(BlurredImage.objects.filter(pk__in=self.ids).only("img_id")), 40)
+        self.assertEqual(len(BlurredImage.objects.filter(pk__in=self.ids).defer("img_binary")), 40)
+        self.assertEqual(BlurredImage.objects.count(), 40)
+        self.assertEqual(blur_calls() - before, 0)
+        deferred = BlurredImage.objects.defer("img_binary").get(pk=self.ids[3])
+        self.assertEqual(len(bytes(deferred.img_binary)) > 0, True)  # loaded on access: one row
+        self.assertEqual(blur_calls() - before, 1)
+
+    def test_filter_blurs_only_the_rows_it_returns(self):
+        before = blur_calls()
+        rows = list(BlurredImage.objects.filter(pk__in=self.ids[:5]))
+        self.assertEqual(len(rows), 5)
+        self.assertEqual(blur_calls() - before, 5)
+
+
+class Database(TestCase):
+    def test_role_is_not_a_superuser(self):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT rolsuper, rolcreatedb FROM pg_roles WHERE rolname = current_user")
+            self.assertEqual(cursor.fetchone(), (False, True))
+
+    def test_table_ownership_follows_the_flow(self):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_depend WHERE objid = 'image_process_imagefile'::regclass"
+                           " AND deptype = 'e'")
+            membership = cursor.fetchone()[0]
+        # Django's migrations made the table: adopted. The extension made it: a member.
+        self.assertEqual(membership, 1 if FLOW == "extension-first" else 0)
