@@ -36,6 +36,20 @@ test/unit/run_unit_tests: $(CORE_SRCS) $(UNIT_SRCS) $(wildcard src/core/*.hpp te
 unittest: test/unit/run_unit_tests
 	test/unit/run_unit_tests
 
-EXTRA_CLEAN = test/unit/run_unit_tests results regression.diffs regression.out
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer (leak checks included).
+SANITIZE_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+test/unit/run_unit_tests_sanitized: $(CORE_SRCS) $(UNIT_SRCS) $(wildcard src/core/*.hpp test/unit/*.hpp)
+	$(CXX) $(UNIT_CXXFLAGS) -O1 $(SANITIZE_FLAGS) -o $@ $(CORE_SRCS) $(UNIT_SRCS) -lgtest -lgtest_main -pthread -ljpeg -lpng
 
-.PHONY: unittest
+unittest-sanitize: test/unit/run_unit_tests_sanitized
+	ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 test/unit/run_unit_tests_sanitized
+
+# libFuzzer targets (clang): `make fuzz` runs each for FUZZ_SECONDS, after replaying
+# test/fuzz/regressions; test/run-tests runs them for 60 seconds each.
+FUZZ_SECONDS ?= 600
+fuzz:
+	test/fuzz/run $(FUZZ_SECONDS)
+
+EXTRA_CLEAN = test/unit/run_unit_tests test/unit/run_unit_tests_sanitized test/fuzz/build results regression.diffs regression.out
+
+.PHONY: unittest unittest-sanitize fuzz

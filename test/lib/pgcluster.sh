@@ -22,7 +22,7 @@ pg_cluster_start() {
     _pg_as_owner "$PG_BINDIR/pg_ctl" -D "$PG_CLUSTER_DIR/data" -l "$PG_CLUSTER_DIR/server.log" \
         -o "$opts" -w -t 60 start >/dev/null || { cat "$PG_CLUSTER_DIR/server.log"; return 1; }
     export PGHOST=$PG_CLUSTER_DIR PGPORT=$port PGUSER=postgres PGDATABASE=postgres
-    export PG_SERVER_LOG=$PG_CLUSTER_DIR/server.log
+    export PG_SERVER_LOG=$PG_CLUSTER_DIR/server.log PG_CLUSTER_DIR
 }
 
 pg_cluster_stop() {

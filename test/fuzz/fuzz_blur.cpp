@@ -1,0 +1,21 @@
+// libFuzzer target over the whole core: recognise, decode, blur, encode. The first byte picks
+// sigma and quality, the rest is the image. Any outcome but a bb::Error is a bug: the fuzzer
+// reports crashes, sanitizer findings, leaks and uncaught exceptions.
+#include <cstddef>
+#include <cstdint>
+
+#include "pipeline.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size < 1)
+        return 0;
+    bb::BlurOptions options;
+    options.sigma = (data[0] & 0x0f) * 0.75; // 0 to 11.25
+    options.quality = 1 + (data[0] >> 4) * 6;
+    options.max_pixels = 1u << 22;           // keeps each run fast; the limit path is fuzzed too
+    try {
+        bb::blur_image(data + 1, size - 1, options);
+    } catch (const bb::Error &) {
+    }
+    return 0;
+}

@@ -1,0 +1,129 @@
+"""Hostile input: truncations at many lengths, bit flips, headers that lie about their size,
+oversize and malformed chunks, unrecognised formats, random bytes. Each gives a documented
+SQLSTATE (never XX000); no backend crashes and the postmaster is the same afterwards."""
+import os
+import random
+import struct
+import unittest
+import zlib
+from pathlib import Path
+
+from bbtest import CORPUS, FIXTURES, connect, sqlstate_of
+
+DOCUMENTED = {"22P03", "0A000", "54000", "53200"}
+FIXTURE_NAMES = ["rgb420.jpg", "progressive.jpg", "gray.jpg", "cmyk.jpg", "ycck.jpg",
+                 "rgb8.png", "rgba16.png", "interlaced.png", "palette_trns.png", "gray1.png"]
+
+
+def postmaster_pid():
+    cluster = os.environ.get("PG_CLUSTER_DIR")
+    if not cluster:
+        return None
+    return Path(cluster, "data", "postmaster.pid").read_text().split("\n")[0]
+
+
+def server_log_crashes():
+    log = os.environ.get("PG_SERVER_LOG")
+    if not log:
+        return []
+    return [l for l in Path(log).read_text(errors="replace").splitlines()
+            if "terminated by signal" in l or "was terminated" in l or "PANIC" in l]
+
+
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+class Hostile(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.conn = connect()
+        cls.pid = postmaster_pid()
+        cls.crashes = len(server_log_crashes())
+
+    def tearDown(self):
+        # the connection survived (a backend crash would have ended every session) ...
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT 1")
+            self.assertEqual(cur.fetchone()[0], 1)
+        # ... the postmaster is the same, and its log reports no crash
+        self.assertEqual(postmaster_pid(), self.pid)
+        self.assertEqual(len(server_log_crashes()), self.crashes)
+
+    def assert_clean(self, data, allowed=DOCUMENTED, may_succeed=False, label=""):
+        state = sqlstate_of(self.conn, data)
+        if state is None:
+            self.assertTrue(may_succeed, f"{label}: accepted")
+        else:
+            self.assertIn(state, allowed, label)
+        return state
+
+    def test_truncations_at_many_lengths(self):
+        for name in FIXTURE_NAMES:
+            data = (FIXTURES / name).read_bytes()
+            lengths = sorted(set(list(range(0, 64)) + list(range(64, len(data) - 1, max(1, len(data) // 60)))))
+            for n in lengths:
+                if name.endswith(".jpg") and n >= len(data) - 2:
+                    continue  # only the EOI marker missing: libjpeg decodes the whole image
+                self.assert_clean(data[:n], {"22P03"}, label=f"{name}[:{n}]")
+
+    def test_bit_flips(self):
+        rng = random.Random(1234)
+        outcomes = {}
+        for name in FIXTURE_NAMES:
+            data = bytearray((FIXTURES / name).read_bytes())
+            for _ in range(40):
+                flipped = bytearray(data)
+                for _ in range(rng.randint(1, 4)):
+                    i = rng.randrange(len(flipped))
+                    flipped[i] ^= 1 << rng.randrange(8)
+                state = self.assert_clean(bytes(flipped), may_succeed=True, label=name)
+                outcomes[state] = outcomes.get(state, 0) + 1
+        self.assertIn("22P03", outcomes)  # corruption is detected, not only survived
+
+    def test_headers_that_lie_about_dimensions(self):
+        ihdr = lambda w, h: chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
+        idat = chunk(b"IDAT", zlib.compress(b"\0" * 4000))
+        sig = b"\x89PNG\r\n\x1a\n"
+        self.assertEqual(sqlstate_of(self.conn, sig + ihdr(60000, 60000) + idat + chunk(b"IEND", b"")), "54000")
+        self.assertEqual(sqlstate_of(self.conn, sig + ihdr(0, 100) + idat + chunk(b"IEND", b"")), "22P03")
+        self.assertEqual(sqlstate_of(self.conn, sig + ihdr(100, 0) + idat + chunk(b"IEND", b"")), "22P03")
+        # under the limit but with far too little data: truncated, not a grey image
+        self.assertEqual(sqlstate_of(self.conn, sig + ihdr(3000, 3000) + idat + chunk(b"IEND", b"")), "22P03")
+        jpeg = bytearray((FIXTURES / "rgb444.jpg").read_bytes())  # no EXIF thumbnail: one SOF
+        sof = jpeg.index(b"\xff\xc0")
+        big = bytearray(jpeg)
+        big[sof + 5:sof + 9] = struct.pack(">HH", 65000, 65000)
+        self.assertEqual(sqlstate_of(self.conn, bytes(big)), "54000")
+        zero = bytearray(jpeg)
+        zero[sof + 7:sof + 9] = b"\0\0"
+        self.assertEqual(sqlstate_of(self.conn, bytes(zero)), "22P03")
+        larger = bytearray(jpeg)
+        larger[sof + 5:sof + 9] = struct.pack(">HH", 4000, 4000)  # lies: the data is for 67x45
+        self.assertEqual(sqlstate_of(self.conn, bytes(larger)), "22P03")
+
+    def test_malformed_chunks(self):
+        base = (FIXTURES / "rgb8.png").read_bytes()
+        head, rest = base[:33], base[33:]
+        for kind in (b"tEXt", b"iCCP", b"zTXt", b"sPLT", b"PLTE", b"tRNS", b"gAMA", b"cHRM", b"pHYs", b"IDAT"):
+            for payload in (b"", b"\xff" * 7, b"\0" * 300):
+                self.assert_clean(head + chunk(kind, payload) + rest, may_succeed=True, label=kind.decode())
+            # a chunk that declares 1 GB in a few bytes
+            self.assert_clean(head + struct.pack(">I", 0x3FFFFFFF) + kind + b"xx" + rest, {"22P03"})
+
+    def test_unrecognised_and_random_bytes(self):
+        rng = random.Random(99)
+        for n in (1, 2, 3, 7, 100, 5000):
+            self.assert_clean(bytes(rng.randrange(256) for _ in range(n)), {"22P03", "0A000"})
+        for prefix in (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"):
+            for n in (0, 10, 1000):
+                self.assert_clean(prefix + bytes(rng.randrange(256) for _ in range(n)), {"22P03", "0A000"})
+
+    @unittest.skipUnless((CORPUS / "png" / "testpngs" / "crashers").is_dir(), "no conformance corpus")
+    def test_libpng_crashers(self):
+        for path in sorted((CORPUS / "png" / "testpngs" / "crashers").glob("*.png")):
+            self.assert_clean(path.read_bytes(), may_succeed=True, label=path.name)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,118 @@
+"""Memory: 1000 calls in one backend, mixing good images and every error class, leave its
+private memory flat; the peak memory of one call on a 48-megapixel JPEG stays within the
+README's formula. Both read the backend's /proc/<pid>/status (the server runs here)."""
+import struct
+import sys
+import unittest
+import zlib
+from pathlib import Path
+
+import numpy as np
+import psycopg2
+
+from bbtest import FIXTURES, connect, encode, photo
+
+
+def proc_status(pid):
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if value.strip().endswith("kB"):
+            fields[key] = int(value.split()[0]) * 1024
+    return fields
+
+
+def png_claiming(width, height):
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 16, 6, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 4096))
+            + chunk(b"IEND", b""))
+
+
+class NoLeaks(unittest.TestCase):
+    def test_private_memory_flat_over_1000_calls(self):
+        conn = connect()
+        pid = conn.get_backend_pid()
+        good = [(FIXTURES / n).read_bytes() for n in ("rgb420.jpg", "rgba16.png", "cmyk.jpg", "interlaced.png")]
+        truncated_jpeg = good[0][: len(good[0]) // 2]
+        truncated_png = good[1][: len(good[1]) // 2]
+        sample = (FIXTURES / "sample.jpg").read_bytes()
+        cases = [
+            (g, 3.0, None) for g in good
+        ] + [
+            (truncated_jpeg, 5.0, "22P03"),
+            (truncated_png, 5.0, "22P03"),
+            (b"GIF89a\x01\x00\x01\x00", 5.0, "0A000"),
+            (b"\xff\xd8\xff\xc1\x00\x0b\x0c\x00\x10\x00\x10\x01\x01\x11\x00\xff\xd9", 5.0, "0A000"),
+            (png_claiming(60000, 60000), 5.0, "54000"),
+            (good[0], -1.0, "22023"),
+            # allocated 3.2 GB of pixels, then found the data truncated: freed on the error path
+            (png_claiming(20000, 20000), 5.0, "22P03"),
+            # cancelled halfway through a blur
+            (sample, 40.0, "57014"),
+        ]
+        with conn.cursor() as cur:
+            cur.execute("SET bytea_blur.max_pixels = 500000000")
+
+        def run(rounds):
+            seen = set()
+            with conn.cursor() as cur:
+                for i in range(rounds):
+                    data, sigma, expected = cases[i % len(cases)]
+                    if expected == "57014":
+                        cur.execute("SET statement_timeout = '20ms'")
+                    try:
+                        cur.execute("SELECT length(bytea_blur(%s, %s))", (psycopg2.Binary(data), sigma))
+                        state = None
+                    except psycopg2.Error as e:
+                        state = e.pgcode
+                    if expected == "57014":
+                        cur.execute("RESET statement_timeout")
+                    self.assertEqual(state, expected)
+                    seen.add(state)
+            return seen
+
+        run(120)  # warm up caches and allocator pools
+        before = proc_status(pid)["RssAnon"]
+        seen = run(1000)
+        after = proc_status(pid)["RssAnon"]
+        conn.close()
+        self.assertEqual(seen, {None, "22P03", "0A000", "54000", "22023", "57014"})
+        growth = after - before
+        print(f"\n    private memory (RssAnon) before {before >> 20} MiB, after 1000 calls {after >> 20} MiB",
+              file=sys.stderr)
+        self.assertLess(growth, 4 << 20, f"backend private memory grew by {growth >> 10} KiB over 1000 calls")
+
+
+class PeakMemory(unittest.TestCase):
+    def test_48_megapixel_jpeg_within_formula(self):
+        width, height, channels = 8000, 6000, 3
+        big = np.tile(photo(1000, 750, seed=31), (8, 8, 1))
+        data = encode(big, "JPEG", quality=85)
+        setup = connect()
+        with setup.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS peak_image")
+            cur.execute("CREATE TABLE peak_image AS SELECT %s::bytea AS data", (psycopg2.Binary(data),))
+        conn = connect()
+        pid = conn.get_backend_pid()
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+            base = proc_status(pid)["VmHWM"]
+            cur.execute("SELECT length(bytea_blur(data, 5.0, 75)) FROM peak_image")
+            out_size = cur.fetchone()[0]
+        peak = proc_status(pid)["VmHWM"] - base
+        conn.close()
+        with setup.cursor() as cur:
+            cur.execute("DROP TABLE peak_image")
+        setup.close()
+        radius = int(4 * 5.0 + 0.5)
+        formula = (len(data) + width * height * channels + min(height, 2 * radius + 1) * width * channels * 4
+                   + 2 * out_size)
+        print(f"\n    48 MP JPEG ({len(data) >> 20} MiB in, {out_size >> 20} MiB out): peak RSS growth "
+              f"{peak >> 20} MiB, formula {formula >> 20} MiB", file=sys.stderr)
+        self.assertLess(peak, formula + (32 << 20))
+
+
+if __name__ == "__main__":
+    unittest.main()
