@@ -21,11 +21,14 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-override CXXFLAGS += -std=c++17 -Wall -Wextra
+override CXXFLAGS += -std=c++17 -Wall -Wextra -MMD -MP
 ifeq ($(WERROR),1)
 override CXXFLAGS += -Werror
 endif
 SHLIB_LINK += -ljpeg -lpng -lstdc++
+
+# Rebuild an object when a header it includes changes (PGXS tracks only the .cpp).
+-include $(OBJS:.o=.d)
 
 # ---- C++ unit tests of the core (GoogleTest), built without PostgreSQL ----------------------
 UNIT_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Isrc/core
@@ -50,6 +53,6 @@ FUZZ_SECONDS ?= 600
 fuzz:
 	test/fuzz/run $(FUZZ_SECONDS)
 
-EXTRA_CLEAN = test/unit/run_unit_tests test/unit/run_unit_tests_sanitized test/fuzz/build results regression.diffs regression.out
+EXTRA_CLEAN = $(OBJS:.o=.d) test/unit/run_unit_tests test/unit/run_unit_tests_sanitized test/fuzz/build results regression.diffs regression.out
 
 .PHONY: unittest unittest-sanitize fuzz

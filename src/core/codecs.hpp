@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "errors.hpp"
+#include "gaussian.hpp"
 #include "image.hpp"
 
 namespace bb {
@@ -22,6 +23,31 @@ struct DecodeOptions {
 // colour conversion; chroma planes are upsampled to full size.
 Image decode_jpeg(const uint8_t *data, size_t size, const DecodeOptions &options, JpegMeta *meta);
 std::vector<uint8_t> encode_jpeg(const Image &image, const JpegMeta &meta, int quality, InterruptPoll poll);
+
+// A JPEG's component planes as libjpeg decodes them in raw mode: no colour conversion and no
+// chroma upsampling, each plane at its own resolution, all scaled by 1/scale_denom (libjpeg's
+// DCT scaling: 1, 2, 4 or 8, which skips most of the IDCT work for a smaller result).
+struct JpegPlanes {
+    uint32_t width = 0, height = 0; // the image's full size
+    std::vector<Plane> planes;
+};
+JpegPlanes decode_jpeg_planes(const uint8_t *data, size_t size, const DecodeOptions &options, int scale_denom,
+                              JpegMeta *meta);
+
+// Where each component of a JPEG of this size and sampling lives at full resolution, and the
+// block-padded buffer the encoder reads it from.
+struct JpegLayout {
+    uint32_t width = 0, height = 0;
+    int components = 0;
+    uint32_t comp_width[4] = {}, comp_height[4] = {};     // samples that belong to the image
+    uint32_t padded_width[4] = {}, padded_height[4] = {}; // whole MCUs
+};
+JpegLayout jpeg_layout(uint32_t width, uint32_t height, const JpegMeta &meta);
+
+// Encodes component planes laid out as jpeg_layout says (planes[c] has padded_width[c] columns
+// and padded_height[c] rows), in the file's colour space and sampling, without conversion.
+std::vector<uint8_t> encode_jpeg_planes(const JpegLayout &layout, const uint8_t *const *planes, const JpegMeta &meta,
+                                        int quality, InterruptPoll poll);
 
 // Decodes any PNG to 8- or 16-bit grey, grey+alpha, RGB or RGBA: palettes expand to RGB(A),
 // 1/2/4-bit grey to 8 bits, tRNS to an alpha channel; interlaced images are read whole.

@@ -50,6 +50,15 @@ void load_row(const T *src, float *dst, size_t width, int channels, int alpha, f
 
 // Rounds, un-premultiplies and clamps one blurred row back into the image.
 template <typename T>
+void store_row(const float *src, T *dst, size_t width, int channels, int alpha, float max_value);
+
+// Float planes keep the exact result: no rounding, no clamping, no alpha.
+template <>
+void store_row<float>(const float *src, float *dst, size_t width, int channels, int, float) {
+    std::memcpy(dst, src, width * size_t(channels) * sizeof(float));
+}
+
+template <typename T>
 void store_row(const float *src, T *dst, size_t width, int channels, int alpha, float max_value) {
     const size_t n = width * size_t(channels);
     if (alpha < 0) {
@@ -146,48 +155,60 @@ void filter_row(const float *row, float *padded, float *dst, size_t width, int c
     symmetric_taps(dst, center, left.data(), right.data(), weights, radius, width * C);
 }
 
+// The samples a blur works on: rows of width * channels samples of type T, stride bytes apart.
+struct View {
+    uint8_t *base;
+    size_t stride;
+    size_t width;
+    long height;
+    int channels;
+    int alpha;       // index of the alpha sample, or -1
+    float max_value; // 255, 65535, or 0 for float samples
+};
+
 template <typename T>
-void blur_typed(Image &image, const std::vector<float> &kernel, InterruptPoll poll) {
-    const size_t width = image.width;
-    const long height = long(image.height);
-    const int channels = image.channels;
-    const int alpha = image.alpha_channel;
-    const float max_value = image.depth > 8 ? 65535.0f : 255.0f;
-    const long radius = long(kernel.size() / 2);
+void blur_typed(const View &v, const std::vector<float> &kernel_x, const std::vector<float> &kernel_y,
+                InterruptPoll poll) {
+    const size_t width = v.width;
+    const long height = v.height;
+    const int channels = v.channels;
+    const long rx = long(kernel_x.size() / 2);
+    const long ry = long(kernel_y.size() / 2);
     const size_t n = width * size_t(channels);
+    auto source = [&](long y) { return reinterpret_cast<T *>(v.base + v.stride * size_t(y)); };
 
     // Horizontally filtered rows wait in a ring of 2r+1 rows (or the whole image, if smaller)
     // until the vertical pass has used them; each output row is written back in place.
-    const long ring_rows = std::min(height, 2 * radius + 1);
+    const long ring_rows = std::min(height, 2 * ry + 1);
     std::vector<float> ring(size_t(ring_rows) * n);
     std::vector<float> loaded(n);
-    std::vector<float> padded((width + 2 * size_t(radius)) * size_t(channels));
+    std::vector<float> padded((width + 2 * size_t(rx)) * size_t(channels));
     std::vector<float> out(n);
     auto ring_row = [&](long source_row) { return ring.data() + size_t(source_row % ring_rows) * n; };
 
-    // The kernel's right half, from the centre outwards.
-    const float *weights = kernel.data() + radius;
-    std::vector<const float *> left(size_t(radius) + 1), right(size_t(radius) + 1);
+    // The kernels' right halves, from the centre outwards.
+    const float *wx = kernel_x.data() + rx;
+    const float *wy = kernel_y.data() + ry;
+    std::vector<const float *> left(size_t(std::max(rx, ry)) + 1), right(left.size());
 
     long next = 0; // next source row to filter horizontally
     for (long y = 0; y < height; y++) {
         // One row costs O(width * radius): poll once per row so that a cancel is prompt at any sigma.
         if (poll && poll())
             interrupted();
-        const long last = std::min(height - 1, y + radius);
+        const long last = std::min(height - 1, y + ry);
         for (; next <= last; next++) {
             if (poll && poll())
                 interrupted();
-            load_row(reinterpret_cast<const T *>(image.row(uint32_t(next))), loaded.data(), width, channels, alpha,
-                     max_value);
-            filter_row(loaded.data(), padded.data(), ring_row(next), width, channels, weights, radius, left, right);
+            load_row(source(next), loaded.data(), width, channels, v.alpha, v.max_value);
+            filter_row(loaded.data(), padded.data(), ring_row(next), width, channels, wx, rx, left, right);
         }
-        for (long k = 1; k <= radius; k++) {
+        for (long k = 1; k <= ry; k++) {
             left[size_t(k)] = ring_row(reflect_index(y - k, height));
             right[size_t(k)] = ring_row(reflect_index(y + k, height));
         }
-        symmetric_taps(out.data(), ring_row(y), left.data(), right.data(), weights, radius, n);
-        store_row(out.data(), reinterpret_cast<T *>(image.row(uint32_t(y))), width, channels, alpha, max_value);
+        symmetric_taps(out.data(), ring_row(y), left.data(), right.data(), wy, ry, n);
+        store_row(out.data(), source(y), width, channels, v.alpha, v.max_value);
     }
 }
 
@@ -197,10 +218,22 @@ void gaussian_blur(Image &image, double sigma, InterruptPoll poll) {
     const std::vector<float> kernel = gaussian_kernel(sigma);
     if (kernel.size() <= 1 || image.width == 0 || image.height == 0)
         return;
+    const View view{image.pixels.data(), image.row_bytes(), image.width, long(image.height),
+                    image.channels, image.alpha_channel, image.depth > 8 ? 65535.0f : 255.0f};
     if (image.depth > 8)
-        blur_typed<uint16_t>(image, kernel, poll);
+        blur_typed<uint16_t>(view, kernel, kernel, poll);
     else
-        blur_typed<uint8_t>(image, kernel, poll);
+        blur_typed<uint8_t>(view, kernel, kernel, poll);
+}
+
+void gaussian_blur_plane(Plane &plane, double sigma_x, double sigma_y, InterruptPoll poll) {
+    const std::vector<float> kx = gaussian_kernel(sigma_x);
+    const std::vector<float> ky = gaussian_kernel(sigma_y);
+    if ((kx.size() <= 1 && ky.size() <= 1) || plane.width == 0 || plane.height == 0)
+        return;
+    const View view{reinterpret_cast<uint8_t *>(plane.data()), plane.width * sizeof(float), plane.width,
+                    long(plane.height), 1, -1, 0.0f};
+    blur_typed<float>(view, kx, ky, poll);
 }
 
 } // namespace bb

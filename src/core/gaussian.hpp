@@ -3,6 +3,8 @@
 #pragma once
 #include "no_postgres.hpp"
 
+#include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "errors.hpp"
@@ -32,5 +34,25 @@ inline long reflect_index(long i, long n) noexcept {
 // alpha channel, so that colour under transparent pixels does not bleed into visible ones.
 // sigma 0 (or a sigma whose kernel has one tap) leaves the pixels unchanged.
 void gaussian_blur(Image &image, double sigma, InterruptPoll poll);
+
+// One channel of float samples, rows tightly packed. Its memory is not initialised.
+struct Plane {
+    uint32_t width = 0;
+    uint32_t height = 0;
+    std::unique_ptr<float[]> samples;
+
+    void resize(uint32_t w, uint32_t h) {
+        width = w;
+        height = h;
+        samples.reset(new float[size_t(w) * h]);
+    }
+    float *data() noexcept { return samples.get(); }
+    float *row(uint32_t y) noexcept { return samples.get() + size_t(width) * y; }
+    const float *row(uint32_t y) const noexcept { return samples.get() + size_t(width) * y; }
+};
+
+// The same blur on a float plane, with its own sigma along each axis (a chroma plane
+// subsampled 2:1 horizontally only needs half the horizontal sigma).
+void gaussian_blur_plane(Plane &plane, double sigma_x, double sigma_y, InterruptPoll poll);
 
 } // namespace bb

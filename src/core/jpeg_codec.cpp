@@ -2,6 +2,7 @@
 // hold the setjmp, own no C++ object and report failure through JpegJob::status.
 #include "codecs.hpp"
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstdio>
 #include <cstdlib>
@@ -82,6 +83,11 @@ struct DecodeJob {
     InterruptPoll poll;
     JOCTET *icc;              // malloc'd by jpeg_read_icc_profile
     unsigned int icc_size;
+    // raw (planar) decoding
+    int scale_denom;          // 0: interleaved decoding
+    float *plane[4];          // set by the caller after run_start_raw
+    uint32_t plane_width[4], plane_height[4];
+    JSAMPARRAY raw_rows[4];   // one iMCU row of each component, set by the caller
 };
 
 Status run_read_header(DecodeJob *volatile job) {
@@ -95,6 +101,12 @@ Status run_read_header(DecodeJob *volatile job) {
     jpeg_read_header(&job->cinfo, TRUE);
     // Keep the file's colour space: blurring is linear, so no conversion is needed.
     job->cinfo.out_color_space = job->cinfo.jpeg_color_space;
+    if (job->scale_denom) {
+        job->cinfo.raw_data_out = TRUE;
+        job->cinfo.scale_num = 1;
+        job->cinfo.scale_denom = static_cast<unsigned>(job->scale_denom);
+        job->cinfo.do_block_smoothing = FALSE;
+    }
     jpeg_calc_output_dimensions(&job->cinfo);
     if (!jpeg_read_icc_profile(&job->cinfo, &job->icc, &job->icc_size)) {
         job->icc = nullptr;
@@ -119,6 +131,42 @@ Status run_read_pixels(DecodeJob *volatile job) {
         for (JDIMENSION i = 0; i < n; i++)
             rows[i] = job->pixels + job->row_bytes * (y + i);
         jpeg_read_scanlines(cinfo, rows, n);
+    }
+    jpeg_finish_decompress(cinfo);
+    return Status::Ok;
+}
+
+Status run_start_raw(DecodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return Status::Failed;
+    jpeg_start_decompress(&job->cinfo);
+    return Status::Ok;
+}
+
+// Reads every iMCU row of raw component data and copies its samples that belong to the image
+// into the float planes.
+Status run_read_raw(DecodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return Status::Failed;
+    j_decompress_ptr cinfo = &job->cinfo;
+    const JDIMENSION lines = JDIMENSION(cinfo->max_v_samp_factor * cinfo->min_DCT_scaled_size);
+    for (JDIMENSION imcu = 0; cinfo->output_scanline < cinfo->output_height; imcu++) {
+        if (job->poll && job->poll())
+            return Status::Interrupted;
+        jpeg_read_raw_data(cinfo, job->raw_rows, lines);
+        for (int c = 0; c < cinfo->num_components; c++) {
+            const jpeg_component_info *comp = &cinfo->comp_info[c];
+            const uint32_t rows = uint32_t(comp->v_samp_factor * comp->DCT_scaled_size);
+            for (uint32_t r = 0; r < rows; r++) {
+                const uint32_t y = imcu * rows + r;
+                if (y >= job->plane_height[c])
+                    break;
+                const JSAMPLE *src = job->raw_rows[c][r];
+                float *dst = job->plane[c] + size_t(job->plane_width[c]) * y;
+                for (uint32_t x = 0; x < job->plane_width[c]; x++)
+                    dst[x] = float(src[x]);
+            }
+        }
     }
     jpeg_finish_decompress(cinfo);
     return Status::Ok;
@@ -185,25 +233,30 @@ struct EncodeJob {
     unsigned exif_size;
     unsigned char *out;       // malloc'd by jpeg_mem_dest
     unsigned long out_size;
+    // raw (planar) encoding
+    const JpegLayout *layout;           // null: interleaved encoding
+    const uint8_t *const *planes;
+    JSAMPARRAY raw_rows[4];             // one iMCU row of each component, set by the caller
 };
 
 Status run_encode(EncodeJob *volatile job) {
     if (setjmp(job->err.jump))
         return Status::Failed;
     j_compress_ptr cinfo = &job->cinfo;
-    const Image &image = *job->image;
     const JpegMeta &meta = *job->meta;
+    const int components = job->layout ? job->layout->components : job->image->channels;
     jpeg_create_compress(cinfo);
     job->created = true;
     jpeg_mem_dest(cinfo, &job->out, &job->out_size);
-    cinfo->image_width = image.width;
-    cinfo->image_height = image.height;
-    cinfo->input_components = image.channels;
+    cinfo->image_width = job->layout ? job->layout->width : job->image->width;
+    cinfo->image_height = job->layout ? job->layout->height : job->image->height;
+    cinfo->input_components = components;
     cinfo->in_color_space = static_cast<J_COLOR_SPACE>(meta.color_space);
     jpeg_set_defaults(cinfo);
     jpeg_set_quality(cinfo, job->quality, TRUE);
     // An unchanged colour space keeps the file's chroma subsampling.
-    if (cinfo->jpeg_color_space == cinfo->in_color_space && cinfo->num_components == meta.components) {
+    if (cinfo->jpeg_color_space == cinfo->in_color_space && cinfo->num_components == meta.components &&
+        components > 1) {
         for (int c = 0; c < cinfo->num_components && c < 4; c++) {
             cinfo->comp_info[c].h_samp_factor = meta.h_samp[c];
             cinfo->comp_info[c].v_samp_factor = meta.v_samp[c];
@@ -214,23 +267,51 @@ Status run_encode(EncodeJob *volatile job) {
         cinfo->X_density = meta.x_density;
         cinfo->Y_density = meta.y_density;
     }
+    if (job->layout) {
+        // Raw planes skip colour conversion: the file must be written in the colour space the
+        // planes are in (an RGB JPEG would otherwise be relabelled YCbCr).
+        jpeg_set_colorspace(cinfo, static_cast<J_COLOR_SPACE>(meta.color_space));
+        jpeg_set_quality(cinfo, job->quality, TRUE);
+        for (int c = 0; c < cinfo->num_components && c < 4 && components > 1; c++) {
+            cinfo->comp_info[c].h_samp_factor = meta.h_samp[c];
+            cinfo->comp_info[c].v_samp_factor = meta.v_samp[c];
+        }
+        cinfo->raw_data_in = TRUE;
+    }
     jpeg_start_compress(cinfo, TRUE);
     if (job->exif_size)
         jpeg_write_marker(cinfo, JPEG_APP0 + 1, job->exif, job->exif_size);
     if (!meta.icc.empty())
         jpeg_write_icc_profile(cinfo, meta.icc.data(), static_cast<unsigned>(meta.icc.size()));
-    JSAMPROW rows[16];
-    const size_t row_bytes = image.row_bytes();
-    while (cinfo->next_scanline < cinfo->image_height) {
-        if (job->poll && job->poll())
-            return Status::Interrupted;
-        const JDIMENSION y = cinfo->next_scanline;
-        JDIMENSION n = cinfo->image_height - y;
-        if (n > 16)
-            n = 16;
-        for (JDIMENSION i = 0; i < n; i++)
-            rows[i] = const_cast<JSAMPROW>(image.pixels.data() + row_bytes * (y + i));
-        jpeg_write_scanlines(cinfo, rows, n);
+    if (job->layout) {
+        const JpegLayout &layout = *job->layout;
+        const JDIMENSION lines = JDIMENSION(cinfo->max_v_samp_factor * DCTSIZE);
+        for (JDIMENSION imcu = 0; cinfo->next_scanline < cinfo->image_height; imcu++) {
+            if (job->poll && job->poll())
+                return Status::Interrupted;
+            for (int c = 0; c < components; c++) {
+                const uint32_t rows = uint32_t(cinfo->comp_info[c].v_samp_factor * DCTSIZE);
+                for (uint32_t r = 0; r < rows; r++)
+                    job->raw_rows[c][r] = const_cast<JSAMPROW>(job->planes[c] +
+                                                               size_t(layout.padded_width[c]) * (imcu * rows + r));
+            }
+            jpeg_write_raw_data(cinfo, job->raw_rows, lines);
+        }
+    } else {
+        const Image &image = *job->image;
+        JSAMPROW rows[16];
+        const size_t row_bytes = image.row_bytes();
+        while (cinfo->next_scanline < cinfo->image_height) {
+            if (job->poll && job->poll())
+                return Status::Interrupted;
+            const JDIMENSION y = cinfo->next_scanline;
+            JDIMENSION n = cinfo->image_height - y;
+            if (n > 16)
+                n = 16;
+            for (JDIMENSION i = 0; i < n; i++)
+                rows[i] = const_cast<JSAMPROW>(image.pixels.data() + row_bytes * (y + i));
+            jpeg_write_scanlines(cinfo, rows, n);
+        }
     }
     jpeg_finish_compress(cinfo);
     return Status::Ok;
@@ -249,25 +330,19 @@ struct EncodeGuard {
 
 } // namespace
 
-Image decode_jpeg(const uint8_t *data, size_t size, const DecodeOptions &options, JpegMeta *meta) {
-    DecodeJob job{};
-    init_error_manager(&job.err);
-    job.cinfo.err = &job.err.pub;
-    job.data = data;
-    job.size = size;
-    job.poll = options.poll;
-    DecodeGuard guard{&job};
+namespace {
 
+// Reads the header (in raw mode when scale_denom is set), checks it and fills meta.
+void read_header(DecodeJob &job, const DecodeOptions &options, JpegMeta *meta) {
     if (run_read_header(&job) != Status::Ok)
         throw_jpeg_error(job.err, true);
-
     const jpeg_decompress_struct &ci = job.cinfo;
     if (ci.data_precision != 8)
         throw Error(ErrorKind::Unsupported, std::to_string(ci.data_precision) + "-bit JPEG is not supported",
                     "Only JPEG images with 8-bit samples can be processed.");
-    if (ci.output_width == 0 || ci.output_height == 0)
+    if (ci.image_width == 0 || ci.image_height == 0)
         throw Error(ErrorKind::InvalidData, "invalid image dimensions", "The JPEG declares an empty image.");
-    const uint64_t pixels = uint64_t(ci.output_width) * ci.output_height;
+    const uint64_t pixels = uint64_t(ci.image_width) * ci.image_height;
     if (pixels > options.max_pixels)
         throw Error(ErrorKind::TooLarge, "image too large",
                     "The image has " + std::to_string(pixels) + " pixels; bytea_blur.max_pixels allows " +
@@ -283,21 +358,11 @@ Image decode_jpeg(const uint8_t *data, size_t size, const DecodeOptions &options
         throw Error(ErrorKind::Unsupported, "unsupported JPEG colour space",
                     "The JPEG's " + std::to_string(ci.num_components) + " components have no known colour space.");
     }
-
-    Image image;
-    image.width = ci.output_width;
-    image.height = ci.output_height;
-    image.channels = ci.output_components;
-    image.depth = 8;
-    image.allocate();
-    job.pixels = image.pixels.data();
-    job.row_bytes = image.row_bytes();
-
     meta->color_space = ci.jpeg_color_space;
     meta->components = ci.num_components;
     for (int c = 0; c < ci.num_components && c < 4; c++) {
-        meta->h_samp[c] = ci.comp_info[c].h_samp_factor;
-        meta->v_samp[c] = ci.comp_info[c].v_samp_factor;
+        meta->h_samp[c] = ci.num_components > 1 ? ci.comp_info[c].h_samp_factor : 1;
+        meta->v_samp[c] = ci.num_components > 1 ? ci.comp_info[c].v_samp_factor : 1;
     }
     if (job.icc)
         meta->icc.assign(job.icc, job.icc + job.icc_size);
@@ -309,6 +374,61 @@ Image decode_jpeg(const uint8_t *data, size_t size, const DecodeOptions &options
     meta->density_unit = ci.density_unit;
     meta->x_density = ci.X_density;
     meta->y_density = ci.Y_density;
+}
+
+void init_decode_job(DecodeJob &job, const uint8_t *data, size_t size, InterruptPoll poll) {
+    init_error_manager(&job.err);
+    job.cinfo.err = &job.err.pub;
+    job.data = data;
+    job.size = size;
+    job.poll = poll;
+}
+
+// A minimal EXIF block carrying the orientation alone: no thumbnail, no other tag.
+struct ExifOrientation {
+    uint8_t bytes[32] = {'E', 'x', 'i', 'f', 0, 0,                    // APP1 identifier
+                         'M', 'M', 0, 42, 0, 0, 0, 8,                 // big-endian TIFF header, IFD0 at 8
+                         0, 1,                                        // one entry
+                         0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 0, 0, 0,    // orientation, SHORT, count 1
+                         0, 0, 0, 0};                                 // no next IFD
+    explicit ExifOrientation(int orientation) { bytes[25] = static_cast<uint8_t>(orientation); }
+};
+
+std::vector<uint8_t> run_encode_job(EncodeJob &job, const JpegMeta &meta, int quality, InterruptPoll poll) {
+    const ExifOrientation exif(meta.orientation);
+    init_error_manager(&job.err);
+    job.cinfo.err = &job.err.pub;
+    job.meta = &meta;
+    job.quality = quality;
+    job.poll = poll;
+    job.exif = exif.bytes;
+    job.exif_size = meta.orientation ? sizeof exif.bytes : 0;
+    EncodeGuard guard{&job};
+    const Status status = run_encode(&job);
+    if (status == Status::Interrupted)
+        throw_interrupted();
+    if (status != Status::Ok)
+        throw_jpeg_error(job.err, false);
+    return std::vector<uint8_t>(job.out, job.out + job.out_size);
+}
+
+} // namespace
+
+Image decode_jpeg(const uint8_t *data, size_t size, const DecodeOptions &options, JpegMeta *meta) {
+    DecodeJob job{};
+    init_decode_job(job, data, size, options.poll);
+    DecodeGuard guard{&job};
+    read_header(job, options, meta);
+
+    const jpeg_decompress_struct &ci = job.cinfo;
+    Image image;
+    image.width = ci.output_width;
+    image.height = ci.output_height;
+    image.channels = ci.output_components;
+    image.depth = 8;
+    image.allocate();
+    job.pixels = image.pixels.data();
+    job.row_bytes = image.row_bytes();
 
     const Status status = run_read_pixels(&job);
     if (status == Status::Interrupted)
@@ -318,32 +438,86 @@ Image decode_jpeg(const uint8_t *data, size_t size, const DecodeOptions &options
     return image;
 }
 
-std::vector<uint8_t> encode_jpeg(const Image &image, const JpegMeta &meta, int quality, InterruptPoll poll) {
-    // A minimal EXIF block carrying the orientation alone: no thumbnail, no other tag.
-    uint8_t exif[] = {'E', 'x', 'i', 'f', 0, 0,             // APP1 identifier
-                      'M', 'M', 0, 42, 0, 0, 0, 8,          // big-endian TIFF header, IFD0 at 8
-                      0, 1,                                 // one entry
-                      0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 0, 0, 0, // orientation, SHORT, count 1
-                      0, 0, 0, 0};                          // no next IFD
-    exif[25] = static_cast<uint8_t>(meta.orientation);
+JpegPlanes decode_jpeg_planes(const uint8_t *data, size_t size, const DecodeOptions &options, int scale_denom,
+                              JpegMeta *meta) {
+    DecodeJob job{};
+    init_decode_job(job, data, size, options.poll);
+    job.scale_denom = scale_denom;
+    DecodeGuard guard{&job};
+    read_header(job, options, meta);
+    if (run_start_raw(&job) != Status::Ok)
+        throw_jpeg_error(job.err, true);
 
-    EncodeJob job{};
-    init_error_manager(&job.err);
-    job.cinfo.err = &job.err.pub;
-    job.image = &image;
-    job.meta = &meta;
-    job.quality = quality;
-    job.poll = poll;
-    job.exif = exif;
-    job.exif_size = meta.orientation ? sizeof exif : 0;
-    EncodeGuard guard{&job};
-
-    const Status status = run_encode(&job);
+    const jpeg_decompress_struct &ci = job.cinfo;
+    JpegPlanes out;
+    out.width = ci.image_width;
+    out.height = ci.image_height;
+    out.planes.resize(size_t(ci.num_components));
+    // One iMCU row of each component, as libjpeg's raw interface hands it over.
+    std::vector<std::vector<uint8_t>> buffers(out.planes.size());
+    std::vector<std::vector<JSAMPROW>> rows(out.planes.size());
+    for (int c = 0; c < ci.num_components; c++) {
+        const jpeg_component_info &comp = ci.comp_info[c];
+        Plane &plane = out.planes[size_t(c)];
+        plane.resize(comp.downsampled_width, comp.downsampled_height);
+        job.plane[c] = plane.data();
+        job.plane_width[c] = plane.width;
+        job.plane_height[c] = plane.height;
+        const size_t stride = size_t(comp.width_in_blocks) * size_t(comp.DCT_scaled_size);
+        const size_t count = size_t(comp.v_samp_factor) * size_t(comp.DCT_scaled_size);
+        buffers[size_t(c)].resize(stride * count);
+        rows[size_t(c)].resize(count);
+        for (size_t r = 0; r < count; r++)
+            rows[size_t(c)][r] = buffers[size_t(c)].data() + stride * r;
+        job.raw_rows[c] = rows[size_t(c)].data();
+    }
+    const Status status = run_read_raw(&job);
     if (status == Status::Interrupted)
         throw_interrupted();
     if (status != Status::Ok)
-        throw_jpeg_error(job.err, false);
-    return std::vector<uint8_t>(job.out, job.out + job.out_size);
+        throw_jpeg_error(job.err, true);
+    return out;
+}
+
+JpegLayout jpeg_layout(uint32_t width, uint32_t height, const JpegMeta &meta) {
+    JpegLayout layout;
+    layout.width = width;
+    layout.height = height;
+    layout.components = meta.components;
+    int max_h = 1, max_v = 1;
+    for (int c = 0; c < meta.components; c++) {
+        max_h = std::max(max_h, meta.h_samp[c]);
+        max_v = std::max(max_v, meta.v_samp[c]);
+    }
+    const uint32_t mcus_across = (width + uint32_t(max_h) * DCTSIZE - 1) / (uint32_t(max_h) * DCTSIZE);
+    const uint32_t mcus_down = (height + uint32_t(max_v) * DCTSIZE - 1) / (uint32_t(max_v) * DCTSIZE);
+    for (int c = 0; c < meta.components; c++) {
+        const uint32_t h = uint32_t(meta.h_samp[c]), v = uint32_t(meta.v_samp[c]);
+        layout.comp_width[c] = (width * h + uint32_t(max_h) - 1) / uint32_t(max_h);
+        layout.comp_height[c] = (height * v + uint32_t(max_v) - 1) / uint32_t(max_v);
+        layout.padded_width[c] = mcus_across * h * DCTSIZE;
+        layout.padded_height[c] = mcus_down * v * DCTSIZE;
+    }
+    return layout;
+}
+
+std::vector<uint8_t> encode_jpeg(const Image &image, const JpegMeta &meta, int quality, InterruptPoll poll) {
+    EncodeJob job{};
+    job.image = &image;
+    return run_encode_job(job, meta, quality, poll);
+}
+
+std::vector<uint8_t> encode_jpeg_planes(const JpegLayout &layout, const uint8_t *const *planes, const JpegMeta &meta,
+                                        int quality, InterruptPoll poll) {
+    EncodeJob job{};
+    job.layout = &layout;
+    job.planes = planes;
+    std::vector<std::vector<JSAMPROW>> rows(size_t(layout.components));
+    for (int c = 0; c < layout.components; c++) {
+        rows[size_t(c)].resize(size_t(meta.v_samp[c]) * DCTSIZE);
+        job.raw_rows[c] = rows[size_t(c)].data();
+    }
+    return run_encode_job(job, meta, quality, poll);
 }
 
 } // namespace bb

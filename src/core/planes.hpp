@@ -1,0 +1,25 @@
+// Resampling of float planes, for blurring at a reduced resolution: a Gaussian of sigma s
+// leaves almost nothing above 1/(2 pi s) cycles per pixel, so a plane can be blurred at 1/m of
+// its size (with sigma s/m) and brought back by interpolation, at a cost that no longer grows
+// with sigma.
+#pragma once
+#include "no_postgres.hpp"
+
+#include <cstddef>
+#include <cstdint>
+
+#include "errors.hpp"
+#include "gaussian.hpp"
+
+namespace bb {
+
+// Averages m x m blocks (the last row and column of blocks may be partial).
+Plane box_downsample(const Plane &src, uint32_t m, InterruptPoll poll);
+
+// Bilinear resampling of src to width x height 8-bit samples, pixel centres aligned, rounded and
+// clamped to 0-255; columns up to padded_width and rows up to padded_height repeat the last
+// column and row (a JPEG encoder reads whole blocks).
+void resample_to_u8(const Plane &src, uint32_t width, uint32_t height, uint8_t *dst, size_t stride,
+                    uint32_t padded_width, uint32_t padded_height, InterruptPoll poll);
+
+} // namespace bb
