@@ -30,6 +30,9 @@ std::vector<uint8_t> encode_jpeg(const Image &image, const JpegMeta &meta, int q
 struct JpegPlanes {
     uint32_t width = 0, height = 0; // the image's full size
     std::vector<Plane> planes;
+    // Image pixels per plane sample along each axis (8 for luma at scale 1/8, 2 for 4:2:0
+    // chroma at scale 1): plane sample j covers image pixels [j * step, (j + 1) * step).
+    std::vector<double> step_x, step_y;
 };
 JpegPlanes decode_jpeg_planes(const uint8_t *data, size_t size, const DecodeOptions &options, int scale_denom,
                               JpegMeta *meta);

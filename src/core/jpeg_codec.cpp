@@ -143,6 +143,13 @@ Status run_start_raw(DecodeJob *volatile job) {
     return Status::Ok;
 }
 
+// Converts one row of samples to float (a function of its own, so that the loop vectorises
+// instead of rereading the job through the volatile pointer of the setjmp frame).
+void widen(const JSAMPLE *src, float *dst, uint32_t n) {
+    for (uint32_t x = 0; x < n; x++)
+        dst[x] = float(src[x]);
+}
+
 // Reads every iMCU row of raw component data and copies its samples that belong to the image
 // into the float planes.
 Status run_read_raw(DecodeJob *volatile job) {
@@ -161,10 +168,7 @@ Status run_read_raw(DecodeJob *volatile job) {
                 const uint32_t y = imcu * rows + r;
                 if (y >= job->plane_height[c])
                     break;
-                const JSAMPLE *src = job->raw_rows[c][r];
-                float *dst = job->plane[c] + size_t(job->plane_width[c]) * y;
-                for (uint32_t x = 0; x < job->plane_width[c]; x++)
-                    dst[x] = float(src[x]);
+                widen(job->raw_rows[c][r], job->plane[c] + size_t(job->plane_width[c]) * y, job->plane_width[c]);
             }
         }
     }
@@ -453,6 +457,8 @@ JpegPlanes decode_jpeg_planes(const uint8_t *data, size_t size, const DecodeOpti
     out.width = ci.image_width;
     out.height = ci.image_height;
     out.planes.resize(size_t(ci.num_components));
+    out.step_x.resize(out.planes.size());
+    out.step_y.resize(out.planes.size());
     // One iMCU row of each component, as libjpeg's raw interface hands it over.
     std::vector<std::vector<uint8_t>> buffers(out.planes.size());
     std::vector<std::vector<JSAMPROW>> rows(out.planes.size());
@@ -460,6 +466,8 @@ JpegPlanes decode_jpeg_planes(const uint8_t *data, size_t size, const DecodeOpti
         const jpeg_component_info &comp = ci.comp_info[c];
         Plane &plane = out.planes[size_t(c)];
         plane.resize(comp.downsampled_width, comp.downsampled_height);
+        out.step_x[size_t(c)] = double(ci.max_h_samp_factor * DCTSIZE) / (comp.h_samp_factor * comp.DCT_scaled_size);
+        out.step_y[size_t(c)] = double(ci.max_v_samp_factor * DCTSIZE) / (comp.v_samp_factor * comp.DCT_scaled_size);
         job.plane[c] = plane.data();
         job.plane_width[c] = plane.width;
         job.plane_height[c] = plane.height;

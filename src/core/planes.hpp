@@ -16,10 +16,13 @@ namespace bb {
 // Averages m x m blocks (the last row and column of blocks may be partial).
 Plane box_downsample(const Plane &src, uint32_t m, InterruptPoll poll);
 
-// Bilinear resampling of src to width x height 8-bit samples, pixel centres aligned, rounded and
-// clamped to 0-255; columns up to padded_width and rows up to padded_height repeat the last
-// column and row (a JPEG encoder reads whole blocks).
-void resample_to_u8(const Plane &src, uint32_t width, uint32_t height, uint8_t *dst, size_t stride,
-                    uint32_t padded_width, uint32_t padded_height, InterruptPoll poll);
+// Bilinear resampling of src to width x height 8-bit samples, rounded and clamped to 0-255.
+// ratio_x and ratio_y are source samples per destination sample; centres are aligned:
+// destination x reads source (x + 0.5) * ratio_x - 0.5 (clamped to the plane). Columns up to
+// padded_width and rows up to padded_height repeat the last column and row (a JPEG encoder
+// reads whole blocks).
+void resample_to_u8(const Plane &src, double ratio_x, double ratio_y, uint32_t width, uint32_t height,
+                    uint8_t *dst, size_t stride, uint32_t padded_width, uint32_t padded_height,
+                    InterruptPoll poll);
 
 } // namespace bb

@@ -189,6 +189,11 @@ Status run_write(WriteJob *volatile job) {
                                        PNG_COLOR_TYPE_RGB_ALPHA};
     png_set_write_fn(png, job, write_to_memory, flush_memory);
     png_set_benign_errors(png, 1);
+    // Blurred images are smooth: the Sub filter with zlib's fastest level compresses a
+    // 1920x1280 photo blurred at sigma 5 to 1.28 MB in 52 ms, where libpng's defaults (level 6,
+    // adaptive filters) take 310 ms for 0.74 MB and OpenCV writes 1.71 MB (see test/bench).
+    png_set_compression_level(png, 1);
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
     png_set_IHDR(png, info, image.width, image.height, image.depth, kColorTypes[image.channels],
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     if (meta.has_iccp)

@@ -34,7 +34,7 @@ TEST(Planes, ResampleSameSizeRoundsAndPads) {
     src.row(0)[0] = -3.0f;   // clamped to 0
     src.row(1)[1] = 300.0f;  // clamped to 255
     std::vector<uint8_t> out(8 * 8);
-    bb::resample_to_u8(src, 6, 4, out.data(), 8, 8, 8, nullptr);
+    bb::resample_to_u8(src, 1.0, 1.0, 6, 4, out.data(), 8, 8, 8, nullptr);
     EXPECT_EQ(out[0], 0);
     EXPECT_EQ(out[8 + 1], 255);
     EXPECT_EQ(out[2 * 8 + 3], 32);
@@ -49,7 +49,7 @@ TEST(Planes, ResampleUpInterpolatesLinearly) {
     for (uint32_t x = 0; x < 4; x++)
         src.row(0)[x] = float(40 * x + 20);
     std::vector<uint8_t> out(8);
-    bb::resample_to_u8(src, 8, 1, out.data(), 8, 8, 1, nullptr);
+    bb::resample_to_u8(src, 0.5, 1.0, 8, 1, out.data(), 8, 8, 1, nullptr);
     // destination centre x maps to (x + 0.5) / 2 - 0.5 in the source, clamped at the ends
     const uint8_t expected[8] = {20, 30, 50, 70, 90, 110, 130, 140};
     for (int x = 0; x < 8; x++)
@@ -91,7 +91,7 @@ TEST(JpegPlanes, DecodeScalesAndEncodeRoundTrips) {
     const uint8_t *pointers[3];
     for (size_t c = 0; c < 3; c++) {
         bytes[c].resize(size_t(layout.padded_width[c]) * layout.padded_height[c]);
-        bb::resample_to_u8(planes.planes[c], layout.comp_width[c], layout.comp_height[c], bytes[c].data(),
+        bb::resample_to_u8(planes.planes[c], 1.0, 1.0, layout.comp_width[c], layout.comp_height[c], bytes[c].data(),
                            layout.padded_width[c], layout.padded_width[c], layout.padded_height[c], nullptr);
         pointers[c] = bytes[c].data();
     }
