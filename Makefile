@@ -8,7 +8,7 @@ DATA         = $(wildcard sql/bytea_blur--*.sql)
 PGFILEDESC   = "bytea_blur - Gaussian blur of JPEG and PNG images stored as bytea"
 
 # pg_regress tests, in order: setup loads test/fixtures into a table the others read.
-REGRESS      = setup info blur_jpeg blur_png errors table_view adopt trusted
+REGRESS      = setup info blur_jpeg blur_png errors table_view adopt trusted upgrade
 REGRESS_OPTS = --inputdir=.
 
 # No JIT bitcode: the inlining it enables does not apply to C++ code.
@@ -55,4 +55,8 @@ fuzz:
 
 EXTRA_CLEAN = $(OBJS:.o=.d) test/unit/run_unit_tests test/unit/run_unit_tests_sanitized test/fuzz/build results regression.diffs regression.out
 
-.PHONY: unittest unittest-sanitize fuzz
+# A release tarball of the committed tree, named after the version in bytea_blur.control.
+dist:
+	git archive --format=tar.gz --prefix=bytea_blur-$(EXTVERSION)/ -o bytea_blur-$(EXTVERSION).tar.gz HEAD
+
+.PHONY: unittest unittest-sanitize fuzz dist

@@ -1,0 +1,45 @@
+-- Version 1.0 installed, images stored, then ALTER EXTENSION ... UPDATE to 1.1: the images and
+-- the view survive, the new objects exist, and the catalog matches a fresh 1.1 install.
+DROP EXTENSION IF EXISTS bytea_blur;
+DROP TABLE IF EXISTS image_process_imagefile;
+SELECT name, version, installed FROM pg_available_extension_versions WHERE name = 'bytea_blur' ORDER BY version;
+
+CREATE EXTENSION bytea_blur VERSION '1.0';
+INSERT INTO image_process_imagefile (image, image_data)
+SELECT name, data FROM fixture WHERE name IN ('rgb420.jpg', 'rgba8.png') ORDER BY name;
+SELECT img_id, (bytea_image_info(img_binary)).format FROM applyblur ORDER BY img_id;
+SELECT md5(string_agg(md5(image_data), ',' ORDER BY id)) AS images_before FROM image_process_imagefile \gset
+
+ALTER EXTENSION bytea_blur UPDATE TO '1.1';
+SELECT extversion FROM pg_extension WHERE extname = 'bytea_blur';
+SELECT md5(string_agg(md5(image_data), ',' ORDER BY id)) = :'images_before' AS images_unchanged FROM image_process_imagefile;
+SELECT img_id, (bytea_image_info(img_binary)).format, img_content_type FROM applyblur ORDER BY img_id;
+SELECT proname, procost FROM pg_proc WHERE proname IN ('bytea_blur', 'bytea_image_info') ORDER BY 1;
+
+-- The catalog of the upgraded extension, kept for comparison with a fresh install.
+CREATE TEMP TABLE upgraded AS
+SELECT 'function ' || p.oid::regprocedure AS object, pg_get_functiondef(p.oid) AS definition,
+       obj_description(p.oid, 'pg_proc') AS comment, p.proacl::text AS acl
+FROM pg_proc p WHERE p.proname IN ('bytea_blur', 'bytea_image_info')
+UNION ALL
+SELECT 'view applyblur', pg_get_viewdef('applyblur'::regclass), obj_description('applyblur'::regclass, 'pg_class'),
+       (SELECT relacl::text FROM pg_class WHERE oid = 'applyblur'::regclass);
+\dx+ bytea_blur
+
+-- A fresh 1.1 install (its own table this time).
+DROP EXTENSION bytea_blur;
+CREATE EXTENSION bytea_blur;
+SELECT extversion FROM pg_extension WHERE extname = 'bytea_blur';
+\dx+ bytea_blur
+CREATE TEMP TABLE fresh AS
+SELECT 'function ' || p.oid::regprocedure AS object, pg_get_functiondef(p.oid) AS definition,
+       obj_description(p.oid, 'pg_proc') AS comment, p.proacl::text AS acl
+FROM pg_proc p WHERE p.proname IN ('bytea_blur', 'bytea_image_info')
+UNION ALL
+SELECT 'view applyblur', pg_get_viewdef('applyblur'::regclass), obj_description('applyblur'::regclass, 'pg_class'),
+       (SELECT relacl::text FROM pg_class WHERE oid = 'applyblur'::regclass);
+SELECT count(*) AS objects_compared FROM fresh;
+SELECT 'only after upgrade' AS side, * FROM (SELECT * FROM upgraded EXCEPT SELECT * FROM fresh) a
+UNION ALL
+SELECT 'only in fresh install', * FROM (SELECT * FROM fresh EXCEPT SELECT * FROM upgraded) b;
+DROP EXTENSION bytea_blur;
