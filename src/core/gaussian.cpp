@@ -11,13 +11,14 @@ std::vector<float> gaussian_kernel(double sigma) {
         throw Error(ErrorKind::InvalidParameter, "invalid sigma", "sigma must be between 0 and 1000.");
     if (sigma == 0.0)
         return {1.0f};
-    const int radius = static_cast<int>(kTruncate * sigma + 0.5);
-    std::vector<double> w(2 * size_t(radius) + 1);
+    // SciPy's radius is int(truncate * sigma + 0.5): truncation is the definition, not a rounding slip.
+    const long radius = static_cast<long>(kTruncate * sigma + 0.5); // NOLINT(bugprone-incorrect-roundings)
+    std::vector<double> w(static_cast<size_t>(2 * radius + 1));
     double sum = 0.0;
-    for (int x = -radius; x <= radius; x++) {
-        const double v = std::exp(-0.5 * double(x) * double(x) / (sigma * sigma));
-        w[size_t(x + radius)] = v;
-        sum += v;
+    for (size_t i = 0; i < w.size(); i++) {
+        const double x = double(long(i) - radius);
+        w[i] = std::exp(-0.5 * x * x / (sigma * sigma));
+        sum += w[i];
     }
     std::vector<float> out(w.size());
     for (size_t i = 0; i < w.size(); i++)
@@ -27,11 +28,12 @@ std::vector<float> gaussian_kernel(double sigma) {
 
 namespace {
 
-[[noreturn]] void interrupted() { throw Error(ErrorKind::Interrupted, "image processing was interrupted"); }
+[[noreturn]] void interrupted() {
+    throw Error(ErrorKind::Interrupted, "image processing was interrupted");
+}
 
 // Converts one source row to float samples, premultiplying colour by alpha.
-template <typename T>
-void load_row(const T *src, float *dst, size_t width, int channels, int alpha, float max_value) {
+template <typename T> void load_row(const T *src, float *dst, size_t width, int channels, int alpha, float max_value) {
     const size_t n = width * size_t(channels);
     if (alpha < 0) {
         for (size_t i = 0; i < n; i++)
@@ -49,17 +51,14 @@ void load_row(const T *src, float *dst, size_t width, int channels, int alpha, f
 }
 
 // Rounds, un-premultiplies and clamps one blurred row back into the image.
-template <typename T>
-void store_row(const float *src, T *dst, size_t width, int channels, int alpha, float max_value);
+template <typename T> void store_row(const float *src, T *dst, size_t width, int channels, int alpha, float max_value);
 
 // Float planes keep the exact result: no rounding, no clamping, no alpha.
-template <>
-void store_row<float>(const float *src, float *dst, size_t width, int channels, int, float) {
+template <> void store_row<float>(const float *src, float *dst, size_t width, int channels, int, float) {
     std::memcpy(dst, src, width * size_t(channels) * sizeof(float));
 }
 
-template <typename T>
-void store_row(const float *src, T *dst, size_t width, int channels, int alpha, float max_value) {
+template <typename T> void store_row(const float *src, T *dst, size_t width, int channels, int alpha, float max_value) {
     const size_t n = width * size_t(channels);
     if (alpha < 0) {
         for (size_t i = 0; i < n; i++) {
@@ -104,7 +103,9 @@ typedef float Vec8 __attribute__((vector_size(32)));
     return v;
 }
 
-[[gnu::always_inline]] inline void store8(float *p, Vec8 v) { std::memcpy(p, &v, sizeof v); }
+[[gnu::always_inline]] inline void store8(float *p, Vec8 v) {
+    std::memcpy(p, &v, sizeof v);
+}
 
 BB_MULTIVERSION
 void symmetric_taps(float *dst, const float *center, const float *const *left, const float *const *right,
@@ -218,8 +219,13 @@ void gaussian_blur(Image &image, double sigma, InterruptPoll poll) {
     const std::vector<float> kernel = gaussian_kernel(sigma);
     if (kernel.size() <= 1 || image.width == 0 || image.height == 0)
         return;
-    const View view{image.pixels.data(), image.row_bytes(), image.width, long(image.height),
-                    image.channels, image.alpha_channel, image.depth > 8 ? 65535.0f : 255.0f};
+    const View view{image.pixels.data(),
+                    image.row_bytes(),
+                    image.width,
+                    long(image.height),
+                    image.channels,
+                    image.alpha_channel,
+                    image.depth > 8 ? 65535.0f : 255.0f};
     if (image.depth > 8)
         blur_typed<uint16_t>(view, kernel, kernel, poll);
     else
@@ -231,8 +237,13 @@ void gaussian_blur_plane(Plane &plane, double sigma_x, double sigma_y, Interrupt
     const std::vector<float> ky = gaussian_kernel(sigma_y);
     if ((kx.size() <= 1 && ky.size() <= 1) || plane.width == 0 || plane.height == 0)
         return;
-    const View view{reinterpret_cast<uint8_t *>(plane.data()), plane.width * sizeof(float), plane.width,
-                    long(plane.height), 1, -1, 0.0f};
+    const View view{reinterpret_cast<uint8_t *>(plane.data()),
+                    plane.width * sizeof(float),
+                    plane.width,
+                    long(plane.height),
+                    1,
+                    -1,
+                    0.0f};
     blur_typed<float>(view, kx, ky, poll);
 }
 

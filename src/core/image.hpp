@@ -56,12 +56,12 @@ struct Image {
 
 // What a JPEG encoder needs to write a file like the one decoded.
 struct JpegMeta {
-    int color_space = 0;        // libjpeg J_COLOR_SPACE of the file (kept through the blur)
+    int color_space = 0; // libjpeg J_COLOR_SPACE of the file (kept through the blur)
     int components = 0;
     int h_samp[4] = {1, 1, 1, 1};
     int v_samp[4] = {1, 1, 1, 1};
-    std::vector<uint8_t> icc;   // ICC profile, reassembled from APP2 chunks
-    int orientation = 0;        // EXIF orientation 1-8, 0 when absent
+    std::vector<uint8_t> icc; // ICC profile, reassembled from APP2 chunks
+    int orientation = 0;      // EXIF orientation 1-8, 0 when absent
     bool has_jfif = false;
     uint8_t density_unit = 0;
     uint16_t x_density = 1;
@@ -75,7 +75,7 @@ struct PngMeta {
     std::vector<uint8_t> iccp;
     int srgb_intent = -1; // -1 when there is no sRGB chunk
     bool has_gama = false;
-    int32_t gama = 0;     // png_fixed_point
+    int32_t gama = 0; // png_fixed_point
     bool has_chrm = false;
     int32_t chrm[8] = {}; // white x, y, red x, y, green x, y, blue x, y (png_fixed_point)
     bool has_phys = false;

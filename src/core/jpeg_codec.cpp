@@ -44,10 +44,8 @@ void on_emit_message(j_common_ptr cinfo, int level) {
     case JWRN_NOT_SEQUENTIAL:
     case JWRN_BOGUS_PROGRESSION:
     case JWRN_ARITH_BAD_CODE:
-    case JWRN_TOO_MUCH_DATA:
-        on_error_exit(cinfo);
-    default:
-        cinfo->err->num_warnings++;
+    case JWRN_TOO_MUCH_DATA: on_error_exit(cinfo);
+    default: cinfo->err->num_warnings++;
     }
 }
 
@@ -78,16 +76,16 @@ struct DecodeJob {
     bool created;
     const uint8_t *data;
     size_t size;
-    uint8_t *pixels;          // set by the caller between the two phases
+    uint8_t *pixels; // set by the caller between the two phases
     size_t row_bytes;
     InterruptPoll poll;
-    JOCTET *icc;              // malloc'd by jpeg_read_icc_profile
+    JOCTET *icc; // malloc'd by jpeg_read_icc_profile
     unsigned int icc_size;
     // raw (planar) decoding
-    int scale_denom;          // 0: interleaved decoding
-    float *plane[4];          // set by the caller after run_start_raw
+    int scale_denom; // 0: interleaved decoding
+    float *plane[4]; // set by the caller after run_start_raw
     uint32_t plane_width[4], plane_height[4];
-    JSAMPARRAY raw_rows[4];   // one iMCU row of each component, set by the caller
+    JSAMPARRAY raw_rows[4]; // one iMCU row of each component, set by the caller
 };
 
 Status run_read_header(DecodeJob *volatile job) {
@@ -235,12 +233,12 @@ struct EncodeJob {
     InterruptPoll poll;
     const uint8_t *exif;
     unsigned exif_size;
-    unsigned char *out;       // malloc'd by jpeg_mem_dest
+    unsigned char *out; // malloc'd by jpeg_mem_dest
     unsigned long out_size;
     // raw (planar) encoding
-    const JpegLayout *layout;           // null: interleaved encoding
+    const JpegLayout *layout; // null: interleaved encoding
     const uint8_t *const *planes;
-    JSAMPARRAY raw_rows[4];             // one iMCU row of each component, set by the caller
+    JSAMPARRAY raw_rows[4]; // one iMCU row of each component, set by the caller
 };
 
 Status run_encode(EncodeJob *volatile job) {
@@ -296,8 +294,8 @@ Status run_encode(EncodeJob *volatile job) {
             for (int c = 0; c < components; c++) {
                 const uint32_t rows = uint32_t(cinfo->comp_info[c].v_samp_factor * DCTSIZE);
                 for (uint32_t r = 0; r < rows; r++)
-                    job->raw_rows[c][r] = const_cast<JSAMPROW>(job->planes[c] +
-                                                               size_t(layout.padded_width[c]) * (imcu * rows + r));
+                    job->raw_rows[c][r] =
+                        const_cast<JSAMPROW>(job->planes[c] + size_t(layout.padded_width[c]) * (imcu * rows + r));
             }
             jpeg_write_raw_data(cinfo, job->raw_rows, lines);
         }
@@ -330,7 +328,9 @@ struct EncodeGuard {
     }
 };
 
-[[noreturn]] void throw_interrupted() { throw Error(ErrorKind::Interrupted, "image processing was interrupted"); }
+[[noreturn]] void throw_interrupted() {
+    throw Error(ErrorKind::Interrupted, "image processing was interrupted");
+}
 
 } // namespace
 
@@ -356,8 +356,7 @@ void read_header(DecodeJob &job, const DecodeOptions &options, JpegMeta *meta) {
     case JCS_YCbCr:
     case JCS_RGB:
     case JCS_CMYK:
-    case JCS_YCCK:
-        break;
+    case JCS_YCCK: break;
     default:
         throw Error(ErrorKind::Unsupported, "unsupported JPEG colour space",
                     "The JPEG's " + std::to_string(ci.num_components) + " components have no known colour space.");
@@ -390,11 +389,11 @@ void init_decode_job(DecodeJob &job, const uint8_t *data, size_t size, Interrupt
 
 // A minimal EXIF block carrying the orientation alone: no thumbnail, no other tag.
 struct ExifOrientation {
-    uint8_t bytes[32] = {'E', 'x', 'i', 'f', 0, 0,                    // APP1 identifier
-                         'M', 'M', 0, 42, 0, 0, 0, 8,                 // big-endian TIFF header, IFD0 at 8
-                         0, 1,                                        // one entry
-                         0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 0, 0, 0,    // orientation, SHORT, count 1
-                         0, 0, 0, 0};                                 // no next IFD
+    uint8_t bytes[32] = {'E',  'x',  'i', 'f', 0, 0,                   // APP1 identifier
+                         'M',  'M',  0,   42,  0, 0, 0, 8,             // big-endian TIFF header, IFD0 at 8
+                         0,    1,                                      // one entry
+                         0x01, 0x12, 0,   3,   0, 0, 0, 1, 0, 0, 0, 0, // orientation, SHORT, count 1
+                         0,    0,    0,   0};                          // no next IFD
     explicit ExifOrientation(int orientation) { bytes[25] = static_cast<uint8_t>(orientation); }
 };
 

@@ -75,8 +75,8 @@ std::vector<uint8_t> blur_jpeg(const uint8_t *data, size_t size, const BlurOptio
 void validate_options(const BlurOptions &options) {
     if (!std::isfinite(options.sigma) || options.sigma < 0.0 || options.sigma > kMaxSigma)
         throw Error(ErrorKind::InvalidParameter, "sigma must be between 0 and 1000",
-                    "sigma is the standard deviation of the Gaussian in pixels; got " +
-                        format_double(options.sigma) + ".");
+                    "sigma is the standard deviation of the Gaussian in pixels; got " + format_double(options.sigma) +
+                        ".");
     if (options.quality < 1 || options.quality > 100)
         throw Error(ErrorKind::InvalidParameter, "quality must be between 1 and 100",
                     "quality is the JPEG quality; got " + std::to_string(options.quality) + ".");

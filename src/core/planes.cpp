@@ -8,7 +8,9 @@
 namespace bb {
 namespace {
 
-[[noreturn]] void interrupted() { throw Error(ErrorKind::Interrupted, "image processing was interrupted"); }
+[[noreturn]] void interrupted() {
+    throw Error(ErrorKind::Interrupted, "image processing was interrupted");
+}
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 #define BB_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
@@ -102,9 +104,8 @@ Plane box_downsample(const Plane &src, uint32_t m, InterruptPoll poll) {
     return out;
 }
 
-void resample_to_u8(const Plane &src, double ratio_x, double ratio_y, uint32_t width, uint32_t height,
-                    uint8_t *dst, size_t stride, uint32_t padded_width, uint32_t padded_height,
-                    InterruptPoll poll) {
+void resample_to_u8(const Plane &src, double ratio_x, double ratio_y, uint32_t width, uint32_t height, uint8_t *dst,
+                    size_t stride, uint32_t padded_width, uint32_t padded_height, InterruptPoll poll) {
     if (src.width == width && src.height == height && ratio_x == 1.0 && ratio_y == 1.0) { // nothing to interpolate
         for (uint32_t y = 0; y < height; y++) {
             if ((y & 7) == 0 && poll && poll())

@@ -21,8 +21,7 @@ Plane box_downsample(const Plane &src, uint32_t m, InterruptPoll poll);
 // destination x reads source (x + 0.5) * ratio_x - 0.5 (clamped to the plane). Columns up to
 // padded_width and rows up to padded_height repeat the last column and row (a JPEG encoder
 // reads whole blocks).
-void resample_to_u8(const Plane &src, double ratio_x, double ratio_y, uint32_t width, uint32_t height,
-                    uint8_t *dst, size_t stride, uint32_t padded_width, uint32_t padded_height,
-                    InterruptPoll poll);
+void resample_to_u8(const Plane &src, double ratio_x, double ratio_y, uint32_t width, uint32_t height, uint8_t *dst,
+                    size_t stride, uint32_t padded_width, uint32_t padded_height, InterruptPoll poll);
 
 } // namespace bb

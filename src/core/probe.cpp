@@ -13,7 +13,9 @@ constexpr uint32_t kPngMaxDimension = 0x7fffffffu; // PNG_UINT_31_MAX
 inline uint32_t be32(const uint8_t *p) {
     return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
 }
-inline uint16_t be16(const uint8_t *p) { return uint16_t((p[0] << 8) | p[1]); }
+inline uint16_t be16(const uint8_t *p) {
+    return uint16_t((p[0] << 8) | p[1]);
+}
 
 [[noreturn]] void invalid(const std::string &message, const std::string &detail) {
     throw Error(ErrorKind::InvalidData, message, detail);
@@ -40,8 +42,7 @@ const char *other_format(const uint8_t *d, size_t n) {
     if (n >= 12 && !std::memcmp(d + 4, "ftyp", 4)) {
         if (!std::memcmp(d + 8, "avif", 4) || !std::memcmp(d + 8, "avis", 4))
             return "AVIF";
-        if (!std::memcmp(d + 8, "heic", 4) || !std::memcmp(d + 8, "heix", 4) ||
-            !std::memcmp(d + 8, "mif1", 4))
+        if (!std::memcmp(d + 8, "heic", 4) || !std::memcmp(d + 8, "heix", 4) || !std::memcmp(d + 8, "mif1", 4))
             return "HEIF";
     }
     if (n >= 14 && d[0] == 'B' && d[1] == 'M')
@@ -62,9 +63,8 @@ ImageInfo probe_jpeg(const uint8_t *d, size_t n) {
         if (pos >= n)
             invalid("truncated JPEG header", "The data ends before the frame header (SOF marker).");
         if (d[pos] != 0xff)
-            invalid("corrupt JPEG header",
-                    "Expected a marker at offset " + std::to_string(pos) + ", found byte " +
-                        hex_prefix(d + pos, 1) + ".");
+            invalid("corrupt JPEG header", "Expected a marker at offset " + std::to_string(pos) + ", found byte " +
+                                               hex_prefix(d + pos, 1) + ".");
         while (pos < n && d[pos] == 0xff)
             pos++;
         if (pos >= n)
@@ -83,8 +83,7 @@ ImageInfo probe_jpeg(const uint8_t *d, size_t n) {
         const uint16_t length = be16(d + pos);
         if (length < 2)
             invalid("corrupt JPEG header", "A marker segment declares a length below 2.");
-        const bool is_sof = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 &&
-                            marker != 0xcc;
+        const bool is_sof = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
         if (!is_sof) {
             pos += length;
             continue;
@@ -98,15 +97,13 @@ ImageInfo probe_jpeg(const uint8_t *d, size_t n) {
         info.width = be16(sof + 3);
         info.channels = sof[5];
         if (info.channels == 0 || length < 8 + 3 * info.channels)
-            invalid("corrupt JPEG header",
-                    "The frame header declares " + std::to_string(info.channels) +
-                        " components in a segment of " + std::to_string(length) + " bytes.");
+            invalid("corrupt JPEG header", "The frame header declares " + std::to_string(info.channels) +
+                                               " components in a segment of " + std::to_string(length) + " bytes.");
         break;
     }
     if (info.width == 0 || info.height == 0)
-        invalid("invalid image dimensions",
-                "The JPEG frame header declares " + std::to_string(info.width) + "x" +
-                    std::to_string(info.height) + " pixels; both must be at least 1.");
+        invalid("invalid image dimensions", "The JPEG frame header declares " + std::to_string(info.width) + "x" +
+                                                std::to_string(info.height) + " pixels; both must be at least 1.");
     return info;
 }
 
@@ -124,27 +121,40 @@ ImageInfo probe_png(const uint8_t *d, size_t n) {
     info.png_color_type = ihdr[9];
     info.png_interlaced = ihdr[12] != 0;
     if (info.width == 0 || info.height == 0)
-        invalid("invalid image dimensions",
-                "The PNG header declares " + std::to_string(info.width) + "x" +
-                    std::to_string(info.height) + " pixels; both must be at least 1.");
+        invalid("invalid image dimensions", "The PNG header declares " + std::to_string(info.width) + "x" +
+                                                std::to_string(info.height) + " pixels; both must be at least 1.");
     if (info.width > kPngMaxDimension || info.height > kPngMaxDimension)
         invalid("invalid image dimensions", "The PNG header declares a dimension above 2^31-1.");
     const int depth = info.bit_depth;
     bool valid_depth = false;
     switch (info.png_color_type) {
-    case 0: info.channels = 1; valid_depth = depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16; break;
-    case 2: info.channels = 3; valid_depth = depth == 8 || depth == 16; break;
-    case 3: info.channels = 3; valid_depth = depth == 1 || depth == 2 || depth == 4 || depth == 8; break;
-    case 4: info.channels = 2; valid_depth = depth == 8 || depth == 16; break;
-    case 6: info.channels = 4; valid_depth = depth == 8 || depth == 16; break;
+    case 0:
+        info.channels = 1;
+        valid_depth = depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16;
+        break;
+    case 2:
+        info.channels = 3;
+        valid_depth = depth == 8 || depth == 16;
+        break;
+    case 3:
+        info.channels = 3;
+        valid_depth = depth == 1 || depth == 2 || depth == 4 || depth == 8;
+        break;
+    case 4:
+        info.channels = 2;
+        valid_depth = depth == 8 || depth == 16;
+        break;
+    case 6:
+        info.channels = 4;
+        valid_depth = depth == 8 || depth == 16;
+        break;
     default:
         invalid("corrupt PNG header",
                 "The IHDR chunk declares colour type " + std::to_string(info.png_color_type) + ".");
     }
     if (!valid_depth)
-        invalid("corrupt PNG header",
-                "The IHDR chunk declares bit depth " + std::to_string(depth) + " for colour type " +
-                    std::to_string(info.png_color_type) + ".");
+        invalid("corrupt PNG header", "The IHDR chunk declares bit depth " + std::to_string(depth) +
+                                          " for colour type " + std::to_string(info.png_color_type) + ".");
     if (ihdr[10] != 0 || ihdr[11] != 0 || ihdr[12] > 1)
         invalid("corrupt PNG header", "The IHDR chunk declares an unknown compression, filter or interlace method.");
 
@@ -180,8 +190,7 @@ ImageInfo probe(const uint8_t *data, size_t size) {
         throw Error(ErrorKind::Unsupported, std::string(other) + " images are not supported",
                     "Only JPEG and PNG images can be processed.");
     invalid("unrecognised image format",
-            "The data starts with bytes " + hex_prefix(data, size) +
-                ", which begin neither a JPEG nor a PNG file.");
+            "The data starts with bytes " + hex_prefix(data, size) + ", which begin neither a JPEG nor a PNG file.");
 }
 
 void check_supported(const ImageInfo &info) {
@@ -195,15 +204,19 @@ void check_supported(const ImageInfo &info) {
         throw Error(ErrorKind::Unsupported, "hierarchical JPEG is not supported",
                     "The image uses the hierarchical JPEG process (SOF" + std::to_string(sof) + ").");
     if (info.bit_depth != 8)
-        throw Error(ErrorKind::Unsupported,
-                    std::to_string(info.bit_depth) + "-bit JPEG is not supported",
+        throw Error(ErrorKind::Unsupported, std::to_string(info.bit_depth) + "-bit JPEG is not supported",
                     "Only JPEG images with 8-bit samples can be processed.");
     if (info.channels != 1 && info.channels != 3 && info.channels != 4)
-        throw Error(ErrorKind::Unsupported, "JPEG with " + std::to_string(info.channels) + " components is not supported",
+        throw Error(ErrorKind::Unsupported,
+                    "JPEG with " + std::to_string(info.channels) + " components is not supported",
                     "Only greyscale (1), YCbCr or RGB (3) and CMYK or YCCK (4) JPEG images can be processed.");
 }
 
-const char *format_name(Format f) noexcept { return f == Format::Jpeg ? "jpeg" : "png"; }
-const char *mime_type(Format f) noexcept { return f == Format::Jpeg ? "image/jpeg" : "image/png"; }
+const char *format_name(Format f) noexcept {
+    return f == Format::Jpeg ? "jpeg" : "png";
+}
+const char *mime_type(Format f) noexcept {
+    return f == Format::Jpeg ? "image/jpeg" : "image/png";
+}
 
 } // namespace bb

@@ -18,7 +18,7 @@ struct ImageInfo {
     int channels = 0;  // colour and alpha channels once decoded (a PNG tRNS chunk adds alpha)
     int bit_depth = 0; // bits per sample as the file stores them
     // JPEG only
-    int jpeg_sof = 0;  // the frame marker's low nibble: 0 baseline, 1 extended, 2 progressive...
+    int jpeg_sof = 0; // the frame marker's low nibble: 0 baseline, 1 extended, 2 progressive...
     // PNG only
     int png_color_type = -1;
     bool png_interlaced = false;

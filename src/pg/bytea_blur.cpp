@@ -121,7 +121,8 @@ bool run_blur(const uint8_t *data, size_t size, double sigma, int quality, Resul
         options.max_pixels = uint64_t(max_pixels_guc);
         options.poll = interrupt_requested;
         std::vector<uint8_t> out = bb::blur_image(data, size, options);
-        holder->bytes = new std::vector<uint8_t>(std::move(out));
+        // std::bad_alloc is caught by guarded().
+        holder->bytes = new std::vector<uint8_t>(std::move(out)); // NOLINT(bugprone-unhandled-exception-at-new)
     });
 }
 
@@ -177,8 +178,7 @@ Datum bytea_image_info(PG_FUNCTION_ARGS) {
     if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                         errmsg("bytea_image_info must be called in a context that accepts a record")));
-    if (!run_probe(reinterpret_cast<const uint8_t *>(VARDATA_ANY(input)), VARSIZE_ANY_EXHDR(input), &info,
-                   &failure))
+    if (!run_probe(reinterpret_cast<const uint8_t *>(VARDATA_ANY(input)), VARSIZE_ANY_EXHDR(input), &info, &failure))
         raise_failure(&failure);
 
     Datum values[6];

@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     bb::BlurOptions options;
     options.sigma = (data[0] & 0x0f) * 0.75; // 0 to 11.25
     options.quality = 1 + (data[0] >> 4) * 6;
-    options.max_pixels = 1u << 22;           // keeps each run fast; the limit path is fuzzed too
+    options.max_pixels = 1u << 22; // keeps each run fast; the limit path is fuzzed too
     try {
         bb::blur_image(data + 1, size - 1, options);
     } catch (const bb::Error &) {

@@ -50,7 +50,9 @@ inline double sample(const bb::Image &img, uint32_t x, uint32_t y, int c) {
     return img.depth > 8 ? reinterpret_cast<const uint16_t *>(img.pixels.data())[i] : img.pixels.data()[i];
 }
 
-inline std::vector<uint8_t> png_of(const bb::Image &img) { return bb::encode_png(img, bb::PngMeta(), nullptr); }
+inline std::vector<uint8_t> png_of(const bb::Image &img) {
+    return bb::encode_png(img, bb::PngMeta(), nullptr);
+}
 
 inline std::vector<uint8_t> jpeg_of(const bb::Image &img, int color_space, int quality = 90) {
     bb::JpegMeta meta;

@@ -6,7 +6,9 @@
 
 namespace {
 
-bb::DecodeOptions defaults() { return bb::DecodeOptions(); }
+bb::DecodeOptions defaults() {
+    return bb::DecodeOptions();
+}
 
 double mean_abs_difference(const bb::Image &a, const bb::Image &b) {
     double sum = 0.0;

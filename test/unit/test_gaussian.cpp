@@ -16,7 +16,8 @@ double reference(const bb::Image &img, uint32_t x, uint32_t y, int c, const std:
         const long yy = bb::reflect_index(long(y) + i, long(img.height));
         for (long j = -r; j <= r; j++) {
             const long xx = bb::reflect_index(long(x) + j, long(img.width));
-            sum += double(k32[size_t(i + r)]) * double(k32[size_t(j + r)]) * bbtest::sample(img, uint32_t(xx), uint32_t(yy), c);
+            sum += double(k32[size_t(i + r)]) * double(k32[size_t(j + r)]) *
+                   bbtest::sample(img, uint32_t(xx), uint32_t(yy), c);
         }
     }
     return sum;
@@ -28,8 +29,8 @@ double max_error(const bb::Image &before, const bb::Image &after, double sigma) 
     for (uint32_t y = 0; y < before.height; y++)
         for (uint32_t x = 0; x < before.width; x++)
             for (int c = 0; c < before.channels; c++)
-                worst = std::max(worst, std::fabs(std::round(reference(before, x, y, c, kernel)) -
-                                                  bbtest::sample(after, x, y, c)));
+                worst = std::max(
+                    worst, std::fabs(std::round(reference(before, x, y, c, kernel)) - bbtest::sample(after, x, y, c)));
     return worst;
 }
 

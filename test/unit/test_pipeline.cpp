@@ -40,8 +40,8 @@ TEST(Pipeline, OutputHasTheInputsFormatAndSize) {
 
 TEST(Pipeline, ValidatesParameters) {
     const auto png = bbtest::png_of(bbtest::make_image(4, 4, 3));
-    for (double sigma : {-0.001, 1000.5, std::numeric_limits<double>::quiet_NaN(),
-                         std::numeric_limits<double>::infinity()}) {
+    for (double sigma :
+         {-0.001, 1000.5, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
         bb::BlurOptions options;
         options.sigma = sigma;
         EXPECT_EQ(error_of(png, options), bb::ErrorKind::InvalidParameter) << sigma;

@@ -24,15 +24,15 @@ TEST(Planes, BoxDownsampleAveragesBlocksIncludingPartialOnes) {
     ASSERT_EQ(out.width, 3u);
     ASSERT_EQ(out.height, 2u);
     EXPECT_FLOAT_EQ(out.row(0)[0], (0 + 10 + 1 + 11) / 4.0f);
-    EXPECT_FLOAT_EQ(out.row(0)[2], (40 + 41) / 2.0f);  // a 1-column block
-    EXPECT_FLOAT_EQ(out.row(1)[0], (2 + 12) / 2.0f);   // a 1-row block
-    EXPECT_FLOAT_EQ(out.row(1)[2], 42.0f);              // a 1x1 block
+    EXPECT_FLOAT_EQ(out.row(0)[2], (40 + 41) / 2.0f); // a 1-column block
+    EXPECT_FLOAT_EQ(out.row(1)[0], (2 + 12) / 2.0f);  // a 1-row block
+    EXPECT_FLOAT_EQ(out.row(1)[2], 42.0f);            // a 1x1 block
 }
 
 TEST(Planes, ResampleSameSizeRoundsAndPads) {
     bb::Plane src = ramp(6, 4);
-    src.row(0)[0] = -3.0f;   // clamped to 0
-    src.row(1)[1] = 300.0f;  // clamped to 255
+    src.row(0)[0] = -3.0f;  // clamped to 0
+    src.row(1)[1] = 300.0f; // clamped to 255
     std::vector<uint8_t> out(8 * 8);
     bb::resample_to_u8(src, 1.0, 1.0, 6, 4, out.data(), 8, 8, 8, nullptr);
     EXPECT_EQ(out[0], 0);
