@@ -5,6 +5,7 @@
 BUILD_PACKAGES="g++ make pkg-config postgresql-15 postgresql-server-dev-15 libjpeg-dev libpng-dev zlib1g-dev"
 TEST_PACKAGES="libgtest-dev python3-psycopg2 python3-numpy python3-scipy python3-pil python3-django postgresql-contrib xxd"
 FUZZ_PACKAGES="clang-14 libclang-rt-14-dev"
+GATE_PACKAGES="debhelper dpkg-dev fakeroot clang-format clang-tidy cppcheck git"
 
 ensure_packages() {
     local missing=()
