@@ -16,14 +16,16 @@ SELECT md5(string_agg(md5(image_data), ',' ORDER BY id)) = :'images_before' AS i
 SELECT img_id, (bytea_image_info(img_binary)).format, img_content_type FROM applyblur ORDER BY img_id;
 SELECT proname, procost FROM pg_proc WHERE proname IN ('bytea_blur', 'bytea_image_info') ORDER BY 1;
 
--- The catalog of the upgraded extension, kept for comparison with a fresh install.
-CREATE TEMP TABLE upgraded AS
+-- The extension's functions and view as the catalog describes them (looked up by name each
+-- time, so that it outlives DROP EXTENSION).
+CREATE TEMP VIEW catalog_now AS
 SELECT 'function ' || p.oid::regprocedure AS object, pg_get_functiondef(p.oid) AS definition,
        obj_description(p.oid, 'pg_proc') AS comment, p.proacl::text AS acl
 FROM pg_proc p WHERE p.proname IN ('bytea_blur', 'bytea_image_info')
 UNION ALL
-SELECT 'view applyblur', pg_get_viewdef('applyblur'::regclass), obj_description('applyblur'::regclass, 'pg_class'),
-       (SELECT relacl::text FROM pg_class WHERE oid = 'applyblur'::regclass);
+SELECT 'view applyblur', pg_get_viewdef(c.oid), obj_description(c.oid, 'pg_class'), c.relacl::text
+FROM pg_class c WHERE c.oid = to_regclass('applyblur');
+CREATE TEMP TABLE upgraded AS SELECT * FROM catalog_now;
 \dx+ bytea_blur
 
 -- A fresh 1.1 install (its own table this time).
@@ -31,13 +33,7 @@ DROP EXTENSION bytea_blur;
 CREATE EXTENSION bytea_blur;
 SELECT extversion FROM pg_extension WHERE extname = 'bytea_blur';
 \dx+ bytea_blur
-CREATE TEMP TABLE fresh AS
-SELECT 'function ' || p.oid::regprocedure AS object, pg_get_functiondef(p.oid) AS definition,
-       obj_description(p.oid, 'pg_proc') AS comment, p.proacl::text AS acl
-FROM pg_proc p WHERE p.proname IN ('bytea_blur', 'bytea_image_info')
-UNION ALL
-SELECT 'view applyblur', pg_get_viewdef('applyblur'::regclass), obj_description('applyblur'::regclass, 'pg_class'),
-       (SELECT relacl::text FROM pg_class WHERE oid = 'applyblur'::regclass);
+CREATE TEMP TABLE fresh AS SELECT * FROM catalog_now;
 SELECT count(*) AS objects_compared FROM fresh;
 SELECT 'only after upgrade' AS side, * FROM (SELECT * FROM upgraded EXCEPT SELECT * FROM fresh) a
 UNION ALL

@@ -1,6 +1,7 @@
 // libjpeg-turbo glue. Each libjpeg call runs inside one of the run_* functions below, which
 // hold the setjmp, own no C++ object and report failure through JpegJob::status.
 #include "codecs.hpp"
+#include "probe.hpp"
 
 #include <algorithm>
 #include <csetjmp>
@@ -346,11 +347,7 @@ void read_header(DecodeJob &job, const DecodeOptions &options, JpegMeta *meta) {
                     "Only JPEG images with 8-bit samples can be processed.");
     if (ci.image_width == 0 || ci.image_height == 0)
         throw Error(ErrorKind::InvalidData, "invalid image dimensions", "The JPEG declares an empty image.");
-    const uint64_t pixels = uint64_t(ci.image_width) * ci.image_height;
-    if (pixels > options.max_pixels)
-        throw Error(ErrorKind::TooLarge, "image too large",
-                    "The image has " + std::to_string(pixels) + " pixels; bytea_blur.max_pixels allows " +
-                        std::to_string(options.max_pixels) + ".");
+    check_pixel_limit(ci.image_width, ci.image_height, options.max_pixels);
     switch (ci.jpeg_color_space) {
     case JCS_GRAYSCALE:
     case JCS_YCbCr:

@@ -85,12 +85,7 @@ void validate_options(const BlurOptions &options) {
 std::vector<uint8_t> blur_image(const uint8_t *data, size_t size, const BlurOptions &options) {
     validate_options(options);
     const ImageInfo info = probe(data, size);
-    const uint64_t pixels = uint64_t(info.width) * info.height;
-    if (pixels > options.max_pixels)
-        throw Error(ErrorKind::TooLarge, "image too large",
-                    "The image is " + std::to_string(info.width) + "x" + std::to_string(info.height) + " (" +
-                        std::to_string(pixels) + " pixels); bytea_blur.max_pixels allows " +
-                        std::to_string(options.max_pixels) + ".");
+    check_pixel_limit(info.width, info.height, options.max_pixels);
     check_supported(info);
 
     DecodeOptions decode;

@@ -2,6 +2,8 @@
 // setjmp, own no C++ object and report failure through a status.
 #include "codecs.hpp"
 
+#include "probe.hpp"
+
 #include <csetjmp>
 #include <cstdlib>
 #include <cstring>
@@ -289,11 +291,7 @@ Image decode_png(const uint8_t *data, size_t size, const DecodeOptions &options,
         throw_png_error(job.err, true);
     if (job.width == 0 || job.height == 0)
         throw Error(ErrorKind::InvalidData, "invalid image dimensions", "The PNG declares an empty image.");
-    const uint64_t pixels = uint64_t(job.width) * job.height;
-    if (pixels > options.max_pixels)
-        throw Error(ErrorKind::TooLarge, "image too large",
-                    "The image has " + std::to_string(pixels) + " pixels; bytea_blur.max_pixels allows " +
-                        std::to_string(options.max_pixels) + ".");
+    check_pixel_limit(job.width, job.height, options.max_pixels);
     read_metadata(job.png, job.info, meta);
 
     Image image;

@@ -212,6 +212,15 @@ void check_supported(const ImageInfo &info) {
                     "Only greyscale (1), YCbCr or RGB (3) and CMYK or YCCK (4) JPEG images can be processed.");
 }
 
+void check_pixel_limit(uint64_t width, uint64_t height, uint64_t max_pixels) {
+    const uint64_t pixels = width * height;
+    if (pixels > max_pixels)
+        throw Error(ErrorKind::TooLarge, "image too large",
+                    "The image is " + std::to_string(width) + "x" + std::to_string(height) + " (" +
+                        std::to_string(pixels) + " pixels); bytea_blur.max_pixels allows " +
+                        std::to_string(max_pixels) + ".");
+}
+
 const char *format_name(Format f) noexcept {
     return f == Format::Jpeg ? "jpeg" : "png";
 }

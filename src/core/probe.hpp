@@ -31,6 +31,9 @@ ImageInfo probe(const uint8_t *data, size_t size);
 // Throws Error(Unsupported) when the blur pipeline cannot process an image with this header.
 void check_supported(const ImageInfo &info);
 
+// Throws Error(TooLarge) when width x height exceeds max_pixels (bytea_blur.max_pixels).
+void check_pixel_limit(uint64_t width, uint64_t height, uint64_t max_pixels);
+
 const char *format_name(Format f) noexcept;
 const char *mime_type(Format f) noexcept;
 
