@@ -26,16 +26,20 @@ std::vector<uint8_t> encode_jpeg(const Image &image, const JpegMeta &meta, int q
 
 // A JPEG's component planes as libjpeg decodes them in raw mode: no colour conversion and no
 // chroma upsampling, each plane at its own resolution, all scaled by 1/scale_denom (libjpeg's
-// DCT scaling: 1, 2, 4 or 8, which skips most of the IDCT work for a smaller result).
+// DCT scaling: 1, 2, 4 or 8, which skips most of the IDCT work for a smaller result). Each
+// plane is then averaged down in blocks of m x m samples as it streams out of the decoder,
+// with m chosen so that sigma stays about working_sigma plane samples: the full-size plane is
+// never held in memory.
 struct JpegPlanes {
     uint32_t width = 0, height = 0; // the image's full size
     std::vector<Plane> planes;
-    // Image pixels per plane sample along each axis (8 for luma at scale 1/8, 2 for 4:2:0
-    // chroma at scale 1): plane sample j covers image pixels [j * step, (j + 1) * step).
+    // Image pixels per decoded sample along each axis (8 for luma at scale 1/8, 2 for 4:2:0
+    // chroma at scale 1): decoded sample j covers image pixels [j * step, (j + 1) * step).
     std::vector<double> step_x, step_y;
+    std::vector<uint32_t> block; // m: each plane sample averages m x m decoded samples
 };
 JpegPlanes decode_jpeg_planes(const uint8_t *data, size_t size, const DecodeOptions &options, int scale_denom,
-                              JpegMeta *meta);
+                              double sigma, double working_sigma, JpegMeta *meta);
 
 // Where each component of a JPEG of this size and sampling lives at full resolution, and the
 // block-padded buffer the encoder reads it from.

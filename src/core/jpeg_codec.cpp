@@ -4,6 +4,7 @@
 #include "probe.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <csetjmp>
 #include <cstdio>
 #include <cstdlib>
@@ -83,10 +84,13 @@ struct DecodeJob {
     JOCTET *icc; // malloc'd by jpeg_read_icc_profile
     unsigned int icc_size;
     // raw (planar) decoding
-    int scale_denom; // 0: interleaved decoding
-    float *plane[4]; // set by the caller after run_start_raw
-    uint32_t plane_width[4], plane_height[4];
+    int scale_denom;        // 0: interleaved decoding
     JSAMPARRAY raw_rows[4]; // one iMCU row of each component, set by the caller
+    // streaming block averages, set by the caller after run_start_raw
+    uint32_t width[4], height[4]; // decoded samples that belong to the image
+    uint32_t block[4];            // m
+    uint32_t *sums[4];            // column sums of the rows of the current block row
+    float *plane[4];              // ceil(width / m) x ceil(height / m) averages
 };
 
 Status run_read_header(DecodeJob *volatile job) {
@@ -142,15 +146,51 @@ Status run_start_raw(DecodeJob *volatile job) {
     return Status::Ok;
 }
 
-// Converts one row of samples to float (a function of its own, so that the loop vectorises
-// instead of rereading the job through the volatile pointer of the setjmp frame).
-void widen(const JSAMPLE *src, float *dst, uint32_t n) {
-    for (uint32_t x = 0; x < n; x++)
-        dst[x] = float(src[x]);
+// Adds decoded row y of component c to its block row, and writes the block row's averages once
+// its last row is in. A function of its own, so that its loops vectorise instead of rereading
+// the job through the volatile pointer of the setjmp frame.
+[[gnu::noinline]] void accumulate_row(DecodeJob *job, int c, const JSAMPLE *__restrict src, uint32_t y) {
+    const uint32_t w = job->width[c], m = job->block[c];
+    const uint32_t out_w = (w + m - 1) / m;
+    float *__restrict dst = job->plane[c] + size_t(out_w) * (y / m);
+    if (m == 1) {
+        for (uint32_t x = 0; x < w; x++)
+            dst[x] = float(src[x]);
+        return;
+    }
+    uint32_t *__restrict sums = job->sums[c];
+    if (y % m == 0)
+        for (uint32_t x = 0; x < w; x++)
+            sums[x] = src[x];
+    else
+        for (uint32_t x = 0; x < w; x++)
+            sums[x] += src[x];
+    if ((y + 1) % m != 0 && y + 1 != job->height[c])
+        return;
+    const uint32_t rows = y % m + 1;
+    const uint32_t whole = w / m; // blocks of m columns
+    const float scale = 1.0f / float(m * rows);
+    if (m == 2) {
+        for (uint32_t bx = 0; bx < whole; bx++)
+            dst[bx] = float(sums[2 * bx] + sums[2 * bx + 1]) * scale;
+    } else {
+        for (uint32_t bx = 0; bx < whole; bx++) {
+            uint32_t sum = 0;
+            for (uint32_t x = bx * m; x < bx * m + m; x++)
+                sum += sums[x];
+            dst[bx] = float(sum) * scale;
+        }
+    }
+    if (whole < out_w) { // a last, partial block
+        uint32_t sum = 0;
+        for (uint32_t x = whole * m; x < w; x++)
+            sum += sums[x];
+        dst[whole] = float(sum) / float((w - whole * m) * rows);
+    }
 }
 
-// Reads every iMCU row of raw component data and copies its samples that belong to the image
-// into the float planes.
+// Reads every iMCU row of raw component data and streams its samples that belong to the image
+// into the block averages.
 Status run_read_raw(DecodeJob *volatile job) {
     if (setjmp(job->err.jump))
         return Status::Failed;
@@ -165,9 +205,9 @@ Status run_read_raw(DecodeJob *volatile job) {
             const uint32_t rows = uint32_t(comp->v_samp_factor * comp->DCT_scaled_size);
             for (uint32_t r = 0; r < rows; r++) {
                 const uint32_t y = imcu * rows + r;
-                if (y >= job->plane_height[c])
+                if (y >= job->height[c])
                     break;
-                widen(job->raw_rows[c][r], job->plane[c] + size_t(job->plane_width[c]) * y, job->plane_width[c]);
+                accumulate_row(job, c, job->raw_rows[c][r], y);
             }
         }
     }
@@ -439,7 +479,7 @@ Image decode_jpeg(const uint8_t *data, size_t size, const DecodeOptions &options
 }
 
 JpegPlanes decode_jpeg_planes(const uint8_t *data, size_t size, const DecodeOptions &options, int scale_denom,
-                              JpegMeta *meta) {
+                              double sigma, double working_sigma, JpegMeta *meta) {
     DecodeJob job{};
     init_decode_job(job, data, size, options.poll);
     job.scale_denom = scale_denom;
@@ -449,31 +489,40 @@ JpegPlanes decode_jpeg_planes(const uint8_t *data, size_t size, const DecodeOpti
         throw_jpeg_error(job.err, true);
 
     const jpeg_decompress_struct &ci = job.cinfo;
+    const size_t n = size_t(ci.num_components);
     JpegPlanes out;
     out.width = ci.image_width;
     out.height = ci.image_height;
-    out.planes.resize(size_t(ci.num_components));
-    out.step_x.resize(out.planes.size());
-    out.step_y.resize(out.planes.size());
+    out.planes.resize(n);
+    out.step_x.resize(n);
+    out.step_y.resize(n);
+    out.block.resize(n);
     // One iMCU row of each component, as libjpeg's raw interface hands it over.
-    std::vector<std::vector<uint8_t>> buffers(out.planes.size());
-    std::vector<std::vector<JSAMPROW>> rows(out.planes.size());
-    for (int c = 0; c < ci.num_components; c++) {
+    std::vector<std::vector<uint8_t>> buffers(n);
+    std::vector<std::vector<JSAMPROW>> rows(n);
+    std::vector<std::vector<uint32_t>> sums(n);
+    for (size_t c = 0; c < n; c++) {
         const jpeg_component_info &comp = ci.comp_info[c];
-        Plane &plane = out.planes[size_t(c)];
-        plane.resize(comp.downsampled_width, comp.downsampled_height);
-        out.step_x[size_t(c)] = double(ci.max_h_samp_factor * DCTSIZE) / (comp.h_samp_factor * comp.DCT_scaled_size);
-        out.step_y[size_t(c)] = double(ci.max_v_samp_factor * DCTSIZE) / (comp.v_samp_factor * comp.DCT_scaled_size);
+        out.step_x[c] = double(ci.max_h_samp_factor * DCTSIZE) / (comp.h_samp_factor * comp.DCT_scaled_size);
+        out.step_y[c] = double(ci.max_v_samp_factor * DCTSIZE) / (comp.v_samp_factor * comp.DCT_scaled_size);
+        const double samples = std::min(sigma / out.step_x[c], sigma / out.step_y[c]);
+        const uint32_t m = uint32_t(std::max(1.0, std::floor(samples / working_sigma)));
+        out.block[c] = m;
+        job.width[c] = comp.downsampled_width;
+        job.height[c] = comp.downsampled_height;
+        job.block[c] = m;
+        Plane &plane = out.planes[c];
+        plane.resize((job.width[c] + m - 1) / m, (job.height[c] + m - 1) / m);
         job.plane[c] = plane.data();
-        job.plane_width[c] = plane.width;
-        job.plane_height[c] = plane.height;
+        sums[c].resize(job.width[c]);
+        job.sums[c] = sums[c].data();
         const size_t stride = size_t(comp.width_in_blocks) * size_t(comp.DCT_scaled_size);
         const size_t count = size_t(comp.v_samp_factor) * size_t(comp.DCT_scaled_size);
-        buffers[size_t(c)].resize(stride * count);
-        rows[size_t(c)].resize(count);
+        buffers[c].resize(stride * count);
+        rows[c].resize(count);
         for (size_t r = 0; r < count; r++)
-            rows[size_t(c)][r] = buffers[size_t(c)].data() + stride * r;
-        job.raw_rows[c] = rows[size_t(c)].data();
+            rows[c][r] = buffers[c].data() + stride * r;
+        job.raw_rows[c] = rows[c].data();
     }
     const Status status = run_read_raw(&job);
     if (status == Status::Interrupted)

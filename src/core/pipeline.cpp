@@ -37,7 +37,7 @@ std::vector<uint8_t> blur_jpeg(const uint8_t *data, size_t size, const BlurOptio
     // 2.1; 1/8 needs only the DC coefficients.
     const int scale = sigma >= 8 * 2 * kWorkingSigma ? 8 : 1;
     JpegMeta meta;
-    JpegPlanes decoded = decode_jpeg_planes(data, size, decode, scale, &meta);
+    JpegPlanes decoded = decode_jpeg_planes(data, size, decode, scale, sigma, kWorkingSigma, &meta);
     const JpegLayout layout = jpeg_layout(decoded.width, decoded.height, meta);
     std::vector<Buffer> planes(decoded.planes.size());
     std::vector<const uint8_t *> pointers(decoded.planes.size());
@@ -48,18 +48,14 @@ std::vector<uint8_t> blur_jpeg(const uint8_t *data, size_t size, const BlurOptio
     }
     for (size_t c = 0; c < decoded.planes.size(); c++) {
         Plane work = std::move(decoded.planes[c]);
-        // sigma in this plane's own samples, along each axis (chroma may be subsampled)
-        double sx = sigma / decoded.step_x[c];
-        double sy = sigma / decoded.step_y[c];
-        const uint32_t m = uint32_t(std::max(1.0, std::floor(std::min(sx, sy) / kWorkingSigma)));
-        if (m > 1) {
-            work = box_downsample(work, m, options.poll);
-            const double box_variance = (double(m) * m - 1.0) / 12.0; // the averaging already blurred
-            sx = std::sqrt(std::max(sx * sx - box_variance, 0.0)) / m;
-            sy = std::sqrt(std::max(sy * sy - box_variance, 0.0)) / m;
-        }
+        const double m = decoded.block[c];
+        // sigma in this plane's own samples, along each axis (chroma may be subsampled), less
+        // what the block averaging already blurred
+        const double box_variance = (m * m - 1.0) / 12.0;
+        const double sx = std::sqrt(std::max(std::pow(sigma / decoded.step_x[c], 2) - box_variance, 0.0)) / m;
+        const double sy = std::sqrt(std::max(std::pow(sigma / decoded.step_y[c], 2) - box_variance, 0.0)) / m;
         gaussian_blur_plane(work, sx, sy, options.poll);
-        // working samples per sample of the component at full size
+        // plane samples per sample of the component at full size
         const double ratio_x = double(max_h) / meta.h_samp[c] / (decoded.step_x[c] * m);
         const double ratio_y = double(max_v) / meta.v_samp[c] / (decoded.step_y[c] * m);
         planes[c].reset(size_t(layout.padded_width[c]) * layout.padded_height[c]);

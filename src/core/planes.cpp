@@ -78,32 +78,6 @@ void blend_to_u8(const float *a, const float *b, float w, uint8_t *out, uint32_t
 
 } // namespace
 
-Plane box_downsample(const Plane &src, uint32_t m, InterruptPoll poll) {
-    Plane out;
-    out.resize((src.width + m - 1) / m, (src.height + m - 1) / m);
-    std::vector<float> column_sums(src.width);
-    for (uint32_t by = 0; by < out.height; by++) {
-        if (poll && poll())
-            interrupted();
-        const uint32_t y0 = by * m, y1 = std::min(src.height, y0 + m);
-        std::memcpy(column_sums.data(), src.row(y0), src.width * sizeof(float));
-        for (uint32_t y = y0 + 1; y < y1; y++) {
-            const float *row = src.row(y);
-            for (uint32_t x = 0; x < src.width; x++)
-                column_sums[x] += row[x];
-        }
-        float *dst = out.row(by);
-        for (uint32_t bx = 0; bx < out.width; bx++) {
-            const uint32_t x0 = bx * m, x1 = std::min(src.width, x0 + m);
-            float sum = 0.0f;
-            for (uint32_t x = x0; x < x1; x++)
-                sum += column_sums[x];
-            dst[bx] = sum / float((x1 - x0) * (y1 - y0));
-        }
-    }
-    return out;
-}
-
 void resample_to_u8(const Plane &src, double ratio_x, double ratio_y, uint32_t width, uint32_t height, uint8_t *dst,
                     size_t stride, uint32_t padded_width, uint32_t padded_height, InterruptPoll poll) {
     if (src.width == width && src.height == height && ratio_x == 1.0 && ratio_y == 1.0) { // nothing to interpolate

@@ -13,9 +13,6 @@
 
 namespace bb {
 
-// Averages m x m blocks (the last row and column of blocks may be partial).
-Plane box_downsample(const Plane &src, uint32_t m, InterruptPoll poll);
-
 // Bilinear resampling of src to width x height 8-bit samples, rounded and clamped to 0-255.
 // ratio_x and ratio_y are source samples per destination sample; centres are aligned:
 // destination x reads source (x + 0.5) * ratio_x - 0.5 (clamped to the plane). Columns up to

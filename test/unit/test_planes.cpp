@@ -18,17 +18,6 @@ bb::Plane ramp(uint32_t w, uint32_t h) {
 
 } // namespace
 
-TEST(Planes, BoxDownsampleAveragesBlocksIncludingPartialOnes) {
-    const bb::Plane src = ramp(5, 3);
-    const bb::Plane out = bb::box_downsample(src, 2, nullptr);
-    ASSERT_EQ(out.width, 3u);
-    ASSERT_EQ(out.height, 2u);
-    EXPECT_FLOAT_EQ(out.row(0)[0], (0 + 10 + 1 + 11) / 4.0f);
-    EXPECT_FLOAT_EQ(out.row(0)[2], (40 + 41) / 2.0f); // a 1-column block
-    EXPECT_FLOAT_EQ(out.row(1)[0], (2 + 12) / 2.0f);  // a 1-row block
-    EXPECT_FLOAT_EQ(out.row(1)[2], 42.0f);            // a 1x1 block
-}
-
 TEST(Planes, ResampleSameSizeRoundsAndPads) {
     bb::Plane src = ramp(6, 4);
     src.row(0)[0] = -3.0f;  // clamped to 0
@@ -72,12 +61,30 @@ TEST(Planes, BlurPlaneWithDifferentSigmas) {
     EXPECT_NEAR(sum, 1000.0, 0.01);
 }
 
+TEST(JpegPlanes, DecodeAveragesBlocksAsItStreams) {
+    // 41 x 23 grey: with sigma 8 and a working sigma of 2, planes come in 4 x 4 block averages,
+    // the last column and row of blocks partial.
+    bb::Image flat = bbtest::make_image(41, 23, 1);
+    std::memset(flat.pixels.data(), 120, flat.pixels.size());
+    const auto jpeg = bbtest::jpeg_of(flat, JCS_GRAYSCALE, 95);
+    bb::JpegMeta meta;
+    const bb::JpegPlanes planes =
+        bb::decode_jpeg_planes(jpeg.data(), jpeg.size(), bb::DecodeOptions(), 1, 8.0, 2.0, &meta);
+    ASSERT_EQ(planes.block[0], 4u);
+    ASSERT_EQ(planes.planes[0].width, 11u);
+    ASSERT_EQ(planes.planes[0].height, 6u);
+    for (uint32_t y = 0; y < 6; y++)
+        for (uint32_t x = 0; x < 11; x++)
+            EXPECT_NEAR(planes.planes[0].row(y)[x], 120.0f, 1.0f) << x << "," << y;
+}
+
 TEST(JpegPlanes, DecodeScalesAndEncodeRoundTrips) {
     const bb::Image original = bbtest::make_image(40, 24, 3);
     const auto jpeg = bbtest::jpeg_of(original, JCS_YCbCr, 95);
     for (int scale : {1, 2, 4, 8}) {
         bb::JpegMeta meta;
-        bb::JpegPlanes planes = bb::decode_jpeg_planes(jpeg.data(), jpeg.size(), bb::DecodeOptions(), scale, &meta);
+        bb::JpegPlanes planes =
+            bb::decode_jpeg_planes(jpeg.data(), jpeg.size(), bb::DecodeOptions(), scale, 0.0, 2.0, &meta);
         ASSERT_EQ(planes.planes.size(), 3u);
         EXPECT_EQ(planes.width, 40u);
         EXPECT_EQ(planes.planes[0].width, (40u + unsigned(scale) - 1) / unsigned(scale));
@@ -85,7 +92,7 @@ TEST(JpegPlanes, DecodeScalesAndEncodeRoundTrips) {
     }
     // scale 1: planes back to bytes, re-encoded, decoded again: close to the original
     bb::JpegMeta meta;
-    bb::JpegPlanes planes = bb::decode_jpeg_planes(jpeg.data(), jpeg.size(), bb::DecodeOptions(), 1, &meta);
+    bb::JpegPlanes planes = bb::decode_jpeg_planes(jpeg.data(), jpeg.size(), bb::DecodeOptions(), 1, 0.0, 2.0, &meta);
     const bb::JpegLayout layout = bb::jpeg_layout(planes.width, planes.height, meta);
     std::vector<std::vector<uint8_t>> bytes(3);
     const uint8_t *pointers[3];
