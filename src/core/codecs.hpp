@@ -20,7 +20,9 @@ struct DecodeOptions {
 };
 
 // Decodes an 8-bit JPEG in its own colour space (grey, YCbCr, RGB, CMYK or YCCK), without
-// colour conversion; chroma planes are upsampled to full size.
+// colour conversion; chroma planes are upsampled to full size. The blur itself uses the planar
+// functions below; these interleaved ones are the reference the unit tests check the planar
+// path against, and the way they write test JPEGs in any colour space.
 Image decode_jpeg(const uint8_t *data, size_t size, const DecodeOptions &options, JpegMeta *meta);
 std::vector<uint8_t> encode_jpeg(const Image &image, const JpegMeta &meta, int quality, InterruptPoll poll);
 
