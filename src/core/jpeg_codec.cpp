@@ -264,6 +264,36 @@ int exif_orientation(const uint8_t *p, size_t n) {
 
 // ---- encoding ----------------------------------------------------------------------------
 
+// The compressed output, in a buffer this code owns. libjpeg's own jpeg_mem_dest records a
+// reallocated buffer only when compression finishes, so after an error or an interrupt the
+// caller would free the first, already freed, buffer and leak the current one.
+struct MemoryDestination {
+    jpeg_destination_mgr pub;
+    JOCTET *buffer; // malloc'd; always the current buffer
+    size_t capacity;
+    size_t size; // set when compression finishes
+};
+
+void init_memory_destination(j_compress_ptr) {}
+
+boolean grow_memory_destination(j_compress_ptr cinfo) {
+    auto *dest = reinterpret_cast<MemoryDestination *>(cinfo->dest);
+    const size_t used = dest->capacity; // called when the whole buffer is full
+    auto *grown = static_cast<JOCTET *>(std::realloc(dest->buffer, used * 2));
+    if (!grown)
+        ERREXIT1(cinfo, JERR_OUT_OF_MEMORY, 10);
+    dest->buffer = grown;
+    dest->capacity = used * 2;
+    dest->pub.next_output_byte = grown + used;
+    dest->pub.free_in_buffer = dest->capacity - used;
+    return TRUE;
+}
+
+void term_memory_destination(j_compress_ptr cinfo) {
+    auto *dest = reinterpret_cast<MemoryDestination *>(cinfo->dest);
+    dest->size = dest->capacity - dest->pub.free_in_buffer;
+}
+
 struct EncodeJob {
     jpeg_compress_struct cinfo;
     ErrorManager err;
@@ -274,8 +304,7 @@ struct EncodeJob {
     InterruptPoll poll;
     const uint8_t *exif;
     unsigned exif_size;
-    unsigned char *out; // malloc'd by jpeg_mem_dest
-    unsigned long out_size;
+    MemoryDestination dest;
     // raw (planar) encoding
     const JpegLayout *layout; // null: interleaved encoding
     const uint8_t *const *planes;
@@ -290,7 +319,7 @@ Status run_encode(EncodeJob *volatile job) {
     const int components = job->layout ? job->layout->components : job->image->channels;
     jpeg_create_compress(cinfo);
     job->created = true;
-    jpeg_mem_dest(cinfo, &job->out, &job->out_size);
+    cinfo->dest = &job->dest.pub;
     cinfo->image_width = job->layout ? job->layout->width : job->image->width;
     cinfo->image_height = job->layout ? job->layout->height : job->image->height;
     cinfo->input_components = components;
@@ -365,7 +394,7 @@ struct EncodeGuard {
     ~EncodeGuard() {
         if (job->created)
             jpeg_destroy_compress(&job->cinfo);
-        std::free(job->out);
+        std::free(job->dest.buffer);
     }
 };
 
@@ -444,12 +473,21 @@ std::vector<uint8_t> run_encode_job(EncodeJob &job, const JpegMeta &meta, int qu
     job.exif = exif.bytes;
     job.exif_size = meta.orientation ? sizeof exif.bytes : 0;
     EncodeGuard guard{&job};
+    job.dest.capacity = 65536;
+    job.dest.buffer = static_cast<JOCTET *>(std::malloc(job.dest.capacity));
+    if (!job.dest.buffer)
+        throw Error(ErrorKind::OutOfMemory, "out of memory", "No memory for the JPEG output buffer.");
+    job.dest.pub.next_output_byte = job.dest.buffer;
+    job.dest.pub.free_in_buffer = job.dest.capacity;
+    job.dest.pub.init_destination = init_memory_destination;
+    job.dest.pub.empty_output_buffer = grow_memory_destination;
+    job.dest.pub.term_destination = term_memory_destination;
     const Status status = run_encode(&job);
     if (status == Status::Interrupted)
         throw_interrupted();
     if (status != Status::Ok)
         throw_jpeg_error(job.err, false);
-    return std::vector<uint8_t>(job.out, job.out + job.out_size);
+    return std::vector<uint8_t>(job.dest.buffer, job.dest.buffer + job.dest.size);
 }
 
 } // namespace
