@@ -128,33 +128,39 @@ class Cancellation(unittest.TestCase):
             cur.execute("SELECT 1")
             self.assertEqual(cur.fetchone()[0], 1)
 
-    def test_pg_cancel_backend(self):
-        worker = connect()
+    def cancel_after(self, worker, sigma, delay):
+        """Runs bytea_blur(big_image, sigma) on worker and cancels it after delay seconds.
+        Returns the outcome ('finished', a SQLSTATE, or the name of a connection error) and the
+        milliseconds from the cancel to the end of the statement."""
         pid = worker.get_backend_pid()
         result = {}
 
         def blur():
             try:
                 with worker.cursor() as cur:
-                    # sigma 1 keeps every plane at full size: about a second and a half of
-                    # work, so that the cancel surely lands in the middle of it
-                    cur.execute("SELECT length(bytea_blur(data, 1)) FROM big_image")
-                result["state"] = None
+                    cur.execute("SELECT length(bytea_blur(data, %s)) FROM big_image", (sigma,))
+                result["state"] = "finished"
             except psycopg2.Error as e:
-                result["state"] = e.pgcode
+                result["state"] = e.pgcode or type(e).__name__
             result["end"] = time.monotonic()
 
         thread = threading.Thread(target=blur)
         thread.start()
-        time.sleep(0.3)
+        time.sleep(delay)
         cancelled_at = time.monotonic()
         with self.conn.cursor() as cur:
             cur.execute("SELECT pg_cancel_backend(%s)", (pid,))
         thread.join(30)
-        self.assertEqual(result.get("state"), "57014")
-        print(f"\n    pg_cancel_backend: error {(result['end'] - cancelled_at) * 1000:.0f} ms after the cancel",
-              file=sys.stderr)
-        self.assertLess((result["end"] - cancelled_at) * 1000, 300)
+        return result.get("state"), (result.get("end", cancelled_at) - cancelled_at) * 1000
+
+    def test_pg_cancel_backend(self):
+        worker = connect()
+        # sigma 1 keeps every plane at full size: about a second and a half of work, so that
+        # the cancel surely lands in the middle of it
+        state, ms = self.cancel_after(worker, 1, 0.3)
+        self.assertEqual(state, "57014")
+        print(f"\n    pg_cancel_backend: error {ms:.0f} ms after the cancel", file=sys.stderr)
+        self.assertLess(ms, 300)
         with worker.cursor() as cur:
             cur.execute("SELECT 1")
             self.assertEqual(cur.fetchone()[0], 1)
@@ -167,28 +173,11 @@ class Cancellation(unittest.TestCase):
         outcomes = set()
         for delay in [0.03 * i for i in range(1, 21)]:
             worker = connect()
-            pid = worker.get_backend_pid()
-            result = {}
-
-            def blur():
-                try:
-                    with worker.cursor() as cur:
-                        cur.execute("SELECT length(bytea_blur(data, 30)) FROM big_image")
-                    result["state"] = "finished"
-                except psycopg2.Error as e:
-                    result["state"] = e.pgcode or type(e).__name__
-
-            thread = threading.Thread(target=blur)
-            thread.start()
-            time.sleep(delay)
-            with self.conn.cursor() as cur:
-                cur.execute("SELECT pg_cancel_backend(%s)", (pid,))
-            thread.join(30)
-            self.assertIn(result.get("state"), {"57014", "finished"}, f"cancel after {delay:.2f} s")
-            outcomes.add(result["state"])
+            state, _ = self.cancel_after(worker, 30, delay)
+            self.assertIn(state, {"57014", "finished"}, f"cancel after {delay:.2f} s")
+            outcomes.add(state)
             worker.close()
         self.assertIn("57014", outcomes)
-
 
 if __name__ == "__main__":
     unittest.main()
