@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "errors.hpp"
@@ -20,31 +21,50 @@ struct DecodeOptions {
 };
 
 // Decodes an 8-bit JPEG in its own colour space (grey, YCbCr, RGB, CMYK or YCCK), without
-// colour conversion; chroma planes are upsampled to full size. The blur itself uses the planar
-// functions below; these interleaved ones are the reference the unit tests check the planar
-// path against, and the way they write test JPEGs in any colour space.
+// colour conversion; chroma planes are upsampled to full size. The blur itself streams planes
+// with the classes below; these interleaved functions are the reference the unit tests check
+// the planar path against, and the way they write test JPEGs in any colour space.
 Image decode_jpeg(const uint8_t *data, size_t size, const DecodeOptions &options, JpegMeta *meta);
 std::vector<uint8_t> encode_jpeg(const Image &image, const JpegMeta &meta, int quality, InterruptPoll poll);
 
-// A JPEG's component planes as libjpeg decodes them in raw mode: no colour conversion and no
-// chroma upsampling, each plane at its own resolution, all scaled by 1/scale_denom (libjpeg's
-// DCT scaling: 1, 2, 4 or 8, which skips most of the IDCT work for a smaller result). Each
-// plane is then averaged down in blocks of m x m samples as it streams out of the decoder,
-// with m chosen so that sigma stays about working_sigma plane samples: the full-size plane is
-// never held in memory.
-struct JpegPlanes {
-    uint32_t width = 0, height = 0; // the image's full size
-    std::vector<Plane> planes;
+// Streams a JPEG's component planes out of libjpeg in raw mode, one iMCU row (8 or 16 sample
+// rows) at a time: no colour conversion and no chroma upsampling, each component at its own
+// resolution, all scaled by 1/scale_denom (libjpeg's DCT scaling: 1, 2, 4 or 8, which skips
+// most of the IDCT work for a smaller result). The header is read, checked against
+// options.max_pixels and described in meta by the constructor.
+class JpegPlaneReader {
+  public:
+    JpegPlaneReader(const uint8_t *data, size_t size, const DecodeOptions &options, int scale_denom,
+                    JpegMeta *meta);
+    ~JpegPlaneReader();
+    JpegPlaneReader(const JpegPlaneReader &) = delete;
+    JpegPlaneReader &operator=(const JpegPlaneReader &) = delete;
+
+    uint32_t width() const noexcept;  // the image's full size
+    uint32_t height() const noexcept;
+    int components() const noexcept;
+    // Decoded samples of component c that belong to the image.
+    uint32_t plane_width(int c) const noexcept;
+    uint32_t plane_height(int c) const noexcept;
     // Image pixels per decoded sample along each axis (8 for luma at scale 1/8, 2 for 4:2:0
     // chroma at scale 1): decoded sample j covers image pixels [j * step, (j + 1) * step).
-    std::vector<double> step_x, step_y;
-    std::vector<uint32_t> block; // m: each plane sample averages m x m decoded samples
+    double step_x(int c) const noexcept;
+    double step_y(int c) const noexcept;
+
+    // Decodes the next iMCU row; after the last one, lets libjpeg check the rest of the file
+    // and returns false. Throws Error on corrupt or truncated data.
+    bool next();
+    // The rows of component c that the last next() decoded and that belong to the image.
+    uint32_t row_count(int c) const noexcept;
+    const uint8_t *row(int c, uint32_t r) const noexcept;
+
+  private:
+    struct State;
+    std::unique_ptr<State> state_;
 };
-JpegPlanes decode_jpeg_planes(const uint8_t *data, size_t size, const DecodeOptions &options, int scale_denom,
-                              double sigma, double working_sigma, JpegMeta *meta);
 
 // Where each component of a JPEG of this size and sampling lives at full resolution, and the
-// block-padded buffer the encoder reads it from.
+// block-padded rows the encoder reads it from.
 struct JpegLayout {
     uint32_t width = 0, height = 0;
     int components = 0;
@@ -53,10 +73,27 @@ struct JpegLayout {
 };
 JpegLayout jpeg_layout(uint32_t width, uint32_t height, const JpegMeta &meta);
 
-// Encodes component planes laid out as jpeg_layout says (planes[c] has padded_width[c] columns
-// and padded_height[c] rows), in the file's colour space and sampling, without conversion.
-std::vector<uint8_t> encode_jpeg_planes(const JpegLayout &layout, const uint8_t *const *planes, const JpegMeta &meta,
-                                        int quality, InterruptPoll poll);
+// Encodes component planes laid out as jpeg_layout says, in the file's colour space and
+// sampling, without conversion, one iMCU row at a time: the caller fills rows_per_step(c) rows
+// of padded_width[c] samples of each component through row(), then calls write(), until
+// done(); finish() returns the file.
+class JpegPlaneWriter {
+  public:
+    JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta, int quality);
+    ~JpegPlaneWriter();
+    JpegPlaneWriter(const JpegPlaneWriter &) = delete;
+    JpegPlaneWriter &operator=(const JpegPlaneWriter &) = delete;
+
+    uint32_t rows_per_step(int c) const noexcept;
+    uint8_t *row(int c, uint32_t r) noexcept;
+    bool done() const noexcept;
+    void write();
+    std::vector<uint8_t> finish();
+
+  private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
 
 // Decodes any PNG to 8- or 16-bit grey, grey+alpha, RGB or RGBA: palettes expand to RGB(A),
 // 1/2/4-bit grey to 8 bits, tRNS to an alpha channel; interlaced images are read whole.

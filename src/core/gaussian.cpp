@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 namespace bb {
 
@@ -51,13 +52,6 @@ template <typename T> void load_row(const T *src, float *dst, size_t width, int 
 }
 
 // Rounds, un-premultiplies and clamps one blurred row back into the image.
-template <typename T> void store_row(const float *src, T *dst, size_t width, int channels, int alpha, float max_value);
-
-// Float planes keep the exact result: no rounding, no clamping, no alpha.
-template <> void store_row<float>(const float *src, float *dst, size_t width, int channels, int, float) {
-    std::memcpy(dst, src, width * size_t(channels) * sizeof(float));
-}
-
 template <typename T> void store_row(const float *src, T *dst, size_t width, int channels, int alpha, float max_value) {
     const size_t n = width * size_t(channels);
     if (alpha < 0) {
@@ -156,6 +150,53 @@ void filter_row(const float *row, float *padded, float *dst, size_t width, int c
     symmetric_taps(dst, center, left.data(), right.data(), weights, radius, width * C);
 }
 
+} // namespace
+
+StreamingBlur::StreamingBlur(uint32_t width, uint32_t height, int channels, double sigma_x, double sigma_y)
+    : width_(width), height_(height), channels_(channels), samples_(size_t(width) * size_t(channels)),
+      kx_(gaussian_kernel(sigma_x)), ky_(gaussian_kernel(sigma_y)), rx_(long(kx_.size() / 2)),
+      ry_(long(ky_.size() / 2)), whole_(ry_ >= long(height)) {
+    // Row y needs rows y - r to y + r; a decoder may push a few rows ahead of what is read.
+    ring_rows_ = whole_ ? std::max<uint32_t>(height, 1) : std::min<uint32_t>(height, uint32_t(2 * ry_ + 1 + 16));
+    ring_.resize(size_t(ring_rows_) * samples_);
+    padded_.resize((size_t(width) + 2 * size_t(rx_)) * size_t(channels));
+    left_.resize(size_t(std::max(rx_, ry_)) + 1);
+    right_.resize(left_.size());
+}
+
+void StreamingBlur::grow() {
+    const uint32_t rows = ring_rows_ * 2;
+    std::vector<float> ring(size_t(rows) * samples_);
+    for (uint32_t r = oldest_needed_; r < pushed_; r++)
+        std::memcpy(ring.data() + size_t(r % rows) * samples_, slot(r), samples_ * sizeof(float));
+    ring_.swap(ring);
+    ring_rows_ = rows;
+}
+
+void StreamingBlur::push(const float *row) {
+    if (pushed_ >= height_)
+        throw std::logic_error("StreamingBlur: more rows pushed than the plane has");
+    if (pushed_ - oldest_needed_ >= ring_rows_)
+        grow();
+    filter_row(row, padded_.data(), slot(pushed_), width_, channels_, kx_.data() + rx_, rx_, left_, right_);
+    pushed_++;
+}
+
+void StreamingBlur::read(uint32_t y, float *out) {
+    if (y >= height_ || pushed_ < rows_needed(y) || (!whole_ && long(y) + ry_ < long(oldest_needed_)))
+        throw std::logic_error("StreamingBlur: a row read before its rows were pushed, or after they were dropped");
+    const long h = long(height_);
+    for (long k = 1; k <= ry_; k++) {
+        left_[size_t(k)] = slot(uint32_t(reflect_index(long(y) - k, h)));
+        right_[size_t(k)] = slot(uint32_t(reflect_index(long(y) + k, h)));
+    }
+    symmetric_taps(out, slot(y), left_.data(), right_.data(), ky_.data() + ry_, ry_, samples_);
+    if (!whole_)
+        oldest_needed_ = uint32_t(std::max(long(oldest_needed_), long(y) - ry_));
+}
+
+namespace {
+
 // The samples a blur works on: rows of width * channels samples of type T, stride bytes apart.
 struct View {
     uint8_t *base;
@@ -164,52 +205,28 @@ struct View {
     long height;
     int channels;
     int alpha;       // index of the alpha sample, or -1
-    float max_value; // 255, 65535, or 0 for float samples
+    float max_value; // 255 or 65535
 };
 
-template <typename T>
-void blur_typed(const View &v, const std::vector<float> &kernel_x, const std::vector<float> &kernel_y,
-                InterruptPoll poll) {
-    const size_t width = v.width;
-    const long height = v.height;
-    const int channels = v.channels;
-    const long rx = long(kernel_x.size() / 2);
-    const long ry = long(kernel_y.size() / 2);
-    const size_t n = width * size_t(channels);
+// Each output row is written back in place once the rows below it that its kernel reaches have
+// been read into the blur.
+template <typename T> void blur_typed(const View &v, double sigma, InterruptPoll poll) {
+    const size_t n = v.width * size_t(v.channels);
     auto source = [&](long y) { return reinterpret_cast<T *>(v.base + v.stride * size_t(y)); };
-
-    // Horizontally filtered rows wait in a ring of 2r+1 rows (or the whole image, if smaller)
-    // until the vertical pass has used them; each output row is written back in place.
-    const long ring_rows = std::min(height, 2 * ry + 1);
-    std::vector<float> ring(size_t(ring_rows) * n);
-    std::vector<float> loaded(n);
-    std::vector<float> padded((width + 2 * size_t(rx)) * size_t(channels));
-    std::vector<float> out(n);
-    auto ring_row = [&](long source_row) { return ring.data() + size_t(source_row % ring_rows) * n; };
-
-    // The kernels' right halves, from the centre outwards.
-    const float *wx = kernel_x.data() + rx;
-    const float *wy = kernel_y.data() + ry;
-    std::vector<const float *> left(size_t(std::max(rx, ry)) + 1), right(left.size());
-
-    long next = 0; // next source row to filter horizontally
-    for (long y = 0; y < height; y++) {
+    StreamingBlur blur(uint32_t(v.width), uint32_t(v.height), v.channels, sigma, sigma);
+    std::vector<float> row(n);
+    for (uint32_t y = 0; y < uint32_t(v.height); y++) {
         // One row costs O(width * radius): poll once per row so that a cancel is prompt at any sigma.
         if (poll && poll())
             interrupted();
-        const long last = std::min(height - 1, y + ry);
-        for (; next <= last; next++) {
+        while (blur.pushed() < blur.rows_needed(y)) {
             if (poll && poll())
                 interrupted();
-            load_row(source(next), loaded.data(), width, channels, v.alpha, v.max_value);
-            filter_row(loaded.data(), padded.data(), ring_row(next), width, channels, wx, rx, left, right);
+            load_row(source(blur.pushed()), row.data(), v.width, v.channels, v.alpha, v.max_value);
+            blur.push(row.data());
         }
-        for (long k = 1; k <= ry; k++) {
-            left[size_t(k)] = ring_row(reflect_index(y - k, height));
-            right[size_t(k)] = ring_row(reflect_index(y + k, height));
-        }
-        symmetric_taps(out.data(), ring_row(y), left.data(), right.data(), wy, ry, n);
-        store_row(out.data(), source(y), width, channels, v.alpha, v.max_value);
+        blur.read(y, row.data());
+        store_row(row.data(), source(y), v.width, v.channels, v.alpha, v.max_value);
     }
 }
 
@@ -227,24 +244,9 @@ void gaussian_blur(Image &image, double sigma, InterruptPoll poll) {
                     image.alpha_channel,
                     image.depth > 8 ? 65535.0f : 255.0f};
     if (image.depth > 8)
-        blur_typed<uint16_t>(view, kernel, kernel, poll);
+        blur_typed<uint16_t>(view, sigma, poll);
     else
-        blur_typed<uint8_t>(view, kernel, kernel, poll);
-}
-
-void gaussian_blur_plane(Plane &plane, double sigma_x, double sigma_y, InterruptPoll poll) {
-    const std::vector<float> kx = gaussian_kernel(sigma_x);
-    const std::vector<float> ky = gaussian_kernel(sigma_y);
-    if ((kx.size() <= 1 && ky.size() <= 1) || plane.width == 0 || plane.height == 0)
-        return;
-    const View view{reinterpret_cast<uint8_t *>(plane.data()),
-                    plane.width * sizeof(float),
-                    plane.width,
-                    long(plane.height),
-                    1,
-                    -1,
-                    0.0f};
-    blur_typed<float>(view, kx, ky, poll);
+        blur_typed<uint8_t>(view, sigma, poll);
 }
 
 } // namespace bb

@@ -3,8 +3,8 @@
 #pragma once
 #include "no_postgres.hpp"
 
+#include <algorithm>
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 #include "errors.hpp"
@@ -35,24 +35,45 @@ inline long reflect_index(long i, long n) noexcept {
 // sigma 0 (or a sigma whose kernel has one tap) leaves the pixels unchanged.
 void gaussian_blur(Image &image, double sigma, InterruptPoll poll);
 
-// One channel of float samples, rows tightly packed. Its memory is not initialised.
-struct Plane {
-    uint32_t width = 0;
-    uint32_t height = 0;
-    std::unique_ptr<float[]> samples;
+// A separable blur that streams: rows of interleaved float samples go in one at a time and are
+// filtered horizontally into a ring; a blurred row can be read as soon as the rows its vertical
+// kernel reaches are in. Only about 2 * radius + 1 rows are held, however tall the plane, so a
+// decoder can feed it and an encoder drain it without the whole image in memory. Each axis has
+// its own sigma (a chroma plane subsampled 2:1 horizontally needs half the horizontal sigma).
+class StreamingBlur {
+  public:
+    StreamingBlur(uint32_t width, uint32_t height, int channels, double sigma_x, double sigma_y);
 
-    void resize(uint32_t w, uint32_t h) {
-        width = w;
-        height = h;
-        samples.reset(new float[size_t(w) * h]);
+    uint32_t width() const noexcept { return width_; }
+    uint32_t height() const noexcept { return height_; }
+    uint32_t pushed() const noexcept { return pushed_; }
+    // How many rows must have been pushed before row y can be read.
+    uint32_t rows_needed(uint32_t y) const noexcept {
+        return whole_ ? height_ : std::min<uint32_t>(height_, y + uint32_t(ry_) + 1);
     }
-    float *data() noexcept { return samples.get(); }
-    float *row(uint32_t y) noexcept { return samples.get() + size_t(width) * y; }
-    const float *row(uint32_t y) const noexcept { return samples.get() + size_t(width) * y; }
-};
 
-// The same blur on a float plane, with its own sigma along each axis (a chroma plane
-// subsampled 2:1 horizontally only needs half the horizontal sigma).
-void gaussian_blur_plane(Plane &plane, double sigma_x, double sigma_y, InterruptPoll poll);
+    // Filters the next row (width * channels samples) horizontally into the ring.
+    void push(const float *row);
+    // Writes blurred row y (width * channels samples) to out. Rows are read in non-decreasing
+    // order, each once rows_needed(y) rows are in.
+    void read(uint32_t y, float *out);
+
+  private:
+    float *slot(uint32_t row) noexcept { return ring_.data() + size_t(row % ring_rows_) * samples_; }
+    void grow();
+
+    uint32_t width_, height_;
+    int channels_;
+    size_t samples_; // per row
+    std::vector<float> kx_, ky_;
+    long rx_, ry_;
+    bool whole_; // the vertical kernel is taller than the plane: every row is kept
+    std::vector<float> ring_;
+    uint32_t ring_rows_;
+    uint32_t pushed_ = 0;
+    uint32_t oldest_needed_ = 0; // rows above this one will not be read again
+    std::vector<float> padded_;
+    std::vector<const float *> left_, right_;
+};
 
 } // namespace bb

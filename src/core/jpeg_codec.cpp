@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <stdexcept>
 #include <string>
 
 #include <jpeglib.h>
@@ -86,11 +88,6 @@ struct DecodeJob {
     // raw (planar) decoding
     int scale_denom;        // 0: interleaved decoding
     JSAMPARRAY raw_rows[4]; // one iMCU row of each component, set by the caller
-    // streaming block averages, set by the caller after run_start_raw
-    uint32_t width[4], height[4]; // decoded samples that belong to the image
-    uint32_t block[4];            // m
-    uint32_t *sums[4];            // column sums of the rows of the current block row
-    float *plane[4];              // ceil(width / m) x ceil(height / m) averages
 };
 
 Status run_read_header(DecodeJob *volatile job) {
@@ -146,72 +143,20 @@ Status run_start_raw(DecodeJob *volatile job) {
     return Status::Ok;
 }
 
-// Adds decoded row y of component c to its block row, and writes the block row's averages once
-// its last row is in. A function of its own, so that its loops vectorise instead of rereading
-// the job through the volatile pointer of the setjmp frame.
-[[gnu::noinline]] void accumulate_row(DecodeJob *job, int c, const JSAMPLE *__restrict src, uint32_t y) {
-    const uint32_t w = job->width[c], m = job->block[c];
-    const uint32_t out_w = (w + m - 1) / m;
-    float *__restrict dst = job->plane[c] + size_t(out_w) * (y / m);
-    if (m == 1) {
-        for (uint32_t x = 0; x < w; x++)
-            dst[x] = float(src[x]);
-        return;
-    }
-    uint32_t *__restrict sums = job->sums[c];
-    if (y % m == 0)
-        for (uint32_t x = 0; x < w; x++)
-            sums[x] = src[x];
-    else
-        for (uint32_t x = 0; x < w; x++)
-            sums[x] += src[x];
-    if ((y + 1) % m != 0 && y + 1 != job->height[c])
-        return;
-    const uint32_t rows = y % m + 1;
-    const uint32_t whole = w / m; // blocks of m columns
-    const float scale = 1.0f / float(m * rows);
-    if (m == 2) {
-        for (uint32_t bx = 0; bx < whole; bx++)
-            dst[bx] = float(sums[2 * bx] + sums[2 * bx + 1]) * scale;
-    } else {
-        for (uint32_t bx = 0; bx < whole; bx++) {
-            uint32_t sum = 0;
-            for (uint32_t x = bx * m; x < bx * m + m; x++)
-                sum += sums[x];
-            dst[bx] = float(sum) * scale;
-        }
-    }
-    if (whole < out_w) { // a last, partial block
-        uint32_t sum = 0;
-        for (uint32_t x = whole * m; x < w; x++)
-            sum += sums[x];
-        dst[whole] = float(sum) / float((w - whole * m) * rows);
-    }
-}
-
-// Reads every iMCU row of raw component data and streams its samples that belong to the image
-// into the block averages.
-Status run_read_raw(DecodeJob *volatile job) {
+// Decodes the next iMCU row of raw component data into raw_rows.
+Status run_read_imcu(DecodeJob *volatile job) {
     if (setjmp(job->err.jump))
         return Status::Failed;
     j_decompress_ptr cinfo = &job->cinfo;
-    const JDIMENSION lines = JDIMENSION(cinfo->max_v_samp_factor * cinfo->min_DCT_scaled_size);
-    for (JDIMENSION imcu = 0; cinfo->output_scanline < cinfo->output_height; imcu++) {
-        if (job->poll && job->poll())
-            return Status::Interrupted;
-        jpeg_read_raw_data(cinfo, job->raw_rows, lines);
-        for (int c = 0; c < cinfo->num_components; c++) {
-            const jpeg_component_info *comp = &cinfo->comp_info[c];
-            const uint32_t rows = uint32_t(comp->v_samp_factor * comp->DCT_scaled_size);
-            for (uint32_t r = 0; r < rows; r++) {
-                const uint32_t y = imcu * rows + r;
-                if (y >= job->height[c])
-                    break;
-                accumulate_row(job, c, job->raw_rows[c][r], y);
-            }
-        }
-    }
-    jpeg_finish_decompress(cinfo);
+    jpeg_read_raw_data(cinfo, job->raw_rows, JDIMENSION(cinfo->max_v_samp_factor * cinfo->min_DCT_scaled_size));
+    return Status::Ok;
+}
+
+// After the last row: reads the rest of the file up to its end marker.
+Status run_finish_decompress(DecodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return Status::Failed;
+    jpeg_finish_decompress(&job->cinfo);
     return Status::Ok;
 }
 
@@ -307,13 +252,12 @@ struct EncodeJob {
     MemoryDestination dest;
     // raw (planar) encoding
     const JpegLayout *layout; // null: interleaved encoding
-    const uint8_t *const *planes;
-    JSAMPARRAY raw_rows[4]; // one iMCU row of each component, set by the caller
+    JSAMPARRAY raw_rows[4];   // one iMCU row of each component, set by the caller
 };
 
-Status run_encode(EncodeJob *volatile job) {
-    if (setjmp(job->err.jump))
-        return Status::Failed;
+// Creates the compressor, sets it up like the decoded file and writes the headers. Called only
+// from the run_* functions below, inside their setjmp.
+void start_encode(EncodeJob *job) {
     j_compress_ptr cinfo = &job->cinfo;
     const JpegMeta &meta = *job->meta;
     const int components = job->layout ? job->layout->components : job->image->channels;
@@ -355,37 +299,52 @@ Status run_encode(EncodeJob *volatile job) {
         jpeg_write_marker(cinfo, JPEG_APP0 + 1, job->exif, job->exif_size);
     if (!meta.icc.empty())
         jpeg_write_icc_profile(cinfo, meta.icc.data(), static_cast<unsigned>(meta.icc.size()));
-    if (job->layout) {
-        const JpegLayout &layout = *job->layout;
-        const JDIMENSION lines = JDIMENSION(cinfo->max_v_samp_factor * DCTSIZE);
-        for (JDIMENSION imcu = 0; cinfo->next_scanline < cinfo->image_height; imcu++) {
-            if (job->poll && job->poll())
-                return Status::Interrupted;
-            for (int c = 0; c < components; c++) {
-                const uint32_t rows = uint32_t(cinfo->comp_info[c].v_samp_factor * DCTSIZE);
-                for (uint32_t r = 0; r < rows; r++)
-                    job->raw_rows[c][r] =
-                        const_cast<JSAMPROW>(job->planes[c] + size_t(layout.padded_width[c]) * (imcu * rows + r));
-            }
-            jpeg_write_raw_data(cinfo, job->raw_rows, lines);
-        }
-    } else {
-        const Image &image = *job->image;
-        JSAMPROW rows[16];
-        const size_t row_bytes = image.row_bytes();
-        while (cinfo->next_scanline < cinfo->image_height) {
-            if (job->poll && job->poll())
-                return Status::Interrupted;
-            const JDIMENSION y = cinfo->next_scanline;
-            JDIMENSION n = cinfo->image_height - y;
-            if (n > 16)
-                n = 16;
-            for (JDIMENSION i = 0; i < n; i++)
-                rows[i] = const_cast<JSAMPROW>(image.pixels.data() + row_bytes * (y + i));
-            jpeg_write_scanlines(cinfo, rows, n);
-        }
+}
+
+// Encodes interleaved pixels (the reference path).
+Status run_encode(EncodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return Status::Failed;
+    start_encode(job);
+    j_compress_ptr cinfo = &job->cinfo;
+    const Image &image = *job->image;
+    JSAMPROW rows[16];
+    const size_t row_bytes = image.row_bytes();
+    while (cinfo->next_scanline < cinfo->image_height) {
+        if (job->poll && job->poll())
+            return Status::Interrupted;
+        const JDIMENSION y = cinfo->next_scanline;
+        JDIMENSION n = cinfo->image_height - y;
+        if (n > 16)
+            n = 16;
+        for (JDIMENSION i = 0; i < n; i++)
+            rows[i] = const_cast<JSAMPROW>(image.pixels.data() + row_bytes * (y + i));
+        jpeg_write_scanlines(cinfo, rows, n);
     }
     jpeg_finish_compress(cinfo);
+    return Status::Ok;
+}
+
+Status run_start_encode(EncodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return Status::Failed;
+    start_encode(job);
+    return Status::Ok;
+}
+
+// Encodes one iMCU row of raw component data from raw_rows.
+Status run_write_imcu(EncodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return Status::Failed;
+    j_compress_ptr cinfo = &job->cinfo;
+    jpeg_write_raw_data(cinfo, job->raw_rows, JDIMENSION(cinfo->max_v_samp_factor * DCTSIZE));
+    return Status::Ok;
+}
+
+Status run_finish_encode(EncodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return Status::Failed;
+    jpeg_finish_compress(&job->cinfo);
     return Status::Ok;
 }
 
@@ -463,8 +422,9 @@ struct ExifOrientation {
     explicit ExifOrientation(int orientation) { bytes[25] = static_cast<uint8_t>(orientation); }
 };
 
-std::vector<uint8_t> run_encode_job(EncodeJob &job, const JpegMeta &meta, int quality, InterruptPoll poll) {
-    const ExifOrientation exif(meta.orientation);
+// Sets up the job and its output buffer. exif must outlive the start of compression.
+void prepare_encode_job(EncodeJob &job, const JpegMeta &meta, int quality, InterruptPoll poll,
+                        const ExifOrientation &exif) {
     init_error_manager(&job.err);
     job.cinfo.err = &job.err.pub;
     job.meta = &meta;
@@ -472,7 +432,6 @@ std::vector<uint8_t> run_encode_job(EncodeJob &job, const JpegMeta &meta, int qu
     job.poll = poll;
     job.exif = exif.bytes;
     job.exif_size = meta.orientation ? sizeof exif.bytes : 0;
-    EncodeGuard guard{&job};
     job.dest.capacity = 65536;
     job.dest.buffer = static_cast<JOCTET *>(std::malloc(job.dest.capacity));
     if (!job.dest.buffer)
@@ -482,12 +441,6 @@ std::vector<uint8_t> run_encode_job(EncodeJob &job, const JpegMeta &meta, int qu
     job.dest.pub.init_destination = init_memory_destination;
     job.dest.pub.empty_output_buffer = grow_memory_destination;
     job.dest.pub.term_destination = term_memory_destination;
-    const Status status = run_encode(&job);
-    if (status == Status::Interrupted)
-        throw_interrupted();
-    if (status != Status::Ok)
-        throw_jpeg_error(job.err, false);
-    return std::vector<uint8_t>(job.dest.buffer, job.dest.buffer + job.dest.size);
 }
 
 } // namespace
@@ -516,59 +469,91 @@ Image decode_jpeg(const uint8_t *data, size_t size, const DecodeOptions &options
     return image;
 }
 
-JpegPlanes decode_jpeg_planes(const uint8_t *data, size_t size, const DecodeOptions &options, int scale_denom,
-                              double sigma, double working_sigma, JpegMeta *meta) {
+// ---- streaming planes --------------------------------------------------------------------
+
+struct JpegPlaneReader::State {
     DecodeJob job{};
+    DecodeGuard guard{&job};
+    // One iMCU row of each component, as libjpeg's raw interface hands it over.
+    std::vector<uint8_t> buffers[4];
+    std::vector<JSAMPROW> rows[4];
+    uint32_t imcu = 0;         // iMCU rows decoded
+    uint32_t row_count[4] = {}; // of the last one, that belong to the image
+    bool finished = false;
+};
+
+JpegPlaneReader::JpegPlaneReader(const uint8_t *data, size_t size, const DecodeOptions &options, int scale_denom,
+                                 JpegMeta *meta)
+    : state_(new State) {
+    DecodeJob &job = state_->job;
     init_decode_job(job, data, size, options.poll);
     job.scale_denom = scale_denom;
-    DecodeGuard guard{&job};
     read_header(job, options, meta);
     if (run_start_raw(&job) != Status::Ok)
         throw_jpeg_error(job.err, true);
-
     const jpeg_decompress_struct &ci = job.cinfo;
-    const size_t n = size_t(ci.num_components);
-    JpegPlanes out;
-    out.width = ci.image_width;
-    out.height = ci.image_height;
-    out.planes.resize(n);
-    out.step_x.resize(n);
-    out.step_y.resize(n);
-    out.block.resize(n);
-    // One iMCU row of each component, as libjpeg's raw interface hands it over.
-    std::vector<std::vector<uint8_t>> buffers(n);
-    std::vector<std::vector<JSAMPROW>> rows(n);
-    std::vector<std::vector<uint32_t>> sums(n);
-    for (size_t c = 0; c < n; c++) {
+    for (int c = 0; c < ci.num_components; c++) {
         const jpeg_component_info &comp = ci.comp_info[c];
-        out.step_x[c] = double(ci.max_h_samp_factor * DCTSIZE) / (comp.h_samp_factor * comp.DCT_scaled_size);
-        out.step_y[c] = double(ci.max_v_samp_factor * DCTSIZE) / (comp.v_samp_factor * comp.DCT_scaled_size);
-        const double samples = std::min(sigma / out.step_x[c], sigma / out.step_y[c]);
-        const uint32_t m = uint32_t(std::max(1.0, std::floor(samples / working_sigma)));
-        out.block[c] = m;
-        job.width[c] = comp.downsampled_width;
-        job.height[c] = comp.downsampled_height;
-        job.block[c] = m;
-        Plane &plane = out.planes[c];
-        plane.resize((job.width[c] + m - 1) / m, (job.height[c] + m - 1) / m);
-        job.plane[c] = plane.data();
-        sums[c].resize(job.width[c]);
-        job.sums[c] = sums[c].data();
         const size_t stride = size_t(comp.width_in_blocks) * size_t(comp.DCT_scaled_size);
         const size_t count = size_t(comp.v_samp_factor) * size_t(comp.DCT_scaled_size);
-        buffers[c].resize(stride * count);
-        rows[c].resize(count);
+        state_->buffers[c].resize(stride * count);
+        state_->rows[c].resize(count);
         for (size_t r = 0; r < count; r++)
-            rows[c][r] = buffers[c].data() + stride * r;
-        job.raw_rows[c] = rows[c].data();
+            state_->rows[c][r] = state_->buffers[c].data() + stride * r;
+        job.raw_rows[c] = state_->rows[c].data();
     }
-    const Status status = run_read_raw(&job);
-    if (status == Status::Interrupted)
-        throw_interrupted();
-    if (status != Status::Ok)
-        throw_jpeg_error(job.err, true);
-    return out;
 }
+
+JpegPlaneReader::~JpegPlaneReader() = default;
+
+uint32_t JpegPlaneReader::width() const noexcept { return state_->job.cinfo.image_width; }
+uint32_t JpegPlaneReader::height() const noexcept { return state_->job.cinfo.image_height; }
+int JpegPlaneReader::components() const noexcept { return state_->job.cinfo.num_components; }
+uint32_t JpegPlaneReader::plane_width(int c) const noexcept {
+    return state_->job.cinfo.comp_info[c].downsampled_width;
+}
+uint32_t JpegPlaneReader::plane_height(int c) const noexcept {
+    return state_->job.cinfo.comp_info[c].downsampled_height;
+}
+double JpegPlaneReader::step_x(int c) const noexcept {
+    const jpeg_decompress_struct &ci = state_->job.cinfo;
+    return double(ci.max_h_samp_factor * DCTSIZE) / (ci.comp_info[c].h_samp_factor * ci.comp_info[c].DCT_scaled_size);
+}
+double JpegPlaneReader::step_y(int c) const noexcept {
+    const jpeg_decompress_struct &ci = state_->job.cinfo;
+    return double(ci.max_v_samp_factor * DCTSIZE) / (ci.comp_info[c].v_samp_factor * ci.comp_info[c].DCT_scaled_size);
+}
+
+bool JpegPlaneReader::next() {
+    State &s = *state_;
+    DecodeJob &job = s.job;
+    if (s.finished)
+        return false;
+    const jpeg_decompress_struct &ci = job.cinfo;
+    if (ci.output_scanline >= ci.output_height) {
+        if (run_finish_decompress(&job) != Status::Ok)
+            throw_jpeg_error(job.err, true);
+        s.finished = true;
+        std::fill(std::begin(s.row_count), std::end(s.row_count), 0u);
+        return false;
+    }
+    if (job.poll && job.poll())
+        throw_interrupted();
+    if (run_read_imcu(&job) != Status::Ok)
+        throw_jpeg_error(job.err, true);
+    for (int c = 0; c < ci.num_components; c++) {
+        const jpeg_component_info &comp = ci.comp_info[c];
+        const uint32_t rows = uint32_t(comp.v_samp_factor * comp.DCT_scaled_size);
+        const uint32_t first = s.imcu * rows;
+        const uint32_t height = comp.downsampled_height;
+        s.row_count[c] = first >= height ? 0 : std::min(rows, height - first);
+    }
+    s.imcu++;
+    return true;
+}
+
+uint32_t JpegPlaneReader::row_count(int c) const noexcept { return state_->row_count[c]; }
+const uint8_t *JpegPlaneReader::row(int c, uint32_t r) const noexcept { return state_->rows[c][r]; }
 
 JpegLayout jpeg_layout(uint32_t width, uint32_t height, const JpegMeta &meta) {
     JpegLayout layout;
@@ -595,20 +580,71 @@ JpegLayout jpeg_layout(uint32_t width, uint32_t height, const JpegMeta &meta) {
 std::vector<uint8_t> encode_jpeg(const Image &image, const JpegMeta &meta, int quality, InterruptPoll poll) {
     EncodeJob job{};
     job.image = &image;
-    return run_encode_job(job, meta, quality, poll);
+    const ExifOrientation exif(meta.orientation);
+    EncodeGuard guard{&job};
+    prepare_encode_job(job, meta, quality, poll, exif);
+    const Status status = run_encode(&job);
+    if (status == Status::Interrupted)
+        throw_interrupted();
+    if (status != Status::Ok)
+        throw_jpeg_error(job.err, false);
+    return std::vector<uint8_t>(job.dest.buffer, job.dest.buffer + job.dest.size);
 }
 
-std::vector<uint8_t> encode_jpeg_planes(const JpegLayout &layout, const uint8_t *const *planes, const JpegMeta &meta,
-                                        int quality, InterruptPoll poll) {
+struct JpegPlaneWriter::State {
     EncodeJob job{};
-    job.layout = &layout;
-    job.planes = planes;
-    std::vector<std::vector<JSAMPROW>> rows(size_t(layout.components));
+    EncodeGuard guard{&job};
+    ExifOrientation exif{0};
+    JpegLayout layout;
+    JpegMeta meta;
+    std::vector<uint8_t> buffers[4]; // one iMCU row of each component
+    std::vector<JSAMPROW> rows[4];
+    uint32_t imcu = 0, imcus = 0;
+};
+
+JpegPlaneWriter::JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta, int quality) : state_(new State) {
+    State &s = *state_;
+    s.layout = layout;
+    s.meta = meta;
+    s.exif = ExifOrientation(meta.orientation);
+    EncodeJob &job = s.job;
+    job.layout = &s.layout;
+    prepare_encode_job(job, s.meta, quality, nullptr, s.exif);
     for (int c = 0; c < layout.components; c++) {
-        rows[size_t(c)].resize(size_t(meta.v_samp[c]) * DCTSIZE);
-        job.raw_rows[c] = rows[size_t(c)].data();
+        const size_t count = size_t(meta.v_samp[c]) * DCTSIZE;
+        s.buffers[c].resize(size_t(layout.padded_width[c]) * count);
+        s.rows[c].resize(count);
+        for (size_t r = 0; r < count; r++)
+            s.rows[c][r] = s.buffers[c].data() + size_t(layout.padded_width[c]) * r;
+        job.raw_rows[c] = s.rows[c].data();
     }
-    return run_encode_job(job, meta, quality, poll);
+    if (run_start_encode(&job) != Status::Ok)
+        throw_jpeg_error(job.err, false);
+    s.imcu = 0;
+    s.imcus = layout.components ? layout.padded_height[0] / (uint32_t(meta.v_samp[0]) * DCTSIZE) : 0;
+}
+
+JpegPlaneWriter::~JpegPlaneWriter() = default;
+
+uint32_t JpegPlaneWriter::rows_per_step(int c) const noexcept { return uint32_t(state_->meta.v_samp[c]) * DCTSIZE; }
+uint8_t *JpegPlaneWriter::row(int c, uint32_t r) noexcept { return state_->rows[c][r]; }
+bool JpegPlaneWriter::done() const noexcept { return state_->imcu >= state_->imcus; }
+
+void JpegPlaneWriter::write() {
+    if (done())
+        throw std::logic_error("JpegPlaneWriter: more rows written than the image has");
+    if (run_write_imcu(&state_->job) != Status::Ok)
+        throw_jpeg_error(state_->job.err, false);
+    state_->imcu++;
+}
+
+std::vector<uint8_t> JpegPlaneWriter::finish() {
+    EncodeJob &job = state_->job;
+    if (!done())
+        throw std::logic_error("JpegPlaneWriter: finished before the last row");
+    if (run_finish_encode(&job) != Status::Ok)
+        throw_jpeg_error(job.err, false);
+    return std::vector<uint8_t>(job.dest.buffer, job.dest.buffer + job.dest.size);
 }
 
 } // namespace bb

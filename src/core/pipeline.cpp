@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include "codecs.hpp"
@@ -25,11 +27,16 @@ std::string format_double(double value) {
 // the Gaussian still has detail to keep; above it the finer samples only cost time.
 constexpr double kWorkingSigma = 2.0;
 
-// JPEG: blur each component plane in the file's own colour space and sampling. Each plane is
-// averaged down in blocks until its sigma is about kWorkingSigma pixels (libjpeg's DCT
-// scaling does the first factor of 8 for large sigmas, almost for free), blurred there with
-// its own sigma per axis, and brought back to its full size by bilinear interpolation for the
-// encoder. The cost per pixel no longer grows with sigma.
+[[noreturn]] void interrupted() {
+    throw Error(ErrorKind::Interrupted, "image processing was interrupted");
+}
+
+// JPEG: blur each component plane in the file's own colour space and sampling, streaming from
+// the decoder to the encoder one iMCU row at a time. Each plane is averaged down in blocks
+// until its sigma is about kWorkingSigma samples (libjpeg's DCT scaling does the first factor
+// of 8 for large sigmas, almost for free), blurred there with its own sigma per axis, and
+// brought back to its full size by bilinear interpolation as the encoder asks for rows. The
+// cost per pixel no longer grows with sigma, and no whole plane is ever held in memory.
 std::vector<uint8_t> blur_jpeg(const uint8_t *data, size_t size, const BlurOptions &options,
                                const DecodeOptions &decode) {
     const double sigma = options.sigma;
@@ -37,33 +44,69 @@ std::vector<uint8_t> blur_jpeg(const uint8_t *data, size_t size, const BlurOptio
     // 2.1; 1/8 needs only the DC coefficients.
     const int scale = sigma >= 8 * 2 * kWorkingSigma ? 8 : 1;
     JpegMeta meta;
-    JpegPlanes decoded = decode_jpeg_planes(data, size, decode, scale, sigma, kWorkingSigma, &meta);
-    const JpegLayout layout = jpeg_layout(decoded.width, decoded.height, meta);
-    std::vector<Buffer> planes(decoded.planes.size());
-    std::vector<const uint8_t *> pointers(decoded.planes.size());
+    JpegPlaneReader reader(data, size, decode, scale, &meta);
+    const JpegLayout layout = jpeg_layout(reader.width(), reader.height(), meta);
+    const int components = reader.components();
     int max_h = 1, max_v = 1;
-    for (int c = 0; c < meta.components; c++) {
+    for (int c = 0; c < components; c++) {
         max_h = std::max(max_h, meta.h_samp[c]);
         max_v = std::max(max_v, meta.v_samp[c]);
     }
-    for (size_t c = 0; c < decoded.planes.size(); c++) {
-        Plane work = std::move(decoded.planes[c]);
-        const double m = decoded.block[c];
+    std::vector<PlaneStream> streams;
+    streams.reserve(size_t(components));
+    for (int c = 0; c < components; c++) {
+        const double step_x = reader.step_x(c), step_y = reader.step_y(c);
+        const double samples = std::min(sigma / step_x, sigma / step_y);
+        const uint32_t m = uint32_t(std::max(1.0, std::floor(samples / kWorkingSigma)));
         // sigma in this plane's own samples, along each axis (chroma may be subsampled), less
         // what the block averaging already blurred
-        const double box_variance = (m * m - 1.0) / 12.0;
-        const double sx = std::sqrt(std::max(std::pow(sigma / decoded.step_x[c], 2) - box_variance, 0.0)) / m;
-        const double sy = std::sqrt(std::max(std::pow(sigma / decoded.step_y[c], 2) - box_variance, 0.0)) / m;
-        gaussian_blur_plane(work, sx, sy, options.poll);
-        // plane samples per sample of the component at full size
-        const double ratio_x = double(max_h) / meta.h_samp[c] / (decoded.step_x[c] * m);
-        const double ratio_y = double(max_v) / meta.v_samp[c] / (decoded.step_y[c] * m);
-        planes[c].reset(size_t(layout.padded_width[c]) * layout.padded_height[c]);
-        resample_to_u8(work, ratio_x, ratio_y, layout.comp_width[c], layout.comp_height[c], planes[c].data(),
-                       layout.padded_width[c], layout.padded_width[c], layout.padded_height[c], options.poll);
-        pointers[c] = planes[c].data();
+        const double box_variance = (double(m) * m - 1.0) / 12.0;
+        PlaneGeometry g;
+        g.in_width = reader.plane_width(c);
+        g.in_height = reader.plane_height(c);
+        g.block = m;
+        g.sigma_x = std::sqrt(std::max(std::pow(sigma / step_x, 2) - box_variance, 0.0)) / m;
+        g.sigma_y = std::sqrt(std::max(std::pow(sigma / step_y, 2) - box_variance, 0.0)) / m;
+        // blurred samples per sample of the component at full size
+        g.ratio_x = double(max_h) / meta.h_samp[c] / (step_x * m);
+        g.ratio_y = double(max_v) / meta.v_samp[c] / (step_y * m);
+        g.out_width = layout.comp_width[c];
+        g.out_height = layout.comp_height[c];
+        g.padded_width = layout.padded_width[c];
+        streams.emplace_back(g);
     }
-    return encode_jpeg_planes(layout, pointers.data(), meta, options.quality, options.poll);
+    JpegPlaneWriter writer(layout, meta, options.quality);
+    auto decode_more = [&] {
+        if (!reader.next())
+            throw std::logic_error("blur_jpeg: the decoder ran out of rows");
+        for (int c = 0; c < components; c++)
+            for (uint32_t r = 0; r < reader.row_count(c); r++)
+                streams[size_t(c)].push(reader.row(c, r));
+    };
+    for (uint32_t step = 0; !writer.done(); step++) {
+        if (options.poll && options.poll())
+            interrupted();
+        for (int c = 0; c < components; c++) {
+            PlaneStream &stream = streams[size_t(c)];
+            const uint32_t rows = writer.rows_per_step(c);
+            for (uint32_t r = 0; r < rows; r++) {
+                const uint32_t y = step * rows + r;
+                if (y >= layout.comp_height[c]) { // below the image: whole blocks repeat its last row
+                    if (r == 0)
+                        throw std::logic_error("blur_jpeg: an iMCU row below the image");
+                    std::memcpy(writer.row(c, r), writer.row(c, r - 1), layout.padded_width[c]);
+                    continue;
+                }
+                while (!stream.ready(y))
+                    decode_more();
+                stream.write(y, writer.row(c, r));
+            }
+        }
+        writer.write();
+    }
+    while (reader.next()) { // the rest of the file, so that a corrupt end is still an error
+    }
+    return writer.finish();
 }
 
 } // namespace

@@ -3,43 +3,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <vector>
+#include <stdexcept>
 
 namespace bb {
 namespace {
-
-[[noreturn]] void interrupted() {
-    throw Error(ErrorKind::Interrupted, "image processing was interrupted");
-}
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 #define BB_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define BB_MULTIVERSION
 #endif
-
-// Source coordinates of the destination samples when n_src samples are stretched over n_dst,
-// pixel centres aligned: left neighbour, right neighbour and the right one's weight.
-struct Taps {
-    std::vector<uint32_t> left, right;
-    std::vector<float> weight;
-};
-
-Taps taps(uint32_t n_src, uint32_t n_dst, double scale) {
-    Taps t;
-    t.left.resize(n_dst);
-    t.right.resize(n_dst);
-    t.weight.resize(n_dst);
-    for (uint32_t i = 0; i < n_dst; i++) {
-        double x = (double(i) + 0.5) * scale - 0.5;
-        x = std::min(std::max(x, 0.0), double(n_src - 1));
-        const uint32_t i0 = uint32_t(x);
-        t.left[i] = i0;
-        t.right[i] = std::min(i0 + 1, n_src - 1);
-        t.weight[i] = float(x - double(i0));
-    }
-    return t;
-}
 
 BB_MULTIVERSION
 void interpolate_row(const float *src, const uint32_t *left, const uint32_t *right, const float *weight, float *out,
@@ -76,54 +49,124 @@ void blend_to_u8(const float *a, const float *b, float w, uint8_t *out, uint32_t
     }
 }
 
+// Sums of m columns each, scaled: one row of block averages (the last block may be partial).
+void block_averages(const uint32_t *sums, uint32_t width, uint32_t m, uint32_t rows, float *dst) {
+    const uint32_t whole = width / m;
+    const float scale = 1.0f / float(m * rows);
+    if (m == 2) {
+        for (uint32_t bx = 0; bx < whole; bx++)
+            dst[bx] = float(sums[2 * bx] + sums[2 * bx + 1]) * scale;
+    } else {
+        for (uint32_t bx = 0; bx < whole; bx++) {
+            uint32_t sum = 0;
+            for (uint32_t x = bx * m; x < bx * m + m; x++)
+                sum += sums[x];
+            dst[bx] = float(sum) * scale;
+        }
+    }
+    if (whole * m < width) {
+        uint32_t sum = 0;
+        for (uint32_t x = whole * m; x < width; x++)
+            sum += sums[x];
+        dst[whole] = float(sum) / float((width - whole * m) * rows);
+    }
+}
+
 } // namespace
 
-void resample_to_u8(const Plane &src, double ratio_x, double ratio_y, uint32_t width, uint32_t height, uint8_t *dst,
-                    size_t stride, uint32_t padded_width, uint32_t padded_height, InterruptPoll poll) {
-    if (src.width == width && src.height == height && ratio_x == 1.0 && ratio_y == 1.0) { // nothing to interpolate
-        for (uint32_t y = 0; y < height; y++) {
-            if ((y & 7) == 0 && poll && poll())
-                interrupted();
-            const float *s = src.row(y);
-            uint8_t *out = dst + stride * y;
-            for (uint32_t x = 0; x < width; x++)
-                out[x] = uint8_t(std::min(std::max(s[x] + 0.5f, 0.0f), 255.0f));
-            std::memset(out + width, out[width - 1], padded_width - width);
-        }
-        for (uint32_t y = height; y < padded_height; y++)
-            std::memcpy(dst + stride * y, dst + stride * (height - 1), padded_width);
+Taps interpolation_taps(uint32_t n_src, uint32_t n_dst, double ratio) {
+    Taps t;
+    t.left.resize(n_dst);
+    t.right.resize(n_dst);
+    t.weight.resize(n_dst);
+    for (uint32_t i = 0; i < n_dst; i++) {
+        double x = (double(i) + 0.5) * ratio - 0.5;
+        x = std::min(std::max(x, 0.0), double(n_src - 1));
+        const uint32_t i0 = uint32_t(x);
+        t.left[i] = i0;
+        t.right[i] = std::min(i0 + 1, n_src - 1);
+        t.weight[i] = float(x - double(i0));
+    }
+    return t;
+}
+
+PlaneStream::PlaneStream(const PlaneGeometry &geometry)
+    : g_(geometry), reduced_width_((g_.in_width + g_.block - 1) / g_.block),
+      reduced_height_((g_.in_height + g_.block - 1) / g_.block),
+      blur_(reduced_width_, reduced_height_, 1, g_.sigma_x, g_.sigma_y),
+      identity_(reduced_width_ == g_.out_width && reduced_height_ == g_.out_height && g_.ratio_x == 1.0 &&
+                g_.ratio_y == 1.0) {
+    if (g_.block == 0 || g_.in_width == 0 || g_.in_height == 0 || g_.out_width == 0 || g_.out_height == 0 ||
+        g_.padded_width < g_.out_width)
+        throw std::logic_error("PlaneStream: invalid geometry");
+    if (g_.block > 1)
+        sums_.resize(g_.in_width);
+    averaged_.resize(std::max(reduced_width_, g_.in_width));
+    blurred_.resize(reduced_width_);
+    if (!identity_) {
+        tx_ = interpolation_taps(reduced_width_, g_.out_width, g_.ratio_x);
+        ty_ = interpolation_taps(reduced_height_, g_.out_height, g_.ratio_y);
+        row0_.resize(g_.out_width);
+        row1_.resize(g_.out_width);
+    }
+}
+
+void PlaneStream::push(const uint8_t *row) {
+    const uint32_t w = g_.in_width, m = g_.block, y = pushed_;
+    if (y >= g_.in_height)
+        throw std::logic_error("PlaneStream: more rows pushed than the plane has");
+    pushed_++;
+    if (m == 1) {
+        for (uint32_t x = 0; x < w; x++)
+            averaged_[x] = float(row[x]);
+        blur_.push(averaged_.data());
         return;
     }
-    const Taps tx = taps(src.width, width, ratio_x);
-    const Taps ty = taps(src.height, height, ratio_y);
-    std::vector<float> row0(width), row1(width);
-    auto horizontal = [&](uint32_t y, std::vector<float> &out) {
-        interpolate_row(src.row(y), tx.left.data(), tx.right.data(), tx.weight.data(), out.data(), width);
-    };
-    uint32_t have0 = UINT32_MAX, have1 = UINT32_MAX;
-    for (uint32_t y = 0; y < height; y++) {
-        if ((y & 7) == 0 && poll && poll())
-            interrupted();
-        const uint32_t i0 = ty.left[y], i1 = ty.right[y];
-        if (have0 != i0) {
-            if (have1 == i0) {
-                std::swap(row0, row1);
-                std::swap(have0, have1);
+    if (y % m == 0)
+        for (uint32_t x = 0; x < w; x++)
+            sums_[x] = row[x];
+    else
+        for (uint32_t x = 0; x < w; x++)
+            sums_[x] += row[x];
+    if ((y + 1) % m == 0 || y + 1 == g_.in_height) { // the block row is complete
+        block_averages(sums_.data(), w, m, y % m + 1, averaged_.data());
+        blur_.push(averaged_.data());
+    }
+}
+
+bool PlaneStream::ready(uint32_t y) const noexcept {
+    const uint32_t last = identity_ ? y : ty_.right[y];
+    return blur_.pushed() >= blur_.rows_needed(last);
+}
+
+void PlaneStream::blurred_row(uint32_t i, std::vector<float> &out) {
+    blur_.read(i, blurred_.data());
+    interpolate_row(blurred_.data(), tx_.left.data(), tx_.right.data(), tx_.weight.data(), out.data(), g_.out_width);
+}
+
+void PlaneStream::write(uint32_t y, uint8_t *out) {
+    const uint32_t width = g_.out_width;
+    if (identity_) {
+        blur_.read(y, blurred_.data());
+        blend_to_u8(blurred_.data(), blurred_.data(), 0.0f, out, width);
+    } else {
+        const uint32_t i0 = ty_.left[y], i1 = ty_.right[y];
+        if (have0_ != i0) {
+            if (have1_ == i0) {
+                std::swap(row0_, row1_);
+                std::swap(have0_, have1_);
             } else {
-                horizontal(i0, row0);
-                have0 = i0;
+                blurred_row(i0, row0_);
+                have0_ = i0;
             }
         }
-        if (have1 != i1) {
-            horizontal(i1, row1);
-            have1 = i1;
+        if (have1_ != i1) {
+            blurred_row(i1, row1_);
+            have1_ = i1;
         }
-        uint8_t *out = dst + stride * y;
-        blend_to_u8(row0.data(), row1.data(), ty.weight[y], out, width);
-        std::memset(out + width, out[width - 1], padded_width - width);
+        blend_to_u8(row0_.data(), row1_.data(), ty_.weight[y], out, width);
     }
-    for (uint32_t y = height; y < padded_height; y++)
-        std::memcpy(dst + stride * y, dst + stride * (height - 1), padded_width);
+    std::memset(out + width, out[width - 1], g_.padded_width - width);
 }
 
 } // namespace bb

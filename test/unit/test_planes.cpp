@@ -1,108 +1,184 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <stdexcept>
 
 #include "helpers.hpp"
 #include "planes.hpp"
 
 namespace {
 
-bb::Plane ramp(uint32_t w, uint32_t h) {
-    bb::Plane p;
-    p.resize(w, h);
-    for (uint32_t y = 0; y < h; y++)
-        for (uint32_t x = 0; x < w; x++)
-            p.row(y)[x] = float(10 * x + y);
+// Blurs a width x height plane through a StreamingBlur, pushing `ahead` rows beyond what each
+// read needs (a decoder hands over rows in batches).
+std::vector<float> stream_blur(const std::vector<float> &in, uint32_t w, uint32_t h, double sx, double sy,
+                               uint32_t ahead) {
+    bb::StreamingBlur blur(w, h, 1, sx, sy);
+    std::vector<float> out(in.size());
+    for (uint32_t y = 0; y < h; y++) {
+        const uint32_t target = std::min(h, blur.rows_needed(y) + ahead);
+        while (blur.pushed() < target)
+            blur.push(in.data() + size_t(w) * blur.pushed());
+        blur.read(y, out.data() + size_t(w) * y);
+    }
+    return out;
+}
+
+std::vector<float> pattern(uint32_t w, uint32_t h) {
+    std::vector<float> p(size_t(w) * h);
+    for (size_t i = 0; i < p.size(); i++)
+        p[i] = float((i * 37) % 251);
     return p;
+}
+
+bb::PlaneGeometry geometry(uint32_t in_w, uint32_t in_h, uint32_t m, uint32_t out_w, uint32_t out_h,
+                           uint32_t padded, double ratio_x = 1.0, double ratio_y = 1.0) {
+    bb::PlaneGeometry g;
+    g.in_width = in_w;
+    g.in_height = in_h;
+    g.block = m;
+    g.ratio_x = ratio_x;
+    g.ratio_y = ratio_y;
+    g.out_width = out_w;
+    g.out_height = out_h;
+    g.padded_width = padded;
+    return g;
 }
 
 } // namespace
 
-TEST(Planes, ResampleSameSizeRoundsAndPads) {
-    bb::Plane src = ramp(6, 4);
-    src.row(0)[0] = -3.0f;  // clamped to 0
-    src.row(1)[1] = 300.0f; // clamped to 255
-    std::vector<uint8_t> out(8 * 8);
-    bb::resample_to_u8(src, 1.0, 1.0, 6, 4, out.data(), 8, 8, 8, nullptr);
-    EXPECT_EQ(out[0], 0);
-    EXPECT_EQ(out[8 + 1], 255);
-    EXPECT_EQ(out[2 * 8 + 3], 32);
-    EXPECT_EQ(out[2 * 8 + 7], out[2 * 8 + 5]); // padding repeats the last column
-    EXPECT_EQ(out[7 * 8 + 4], out[3 * 8 + 4]); // and the last row
+TEST(StreamingBlur, DifferentSigmasPerAxisKeepMass) {
+    std::vector<float> in(31 * 31, 0.0f);
+    in[15 * 31 + 15] = 1000.0f;
+    const std::vector<float> out = stream_blur(in, 31, 31, 3.0, 1.0, 0);
+    // an impulse spreads wider along x than along y, and keeps its mass
+    EXPECT_GT(out[15 * 31 + 18], out[18 * 31 + 15]);
+    double sum = 0;
+    for (float v : out)
+        sum += v;
+    EXPECT_NEAR(sum, 1000.0, 0.01);
 }
 
-TEST(Planes, ResampleUpInterpolatesLinearly) {
-    // A linear ramp stays linear: 2x up with aligned pixel centres.
-    bb::Plane src;
-    src.resize(4, 1);
-    for (uint32_t x = 0; x < 4; x++)
-        src.row(0)[x] = float(40 * x + 20);
+TEST(StreamingBlur, SameResultHoweverFarAheadRowsArePushed) {
+    // The ring grows when a producer runs ahead; the result must not depend on it.
+    const std::vector<float> in = pattern(37, 90);
+    const std::vector<float> lockstep = stream_blur(in, 37, 90, 2.0, 4.0, 0);
+    for (uint32_t ahead : {1u, 7u, 40u, 90u}) {
+        const std::vector<float> out = stream_blur(in, 37, 90, 2.0, 4.0, ahead);
+        ASSERT_EQ(out, lockstep) << ahead;
+    }
+}
+
+TEST(StreamingBlur, KernelTallerThanThePlaneReflectsRepeatedly) {
+    // sigma 10 on 5 rows: every row is kept, reflection repeats as in SciPy; a constant stays.
+    std::vector<float> in(8 * 5, 42.0f);
+    const std::vector<float> out = stream_blur(in, 8, 5, 10.0, 10.0, 0);
+    for (float v : out)
+        EXPECT_NEAR(v, 42.0f, 1e-3f);
+}
+
+TEST(StreamingBlur, RefusesRowsOutOfOrder) {
+    bb::StreamingBlur blur(4, 40, 1, 1.0, 1.0); // vertical radius 4
+    std::vector<float> row(4, 1.0f), out(4);
+    EXPECT_THROW(blur.read(0, out.data()), std::logic_error); // rows 0-4 not pushed yet
+    for (int i = 0; i < 40; i++)
+        blur.push(row.data());
+    EXPECT_THROW(blur.push(row.data()), std::logic_error); // more rows than the plane has
+    blur.read(30, out.data());
+    EXPECT_THROW(blur.read(10, out.data()), std::logic_error); // its rows are gone
+}
+
+TEST(PlaneStream, SameSizeRoundsAndPads) {
+    bb::PlaneStream stream(geometry(6, 4, 1, 6, 4, 8));
+    uint8_t rows[4][6];
+    for (uint32_t y = 0; y < 4; y++)
+        for (uint32_t x = 0; x < 6; x++)
+            rows[y][x] = uint8_t(10 * x + y);
     std::vector<uint8_t> out(8);
-    bb::resample_to_u8(src, 0.5, 1.0, 8, 1, out.data(), 8, 8, 1, nullptr);
+    for (uint32_t y = 0; y < 4; y++) {
+        EXPECT_FALSE(stream.ready(y));
+        stream.push(rows[y]);
+        ASSERT_TRUE(stream.ready(y));
+        stream.write(y, out.data());
+        for (uint32_t x = 0; x < 6; x++)
+            EXPECT_EQ(out[x], rows[y][x]);
+        EXPECT_EQ(out[7], out[5]); // padding repeats the last column
+    }
+}
+
+TEST(PlaneStream, UpsamplingInterpolatesLinearly) {
+    // A linear ramp stays linear: 2x up with aligned pixel centres.
+    bb::PlaneStream stream(geometry(4, 1, 1, 8, 1, 8, 0.5, 1.0));
+    const uint8_t row[4] = {20, 60, 100, 140};
+    stream.push(row);
+    std::vector<uint8_t> out(8);
+    stream.write(0, out.data());
     // destination centre x maps to (x + 0.5) / 2 - 0.5 in the source, clamped at the ends
     const uint8_t expected[8] = {20, 30, 50, 70, 90, 110, 130, 140};
     for (int x = 0; x < 8; x++)
         EXPECT_EQ(out[size_t(x)], expected[x]) << x;
 }
 
-TEST(Planes, BlurPlaneWithDifferentSigmas) {
-    bb::Plane p;
-    p.resize(31, 31);
-    for (uint32_t y = 0; y < 31; y++)
-        for (uint32_t x = 0; x < 31; x++)
-            p.row(y)[x] = (x == 15 && y == 15) ? 1000.0f : 0.0f;
-    bb::gaussian_blur_plane(p, 3.0, 1.0, nullptr);
-    // an impulse spreads wider along x than along y, and keeps its mass
-    EXPECT_GT(p.row(15)[18], p.row(18)[15]);
-    double sum = 0;
-    for (uint32_t y = 0; y < 31; y++)
-        for (uint32_t x = 0; x < 31; x++)
-            sum += p.row(y)[x];
-    EXPECT_NEAR(sum, 1000.0, 0.01);
+TEST(PlaneStream, AveragesBlocksAsRowsArrive) {
+    // 41 x 23 in blocks of 4: 11 x 6 averages, the last column and row of blocks partial.
+    // Column x holds x, so block bx averages 4 bx + 1.5 (the last, columns 40 only, 40).
+    bb::PlaneStream stream(geometry(41, 23, 4, 11, 6, 16));
+    std::vector<uint8_t> row(41), out(16);
+    for (uint32_t x = 0; x < 41; x++)
+        row[x] = uint8_t(x);
+    uint32_t written = 0;
+    for (uint32_t y = 0; y < 23; y++) {
+        stream.push(row.data());
+        for (; written < 6 && stream.ready(written); written++) {
+            stream.write(written, out.data());
+            for (uint32_t bx = 0; bx < 10; bx++)
+                EXPECT_EQ(out[bx], uint8_t(std::lround(4 * bx + 1.5 + 0.001))) << bx;
+            EXPECT_EQ(out[10], 40);
+            EXPECT_EQ(out[15], 40);
+        }
+    }
+    EXPECT_EQ(written, 6u);
 }
 
-TEST(JpegPlanes, DecodeAveragesBlocksAsItStreams) {
-    // 41 x 23 grey: with sigma 8 and a working sigma of 2, planes come in 4 x 4 block averages,
-    // the last column and row of blocks partial.
-    bb::Image flat = bbtest::make_image(41, 23, 1);
-    std::memset(flat.pixels.data(), 120, flat.pixels.size());
-    const auto jpeg = bbtest::jpeg_of(flat, JCS_GRAYSCALE, 95);
-    bb::JpegMeta meta;
-    const bb::JpegPlanes planes =
-        bb::decode_jpeg_planes(jpeg.data(), jpeg.size(), bb::DecodeOptions(), 1, 8.0, 2.0, &meta);
-    ASSERT_EQ(planes.block[0], 4u);
-    ASSERT_EQ(planes.planes[0].width, 11u);
-    ASSERT_EQ(planes.planes[0].height, 6u);
-    for (uint32_t y = 0; y < 6; y++)
-        for (uint32_t x = 0; x < 11; x++)
-            EXPECT_NEAR(planes.planes[0].row(y)[x], 120.0f, 1.0f) << x << "," << y;
-}
-
-TEST(JpegPlanes, DecodeScalesAndEncodeRoundTrips) {
+TEST(JpegPlanes, ReaderScalesAndWriterRoundTrips) {
     const bb::Image original = bbtest::make_image(40, 24, 3);
     const auto jpeg = bbtest::jpeg_of(original, JCS_YCbCr, 95);
     for (int scale : {1, 2, 4, 8}) {
         bb::JpegMeta meta;
-        bb::JpegPlanes planes =
-            bb::decode_jpeg_planes(jpeg.data(), jpeg.size(), bb::DecodeOptions(), scale, 0.0, 2.0, &meta);
-        ASSERT_EQ(planes.planes.size(), 3u);
-        EXPECT_EQ(planes.width, 40u);
-        EXPECT_EQ(planes.planes[0].width, (40u + unsigned(scale) - 1) / unsigned(scale));
-        EXPECT_EQ(planes.planes[0].height, (24u + unsigned(scale) - 1) / unsigned(scale));
+        bb::JpegPlaneReader reader(jpeg.data(), jpeg.size(), bb::DecodeOptions(), scale, &meta);
+        ASSERT_EQ(reader.components(), 3);
+        EXPECT_EQ(reader.width(), 40u);
+        EXPECT_EQ(reader.plane_width(0), (40u + unsigned(scale) - 1) / unsigned(scale));
+        EXPECT_EQ(reader.plane_height(0), (24u + unsigned(scale) - 1) / unsigned(scale));
+        uint32_t rows = 0;
+        while (reader.next())
+            rows += reader.row_count(0);
+        EXPECT_EQ(rows, reader.plane_height(0));
     }
-    // scale 1: planes back to bytes, re-encoded, decoded again: close to the original
+    // scale 1: planes copied row by row into the writer, decoded again: close to the original
     bb::JpegMeta meta;
-    bb::JpegPlanes planes = bb::decode_jpeg_planes(jpeg.data(), jpeg.size(), bb::DecodeOptions(), 1, 0.0, 2.0, &meta);
-    const bb::JpegLayout layout = bb::jpeg_layout(planes.width, planes.height, meta);
-    std::vector<std::vector<uint8_t>> bytes(3);
-    const uint8_t *pointers[3];
-    for (size_t c = 0; c < 3; c++) {
-        bytes[c].resize(size_t(layout.padded_width[c]) * layout.padded_height[c]);
-        bb::resample_to_u8(planes.planes[c], 1.0, 1.0, layout.comp_width[c], layout.comp_height[c], bytes[c].data(),
-                           layout.padded_width[c], layout.padded_width[c], layout.padded_height[c], nullptr);
-        pointers[c] = bytes[c].data();
+    bb::JpegPlaneReader reader(jpeg.data(), jpeg.size(), bb::DecodeOptions(), 1, &meta);
+    const bb::JpegLayout layout = bb::jpeg_layout(reader.width(), reader.height(), meta);
+    std::vector<std::vector<uint8_t>> planes(3);
+    while (reader.next())
+        for (int c = 0; c < 3; c++)
+            for (uint32_t r = 0; r < reader.row_count(c); r++)
+                planes[size_t(c)].insert(planes[size_t(c)].end(), reader.row(c, r),
+                                         reader.row(c, r) + reader.plane_width(c));
+    bb::JpegPlaneWriter writer(layout, meta, 95);
+    for (uint32_t step = 0; !writer.done(); step++) {
+        for (int c = 0; c < 3; c++) {
+            for (uint32_t r = 0; r < writer.rows_per_step(c); r++) {
+                const uint32_t y = std::min(step * writer.rows_per_step(c) + r, layout.comp_height[c] - 1);
+                uint8_t *dst = writer.row(c, r);
+                std::memcpy(dst, planes[size_t(c)].data() + size_t(y) * layout.comp_width[c], layout.comp_width[c]);
+                std::memset(dst + layout.comp_width[c], dst[layout.comp_width[c] - 1],
+                            layout.padded_width[c] - layout.comp_width[c]);
+            }
+        }
+        writer.write();
     }
-    const auto again = bb::encode_jpeg_planes(layout, pointers, meta, 95, nullptr);
+    EXPECT_THROW(writer.write(), std::logic_error);
+    const auto again = writer.finish();
     bb::JpegMeta meta2;
     const bb::Image a = bb::decode_jpeg(jpeg.data(), jpeg.size(), bb::DecodeOptions(), &meta);
     const bb::Image b = bb::decode_jpeg(again.data(), again.size(), bb::DecodeOptions(), &meta2);
