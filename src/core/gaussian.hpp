@@ -59,16 +59,20 @@ class StreamingBlur {
     void read(uint32_t y, float *out);
 
   private:
-    float *slot(uint32_t row) noexcept { return ring_.data() + size_t(row % ring_rows_) * samples_; }
+    float *slot(uint32_t row) noexcept { return ring_base_ + size_t(row % ring_rows_) * stride_; }
+    // Rows start on 64-byte boundaries, so that the vertical pass never loads across cache lines.
+    void allocate_ring(std::vector<float> &ring, float *&base, uint32_t rows) const;
     void grow();
 
     uint32_t width_, height_;
     int channels_;
     size_t samples_; // per row
+    size_t stride_;  // samples_ rounded up to a whole cache line
     std::vector<float> kx_, ky_;
     long rx_, ry_;
     bool whole_; // the vertical kernel is taller than the plane: every row is kept
     std::vector<float> ring_;
+    float *ring_base_;
     uint32_t ring_rows_;
     uint32_t pushed_ = 0;
     uint32_t oldest_needed_ = 0; // rows above this one will not be read again
