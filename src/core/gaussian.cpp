@@ -1,5 +1,7 @@
 #include "gaussian.hpp"
 
+#include "fixed_blur.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -263,6 +265,9 @@ void gaussian_blur(Image &image, double sigma, InterruptPoll poll) {
                     image.depth > 8 ? 65535.0f : 255.0f};
     if (image.depth > 8)
         blur_typed<uint16_t>(view, sigma, poll);
+    else if (image.alpha_channel < 0 && fixed_blur_vectorised() && fixed_blur_supported(sigma))
+        fixed_blur_u8(image.pixels.data(), image.row_bytes(), image.width, image.height, image.channels, sigma, poll,
+                      true);
     else
         blur_typed<uint8_t>(view, sigma, poll);
 }

@@ -477,7 +477,11 @@ struct JpegPlaneReader::State {
     // One iMCU row of each component, as libjpeg's raw interface hands it over.
     std::vector<uint8_t> buffers[4];
     std::vector<JSAMPROW> rows[4];
-    uint32_t imcu = 0;         // iMCU rows decoded
+    // The geometry, copied: jpeg_finish_decompress frees libjpeg's component descriptions.
+    uint32_t width[4] = {}, height[4] = {};
+    double step_x[4] = {}, step_y[4] = {};
+    uint32_t rows_per_imcu[4] = {};
+    uint32_t imcu = 0;          // iMCU rows decoded
     uint32_t row_count[4] = {}; // of the last one, that belong to the image
     bool finished = false;
 };
@@ -501,6 +505,11 @@ JpegPlaneReader::JpegPlaneReader(const uint8_t *data, size_t size, const DecodeO
         for (size_t r = 0; r < count; r++)
             state_->rows[c][r] = state_->buffers[c].data() + stride * r;
         job.raw_rows[c] = state_->rows[c].data();
+        state_->width[c] = comp.downsampled_width;
+        state_->height[c] = comp.downsampled_height;
+        state_->step_x[c] = double(ci.max_h_samp_factor * DCTSIZE) / (comp.h_samp_factor * comp.DCT_scaled_size);
+        state_->step_y[c] = double(ci.max_v_samp_factor * DCTSIZE) / (comp.v_samp_factor * comp.DCT_scaled_size);
+        state_->rows_per_imcu[c] = uint32_t(count);
     }
 }
 
@@ -509,20 +518,10 @@ JpegPlaneReader::~JpegPlaneReader() = default;
 uint32_t JpegPlaneReader::width() const noexcept { return state_->job.cinfo.image_width; }
 uint32_t JpegPlaneReader::height() const noexcept { return state_->job.cinfo.image_height; }
 int JpegPlaneReader::components() const noexcept { return state_->job.cinfo.num_components; }
-uint32_t JpegPlaneReader::plane_width(int c) const noexcept {
-    return state_->job.cinfo.comp_info[c].downsampled_width;
-}
-uint32_t JpegPlaneReader::plane_height(int c) const noexcept {
-    return state_->job.cinfo.comp_info[c].downsampled_height;
-}
-double JpegPlaneReader::step_x(int c) const noexcept {
-    const jpeg_decompress_struct &ci = state_->job.cinfo;
-    return double(ci.max_h_samp_factor * DCTSIZE) / (ci.comp_info[c].h_samp_factor * ci.comp_info[c].DCT_scaled_size);
-}
-double JpegPlaneReader::step_y(int c) const noexcept {
-    const jpeg_decompress_struct &ci = state_->job.cinfo;
-    return double(ci.max_v_samp_factor * DCTSIZE) / (ci.comp_info[c].v_samp_factor * ci.comp_info[c].DCT_scaled_size);
-}
+uint32_t JpegPlaneReader::plane_width(int c) const noexcept { return state_->width[c]; }
+uint32_t JpegPlaneReader::plane_height(int c) const noexcept { return state_->height[c]; }
+double JpegPlaneReader::step_x(int c) const noexcept { return state_->step_x[c]; }
+double JpegPlaneReader::step_y(int c) const noexcept { return state_->step_y[c]; }
 
 bool JpegPlaneReader::next() {
     State &s = *state_;
@@ -542,11 +541,9 @@ bool JpegPlaneReader::next() {
     if (run_read_imcu(&job) != Status::Ok)
         throw_jpeg_error(job.err, true);
     for (int c = 0; c < ci.num_components; c++) {
-        const jpeg_component_info &comp = ci.comp_info[c];
-        const uint32_t rows = uint32_t(comp.v_samp_factor * comp.DCT_scaled_size);
+        const uint32_t rows = s.rows_per_imcu[c];
         const uint32_t first = s.imcu * rows;
-        const uint32_t height = comp.downsampled_height;
-        s.row_count[c] = first >= height ? 0 : std::min(rows, height - first);
+        s.row_count[c] = first >= s.height[c] ? 0 : std::min(rows, s.height[c] - first);
     }
     s.imcu++;
     return true;
