@@ -74,6 +74,11 @@ Status run_read_info(ReadJob *volatile job) {
     // chunks by a cap, so that a chunk declaring gigabytes is refused, not allocated.
     png_set_user_limits(png, 0x7fffffffu, 0x7fffffffu);
     png_set_chunk_malloc_max(png, kMaxChunkBytes);
+#ifdef PNG_IGNORE_ADLER32
+    // Every IDAT chunk's CRC still covers the compressed bytes; zlib's second checksum over the
+    // inflated ones costs a tenth of the decode and catches nothing the CRC does not.
+    png_set_option(png, PNG_IGNORE_ADLER32, PNG_OPTION_ON);
+#endif
     png_read_info(png, info);
     job->color_type = png_get_color_type(png, info);
     const int depth = png_get_bit_depth(png, info);
@@ -196,6 +201,10 @@ Status run_write(WriteJob *volatile job) {
     // adaptive filters) take 310 ms for 0.74 MB and OpenCV writes 1.71 MB (see test/bench).
     png_set_compression_level(png, 1);
     png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
+    // zlib's hash table at memLevel 5 (8K entries, not 64K) stays in the processor's cache:
+    // 10-24 % faster across 0.3 to 18 MP blurred photos for 0.5 % more bytes
+    // (measured with the encoder alone, memLevel 1 to 9 side by side).
+    png_set_compression_mem_level(png, 5);
     png_set_IHDR(png, info, image.width, image.height, image.depth, kColorTypes[image.channels], PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     if (meta.has_iccp)
