@@ -18,6 +18,7 @@ namespace bb {
 struct DecodeOptions {
     uint64_t max_pixels = 100000000; // refuse larger images before allocating pixels
     InterruptPoll poll = nullptr;
+    size_t png_row_prefix = 0; // decode_png's Image::row_prefix: 1 to encode in place later
 };
 
 // Decodes an 8-bit JPEG in its own colour space (grey, YCbCr, RGB, CMYK or YCCK), without
@@ -98,6 +99,16 @@ class JpegPlaneWriter {
 // Decodes any PNG to 8- or 16-bit grey, grey+alpha, RGB or RGBA: palettes expand to RGB(A),
 // 1/2/4-bit grey to 8 bits, tRNS to an alpha channel; interlaced images are read whole.
 Image decode_png(const uint8_t *data, size_t size, const DecodeOptions &options, PngMeta *meta);
-std::vector<uint8_t> encode_png(const Image &image, const PngMeta &meta, InterruptPoll poll);
+// Images whose PNG scanlines take up to one_shot_bytes are filtered and compressed in one
+// libdeflate call (about 0.1 s at the default size); larger ones by libpng and zlib row by
+// row, which stays interruptible and needs no second copy of the image.
+constexpr size_t kPngOneShotBytes = 32u << 20;
+std::vector<uint8_t> encode_png(const Image &image, const PngMeta &meta, InterruptPoll poll,
+                                size_t one_shot_bytes = kPngOneShotBytes);
+// The same, without a copy when the image is laid out as PNG scanlines (row_prefix 1, as
+// decode_png gives with DecodeOptions::png_row_prefix): its rows are filtered in place, so
+// its pixels are garbage afterwards.
+std::vector<uint8_t> encode_png_in_place(Image &image, const PngMeta &meta, InterruptPoll poll,
+                                         size_t one_shot_bytes = kPngOneShotBytes);
 
 } // namespace bb

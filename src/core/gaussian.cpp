@@ -256,8 +256,8 @@ void gaussian_blur(Image &image, double sigma, InterruptPoll poll) {
     const std::vector<float> kernel = gaussian_kernel(sigma);
     if (kernel.size() <= 1 || image.width == 0 || image.height == 0)
         return;
-    const View view{image.pixels.data(),
-                    image.row_bytes(),
+    const View view{image.row(0),
+                    image.stride(),
                     image.width,
                     long(image.height),
                     image.channels,
@@ -266,7 +266,7 @@ void gaussian_blur(Image &image, double sigma, InterruptPoll poll) {
     if (image.depth > 8)
         blur_typed<uint16_t>(view, sigma, poll);
     else if (image.alpha_channel < 0 && fixed_blur_vectorised() && fixed_blur_supported(sigma))
-        fixed_blur_u8(image.pixels.data(), image.row_bytes(), image.width, image.height, image.channels, sigma, poll,
+        fixed_blur_u8(image.row(0), image.stride(), image.width, image.height, image.channels, sigma, poll,
                       true);
     else
         blur_typed<uint8_t>(view, sigma, poll);

@@ -28,6 +28,11 @@ class Buffer {
                         "Failed on request of size " + std::to_string(size) + " bytes.");
         size_ = size;
     }
+    // Forgets all but the first size bytes (the memory stays allocated).
+    void shrink(size_t size) noexcept {
+        if (size < size_)
+            size_ = size;
+    }
     uint8_t *data() noexcept { return data_.get(); }
     const uint8_t *data() const noexcept { return data_.get(); }
     size_t size() const noexcept { return size_; }
@@ -43,15 +48,19 @@ struct Image {
     int channels = 0;       // samples per pixel, 1 to 4
     int depth = 8;          // bits per sample: 8 or 16
     int alpha_channel = -1; // index of the alpha sample, or -1 when there is none
+    // Bytes before each row: 1 lays the pixels out as PNG scanlines, with room for each row's
+    // filter-type byte, so that a PNG encoder can filter and compress them in place.
+    size_t row_prefix = 0;
     Buffer pixels;
 
     size_t bytes_per_sample() const noexcept { return depth > 8 ? 2 : 1; }
     size_t row_bytes() const noexcept { return size_t(width) * size_t(channels) * bytes_per_sample(); }
+    size_t stride() const noexcept { return row_bytes() + row_prefix; }
 
     // Allocates the pixel buffer for the dimensions already set.
-    void allocate() { pixels.reset(row_bytes() * height); }
-    uint8_t *row(uint32_t y) noexcept { return pixels.data() + row_bytes() * y; }
-    const uint8_t *row(uint32_t y) const noexcept { return pixels.data() + row_bytes() * y; }
+    void allocate() { pixels.reset(stride() * height); }
+    uint8_t *row(uint32_t y) noexcept { return pixels.data() + stride() * y + row_prefix; }
+    const uint8_t *row(uint32_t y) const noexcept { return pixels.data() + stride() * y + row_prefix; }
 };
 
 // What a JPEG encoder needs to write a file like the one decoded.

@@ -309,7 +309,6 @@ Status run_encode(EncodeJob *volatile job) {
     j_compress_ptr cinfo = &job->cinfo;
     const Image &image = *job->image;
     JSAMPROW rows[16];
-    const size_t row_bytes = image.row_bytes();
     while (cinfo->next_scanline < cinfo->image_height) {
         if (job->poll && job->poll())
             return Status::Interrupted;
@@ -318,7 +317,7 @@ Status run_encode(EncodeJob *volatile job) {
         if (n > 16)
             n = 16;
         for (JDIMENSION i = 0; i < n; i++)
-            rows[i] = const_cast<JSAMPROW>(image.pixels.data() + row_bytes * (y + i));
+            rows[i] = const_cast<JSAMPROW>(image.row(y + i));
         jpeg_write_scanlines(cinfo, rows, n);
     }
     jpeg_finish_compress(cinfo);
@@ -458,8 +457,8 @@ Image decode_jpeg(const uint8_t *data, size_t size, const DecodeOptions &options
     image.channels = ci.output_components;
     image.depth = 8;
     image.allocate();
-    job.pixels = image.pixels.data();
-    job.row_bytes = image.row_bytes();
+    job.pixels = image.row(0);
+    job.row_bytes = image.stride();
 
     const Status status = run_read_pixels(&job);
     if (status == Status::Interrupted)

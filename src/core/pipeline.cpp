@@ -132,10 +132,12 @@ std::vector<uint8_t> blur_image(const uint8_t *data, size_t size, const BlurOpti
     decode.poll = options.poll;
     if (info.format == Format::Jpeg)
         return blur_jpeg(data, size, options, decode);
+    // PNG: decoded as scanlines, blurred in place, filtered and compressed in place.
+    decode.png_row_prefix = 1;
     PngMeta meta;
     Image image = decode_png(data, size, decode, &meta);
     gaussian_blur(image, options.sigma, options.poll);
-    return encode_png(image, meta, options.poll);
+    return encode_png_in_place(image, meta, options.poll);
 }
 
 } // namespace bb

@@ -2,7 +2,7 @@
 # call ensure_packages PKG... As root it runs apt-get; otherwise it uses sudo if it can, or
 # prints the command to run and fails.
 
-BUILD_PACKAGES="g++ make pkg-config postgresql-15 postgresql-server-dev-15 libjpeg-dev libpng-dev zlib1g-dev"
+BUILD_PACKAGES="g++ make pkg-config postgresql-15 postgresql-server-dev-15 libjpeg-dev libpng-dev libdeflate-dev zlib1g-dev"
 TEST_PACKAGES="libgtest-dev python3-psycopg2 python3-numpy python3-scipy python3-pil python3-django postgresql-contrib xxd"
 FUZZ_PACKAGES="clang-14 libclang-rt-14-dev"
 GATE_PACKAGES="debhelper dpkg-dev fakeroot clang-format clang-tidy cppcheck git"

@@ -22,19 +22,58 @@ double mean_abs_difference(const bb::Image &a, const bb::Image &b) {
 
 } // namespace
 
-TEST(Png, RoundTripIsLosslessForEveryType) {
-    for (int channels : {1, 2, 3, 4}) {
-        for (int depth : {8, 16}) {
-            const int alpha = channels == 2 || channels == 4 ? channels - 1 : -1;
-            const bb::Image original = bbtest::make_image(13, 7, channels, depth, alpha);
-            const auto png = bbtest::png_of(original);
-            bb::PngMeta meta;
-            const bb::Image decoded = bb::decode_png(png.data(), png.size(), defaults(), &meta);
-            ASSERT_EQ(decoded.channels, channels);
-            ASSERT_EQ(decoded.depth, depth);
-            EXPECT_EQ(decoded.alpha_channel, alpha);
-            ASSERT_EQ(decoded.pixels.size(), original.pixels.size());
-            EXPECT_EQ(0, std::memcmp(decoded.pixels.data(), original.pixels.data(), original.pixels.size()));
+TEST(Png, RoundTripIsLosslessForEveryTypeWithBothCompressors) {
+    // one_shot_bytes 0 sends every image through libpng's zlib compressor, the default through
+    // libdeflate; a width of 1 has no sample left of another to filter against.
+    for (size_t one_shot : {size_t(0), bb::kPngOneShotBytes})
+        for (uint32_t width : {1u, 13u, 300u})
+            for (int channels : {1, 2, 3, 4})
+                for (int depth : {8, 16}) {
+                    const int alpha = channels == 2 || channels == 4 ? channels - 1 : -1;
+                    const bb::Image original = bbtest::make_image(width, 7, channels, depth, alpha);
+                    const auto png = bb::encode_png(original, bb::PngMeta(), nullptr, one_shot);
+                    bb::PngMeta meta;
+                    const bb::Image decoded = bb::decode_png(png.data(), png.size(), defaults(), &meta);
+                    ASSERT_EQ(decoded.channels, channels);
+                    ASSERT_EQ(decoded.depth, depth);
+                    EXPECT_EQ(decoded.alpha_channel, alpha);
+                    ASSERT_EQ(decoded.pixels.size(), original.pixels.size());
+                    EXPECT_EQ(0, std::memcmp(decoded.pixels.data(), original.pixels.data(), original.pixels.size()))
+                        << one_shot << " " << width << "x7x" << channels << " depth " << depth;
+                }
+}
+
+TEST(Png, ScanlineLayoutDecodesAndEncodesInPlace) {
+    // The pipeline's path: decode with room for the filter bytes, encode filtering in place.
+    for (size_t one_shot : {size_t(0), bb::kPngOneShotBytes})
+        for (int channels : {1, 3, 4})
+            for (int depth : {8, 16}) {
+                const int alpha = channels == 4 ? 3 : -1;
+                const bb::Image original = bbtest::make_image(29, 11, channels, depth, alpha);
+                const auto png = bbtest::png_of(original);
+                bb::DecodeOptions options;
+                options.png_row_prefix = 1;
+                bb::PngMeta meta;
+                bb::Image scanlines = bb::decode_png(png.data(), png.size(), options, &meta);
+                ASSERT_EQ(scanlines.row_prefix, 1u);
+                for (uint32_t y = 0; y < original.height; y++)
+                    ASSERT_EQ(0, std::memcmp(scanlines.row(y), original.row(y), original.row_bytes())) << y;
+                const auto again = bb::encode_png_in_place(scanlines, meta, nullptr, one_shot);
+                const bb::Image decoded = bb::decode_png(again.data(), again.size(), defaults(), &meta);
+                ASSERT_EQ(decoded.pixels.size(), original.pixels.size());
+                EXPECT_EQ(0, std::memcmp(decoded.pixels.data(), original.pixels.data(), original.pixels.size()))
+                    << one_shot << " " << channels << " channels, depth " << depth;
+            }
+}
+
+TEST(Png, EncoderChecksForInterruptsOnBothPaths) {
+    const bb::Image img = bbtest::make_image(64, 64, 3);
+    for (size_t one_shot : {size_t(0), bb::kPngOneShotBytes}) {
+        try {
+            bb::encode_png(img, bb::PngMeta(), [] { return true; }, one_shot);
+            ADD_FAILURE() << "not interrupted, one_shot " << one_shot;
+        } catch (const bb::Error &e) {
+            EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted);
         }
     }
 }
