@@ -18,7 +18,7 @@ namespace bb {
 struct DecodeOptions {
     uint64_t max_pixels = 100000000; // refuse larger images before allocating pixels
     InterruptPoll poll = nullptr;
-    size_t png_row_prefix = 0; // decode_png's Image::row_prefix: 1 to encode in place later
+    size_t png_row_prefix = 0; // decode_png's Image::row_prefix for 8-bit images: 1 to encode in place
 };
 
 // Decodes an 8-bit JPEG in its own colour space (grey, YCbCr, RGB, CMYK or YCCK), without
@@ -26,7 +26,7 @@ struct DecodeOptions {
 // with the classes below; these interleaved functions are the reference the unit tests check
 // the planar path against, and the way they write test JPEGs in any colour space.
 Image decode_jpeg(const uint8_t *data, size_t size, const DecodeOptions &options, JpegMeta *meta);
-std::vector<uint8_t> encode_jpeg(const Image &image, const JpegMeta &meta, int quality, InterruptPoll poll);
+Buffer encode_jpeg(const Image &image, const JpegMeta &meta, int quality, InterruptPoll poll);
 
 // Streams a JPEG's component planes out of libjpeg in raw mode, one iMCU row (8 or 16 sample
 // rows) at a time: no colour conversion and no chroma upsampling, each component at its own
@@ -89,7 +89,7 @@ class JpegPlaneWriter {
     uint8_t *row(int c, uint32_t r) noexcept;
     bool done() const noexcept;
     void write();
-    std::vector<uint8_t> finish();
+    Buffer finish();
 
   private:
     struct State;
@@ -103,12 +103,12 @@ Image decode_png(const uint8_t *data, size_t size, const DecodeOptions &options,
 // libdeflate call (about 0.1 s at the default size); larger ones by libpng and zlib row by
 // row, which stays interruptible and needs no second copy of the image.
 constexpr size_t kPngOneShotBytes = 32u << 20;
-std::vector<uint8_t> encode_png(const Image &image, const PngMeta &meta, InterruptPoll poll,
+Buffer encode_png(const Image &image, const PngMeta &meta, InterruptPoll poll,
                                 size_t one_shot_bytes = kPngOneShotBytes);
 // The same, without a copy when the image is laid out as PNG scanlines (row_prefix 1, as
 // decode_png gives with DecodeOptions::png_row_prefix): its rows are filtered in place, so
 // its pixels are garbage afterwards.
-std::vector<uint8_t> encode_png_in_place(Image &image, const PngMeta &meta, InterruptPoll poll,
+Buffer encode_png_in_place(Image &image, const PngMeta &meta, InterruptPoll poll,
                                          size_t one_shot_bytes = kPngOneShotBytes);
 
 } // namespace bb

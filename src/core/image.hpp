@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,18 +16,25 @@ namespace bb {
 
 enum class Format { Jpeg, Png };
 
-// An uninitialised byte buffer; allocation failure is an ErrorKind::OutOfMemory, not a crash.
+// An uninitialised byte buffer from malloc; allocation failure is an ErrorKind::OutOfMemory,
+// not a crash. Encoders hand their output over in one, without a copy.
 class Buffer {
   public:
     Buffer() = default;
     explicit Buffer(size_t size) { reset(size); }
 
     void reset(size_t size) {
-        data_.reset(size ? new (std::nothrow) uint8_t[size] : nullptr);
-        if (size && !data_)
+        void *memory = size ? std::malloc(size) : nullptr;
+        if (size && !memory)
             throw Error(ErrorKind::OutOfMemory, "out of memory",
                         "Failed on request of size " + std::to_string(size) + " bytes.");
+        data_.reset(static_cast<uint8_t *>(memory));
         size_ = size;
+    }
+    // Takes over size bytes that malloc or realloc returned.
+    void adopt(uint8_t *data, size_t size) noexcept {
+        data_.reset(data);
+        size_ = data ? size : 0;
     }
     // Forgets all but the first size bytes (the memory stays allocated).
     void shrink(size_t size) noexcept {
@@ -36,9 +44,15 @@ class Buffer {
     uint8_t *data() noexcept { return data_.get(); }
     const uint8_t *data() const noexcept { return data_.get(); }
     size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    const uint8_t *begin() const noexcept { return data_.get(); }
+    const uint8_t *end() const noexcept { return data_.get() + size_; }
 
   private:
-    std::unique_ptr<uint8_t[]> data_;
+    struct Free {
+        void operator()(uint8_t *p) const noexcept { std::free(p); }
+    };
+    std::unique_ptr<uint8_t, Free> data_;
     size_t size_ = 0;
 };
 

@@ -239,6 +239,14 @@ void term_memory_destination(j_compress_ptr cinfo) {
     dest->size = dest->capacity - dest->pub.free_in_buffer;
 }
 
+// Hands the finished output over: the caller's Buffer owns it, the job's guard no longer does.
+Buffer take_output(MemoryDestination &dest) {
+    Buffer out;
+    out.adopt(dest.buffer, dest.size);
+    dest.buffer = nullptr;
+    return out;
+}
+
 struct EncodeJob {
     jpeg_compress_struct cinfo;
     ErrorManager err;
@@ -573,7 +581,7 @@ JpegLayout jpeg_layout(uint32_t width, uint32_t height, const JpegMeta &meta) {
     return layout;
 }
 
-std::vector<uint8_t> encode_jpeg(const Image &image, const JpegMeta &meta, int quality, InterruptPoll poll) {
+Buffer encode_jpeg(const Image &image, const JpegMeta &meta, int quality, InterruptPoll poll) {
     EncodeJob job{};
     job.image = &image;
     const ExifOrientation exif(meta.orientation);
@@ -584,7 +592,7 @@ std::vector<uint8_t> encode_jpeg(const Image &image, const JpegMeta &meta, int q
         throw_interrupted();
     if (status != Status::Ok)
         throw_jpeg_error(job.err, false);
-    return std::vector<uint8_t>(job.dest.buffer, job.dest.buffer + job.dest.size);
+    return take_output(job.dest);
 }
 
 struct JpegPlaneWriter::State {
@@ -634,13 +642,13 @@ void JpegPlaneWriter::write() {
     state_->imcu++;
 }
 
-std::vector<uint8_t> JpegPlaneWriter::finish() {
+Buffer JpegPlaneWriter::finish() {
     EncodeJob &job = state_->job;
     if (!done())
         throw std::logic_error("JpegPlaneWriter: finished before the last row");
     if (run_finish_encode(&job) != Status::Ok)
         throw_jpeg_error(job.err, false);
-    return std::vector<uint8_t>(job.dest.buffer, job.dest.buffer + job.dest.size);
+    return take_output(job.dest);
 }
 
 } // namespace bb

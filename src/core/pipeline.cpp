@@ -37,7 +37,7 @@ constexpr double kWorkingSigma = 2.0;
 // of 8 for large sigmas, almost for free), blurred there with its own sigma per axis, and
 // brought back to its full size by bilinear interpolation as the encoder asks for rows. The
 // cost per pixel no longer grows with sigma, and no whole plane is ever held in memory.
-std::vector<uint8_t> blur_jpeg(const uint8_t *data, size_t size, const BlurOptions &options,
+Buffer blur_jpeg(const uint8_t *data, size_t size, const BlurOptions &options,
                                const DecodeOptions &decode) {
     const double sigma = options.sigma;
     // Scaled decoding at 1/2 and 1/4 measured no faster than a full decode with libjpeg-turbo
@@ -121,7 +121,7 @@ void validate_options(const BlurOptions &options) {
                     "quality is the JPEG quality; got " + std::to_string(options.quality) + ".");
 }
 
-std::vector<uint8_t> blur_image(const uint8_t *data, size_t size, const BlurOptions &options) {
+Buffer blur_image(const uint8_t *data, size_t size, const BlurOptions &options) {
     validate_options(options);
     const ImageInfo info = probe(data, size);
     check_pixel_limit(info.width, info.height, options.max_pixels);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "errors.hpp"
+#include "image.hpp"
 
 namespace bb {
 
@@ -22,6 +23,6 @@ struct BlurOptions {
 void validate_options(const BlurOptions &options);
 
 // Returns the blurred image encoded like the input (JPEG in, JPEG out; PNG in, PNG out).
-std::vector<uint8_t> blur_image(const uint8_t *data, size_t size, const BlurOptions &options);
+Buffer blur_image(const uint8_t *data, size_t size, const BlurOptions &options);
 
 } // namespace bb

@@ -94,7 +94,7 @@ bool interrupt_requested() {
 // The encoded result, owned by a memory context callback until it is copied into a bytea,
 // so that an error raised in between (out of memory in palloc) still frees it.
 struct ResultHolder {
-    std::vector<uint8_t> *bytes;
+    bb::Buffer *bytes;
     MemoryContextCallback callback;
 };
 
@@ -120,9 +120,9 @@ bool run_blur(const uint8_t *data, size_t size, double sigma, int quality, Resul
         options.quality = quality;
         options.max_pixels = uint64_t(max_pixels_guc);
         options.poll = interrupt_requested;
-        std::vector<uint8_t> out = bb::blur_image(data, size, options);
+        bb::Buffer out = bb::blur_image(data, size, options);
         // std::bad_alloc is caught by guarded().
-        holder->bytes = new std::vector<uint8_t>(std::move(out)); // NOLINT(bugprone-unhandled-exception-at-new)
+        holder->bytes = new bb::Buffer(std::move(out)); // NOLINT(bugprone-unhandled-exception-at-new)
     });
 }
 

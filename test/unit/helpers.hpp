@@ -50,15 +50,19 @@ inline double sample(const bb::Image &img, uint32_t x, uint32_t y, int c) {
     return img.depth > 8 ? reinterpret_cast<const uint16_t *>(img.pixels.data())[i] : img.pixels.data()[i];
 }
 
+inline std::vector<uint8_t> bytes_of(const bb::Buffer &buffer) {
+    return std::vector<uint8_t>(buffer.begin(), buffer.end());
+}
+
 inline std::vector<uint8_t> png_of(const bb::Image &img) {
-    return bb::encode_png(img, bb::PngMeta(), nullptr);
+    return bytes_of(bb::encode_png(img, bb::PngMeta(), nullptr));
 }
 
 inline std::vector<uint8_t> jpeg_of(const bb::Image &img, int color_space, int quality = 90) {
     bb::JpegMeta meta;
     meta.color_space = color_space;
     meta.components = img.channels;
-    return bb::encode_jpeg(img, meta, quality, nullptr);
+    return bytes_of(bb::encode_jpeg(img, meta, quality, nullptr));
 }
 
 } // namespace bbtest

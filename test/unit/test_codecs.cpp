@@ -55,7 +55,7 @@ TEST(Png, ScanlineLayoutDecodesAndEncodesInPlace) {
                 options.png_row_prefix = 1;
                 bb::PngMeta meta;
                 bb::Image scanlines = bb::decode_png(png.data(), png.size(), options, &meta);
-                ASSERT_EQ(scanlines.row_prefix, 1u);
+                ASSERT_EQ(scanlines.row_prefix, depth == 8 ? 1u : 0u); // 16-bit samples stay aligned
                 for (uint32_t y = 0; y < original.height; y++)
                     ASSERT_EQ(0, std::memcmp(scanlines.row(y), original.row(y), original.row_bytes())) << y;
                 const auto again = bb::encode_png_in_place(scanlines, meta, nullptr, one_shot);
