@@ -5,6 +5,10 @@
 #include <cstring>
 #include <stdexcept>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 namespace bb {
 namespace {
 
@@ -21,32 +25,94 @@ void interpolate_row(const float *src, const uint32_t *left, const uint32_t *rig
         out[x] = src[left[x]] + weight[x] * (src[right[x]] - src[left[x]]);
 }
 
-// Eight floats in one vector register; the helpers are always inlined, so the ABI of passing
-// such vectors, which GCC warns about, never applies.
+// Eight floats, eight 32-bit integers, eight bytes in vector registers; the helpers are always
+// inlined, so the ABI of passing such vectors, which GCC warns about, never applies.
 #pragma GCC diagnostic ignored "-Wpsabi"
 typedef float Vec8 __attribute__((vector_size(32)));
-typedef int32_t Int8 __attribute__((vector_size(32)));
+typedef uint32_t Uint8 __attribute__((vector_size(32)));
 typedef uint8_t Byte8 __attribute__((vector_size(8)));
 
+inline uint8_t round_to_u8(float v) {
+    return uint8_t(std::min(std::max(v + 0.5f, 0.0f), 255.0f));
+}
+
 // out = round(a + w * (b - a)), clamped to 0-255.
-BB_MULTIVERSION
-void blend_to_u8(const float *a, const float *b, float w, uint8_t *out, uint32_t n) {
+void blend_scalar(const float *a, const float *b, float w, uint8_t *out, uint32_t from, uint32_t n) {
+    for (uint32_t x = from; x < n; x++)
+        out[x] = round_to_u8(a[x] + w * (b[x] - a[x]));
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// Sixteen samples at a time, packed to bytes with saturation (GCC turns a generic vector
+// conversion to bytes into one extract per sample).
+__attribute__((target("avx2,fma"))) void blend_avx2(const float *a, const float *b, float w, uint8_t *out,
+                                                   uint32_t n) {
+    const __m256 vw = _mm256_set1_ps(w), half = _mm256_set1_ps(0.5f), zero = _mm256_setzero_ps(),
+                 top = _mm256_set1_ps(255.0f);
     uint32_t x = 0;
-    const Vec8 zero = {}, top = zero + 255.0f;
+    for (; x + 16 <= n; x += 16) {
+        __m256i words[2];
+        for (int k = 0; k < 2; k++) {
+            const __m256 va = _mm256_loadu_ps(a + x + 8 * k), vb = _mm256_loadu_ps(b + x + 8 * k);
+            __m256 v = _mm256_add_ps(_mm256_fmadd_ps(vw, _mm256_sub_ps(vb, va), va), half);
+            v = _mm256_min_ps(_mm256_max_ps(v, zero), top);
+            words[k] = _mm256_cvttps_epi32(v);
+        }
+        // packs works within 128-bit lanes: (0-3, 8-11 | 4-7, 12-15), put back in order below
+        const __m256i packed = _mm256_packs_epi32(words[0], words[1]);
+        const __m256i ordered = _mm256_permute4x64_epi64(packed, 0xd8);
+        const __m128i bytes =
+            _mm_packus_epi16(_mm256_castsi256_si128(ordered), _mm256_extracti128_si256(ordered, 1));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(out + x), bytes);
+    }
+    blend_scalar(a, b, w, out, x, n);
+}
+
+bool have_avx2() noexcept {
+    static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return avx2;
+}
+#endif
+
+void blend_to_u8(const float *a, const float *b, float w, uint8_t *out, uint32_t n) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (have_avx2())
+        return blend_avx2(a, b, w, out, n);
+#endif
+    blend_scalar(a, b, w, out, 0, n);
+}
+
+// Widens one decoded row to floats (block size 1), or adds it to the column sums of the
+// current block row (first: starts them).
+BB_MULTIVERSION
+void widen_row(const uint8_t *__restrict src, float *__restrict dst, uint32_t n) {
+    uint32_t x = 0;
     for (; x + 8 <= n; x += 8) {
-        Vec8 va, vb;
-        std::memcpy(&va, a + x, sizeof va);
-        std::memcpy(&vb, b + x, sizeof vb);
-        Vec8 v = va + w * (vb - va) + 0.5f;
-        v = v < zero ? zero : v;
-        v = v > top ? top : v;
-        const Byte8 bytes = __builtin_convertvector(__builtin_convertvector(v, Int8), Byte8);
-        std::memcpy(out + x, &bytes, sizeof bytes);
+        Byte8 bytes;
+        std::memcpy(&bytes, src + x, sizeof bytes);
+        const Vec8 v = __builtin_convertvector(bytes, Vec8);
+        std::memcpy(dst + x, &v, sizeof v);
     }
-    for (; x < n; x++) {
-        const float v = a[x] + w * (b[x] - a[x]) + 0.5f;
-        out[x] = uint8_t(std::min(std::max(v, 0.0f), 255.0f));
+    for (; x < n; x++)
+        dst[x] = float(src[x]);
+}
+
+BB_MULTIVERSION
+void add_row(const uint8_t *__restrict src, uint32_t *__restrict sums, uint32_t n, bool first) {
+    uint32_t x = 0;
+    for (; x + 8 <= n; x += 8) {
+        Byte8 bytes;
+        std::memcpy(&bytes, src + x, sizeof bytes);
+        Uint8 v = __builtin_convertvector(bytes, Uint8);
+        if (!first) {
+            Uint8 s;
+            std::memcpy(&s, sums + x, sizeof s);
+            v += s;
+        }
+        std::memcpy(sums + x, &v, sizeof v);
     }
+    for (; x < n; x++)
+        sums[x] = first ? src[x] : sums[x] + src[x];
 }
 
 // Sums of m columns each, scaled: one row of block averages (the last block may be partial).
@@ -117,17 +183,11 @@ void PlaneStream::push(const uint8_t *row) {
         throw std::logic_error("PlaneStream: more rows pushed than the plane has");
     pushed_++;
     if (m == 1) {
-        for (uint32_t x = 0; x < w; x++)
-            averaged_[x] = float(row[x]);
+        widen_row(row, averaged_.data(), w);
         blur_.push(averaged_.data());
         return;
     }
-    if (y % m == 0)
-        for (uint32_t x = 0; x < w; x++)
-            sums_[x] = row[x];
-    else
-        for (uint32_t x = 0; x < w; x++)
-            sums_[x] += row[x];
+    add_row(row, sums_.data(), w, y % m == 0);
     if ((y + 1) % m == 0 || y + 1 == g_.in_height) { // the block row is complete
         block_averages(sums_.data(), w, m, y % m + 1, averaged_.data());
         blur_.push(averaged_.data());
