@@ -35,13 +35,12 @@ Buffer encode_jpeg(const Image &image, const JpegMeta &meta, int quality, Interr
 // options.max_pixels and described in meta by the constructor.
 class JpegPlaneReader {
   public:
-    JpegPlaneReader(const uint8_t *data, size_t size, const DecodeOptions &options, int scale_denom,
-                    JpegMeta *meta);
+    JpegPlaneReader(const uint8_t *data, size_t size, const DecodeOptions &options, int scale_denom, JpegMeta *meta);
     ~JpegPlaneReader();
     JpegPlaneReader(const JpegPlaneReader &) = delete;
     JpegPlaneReader &operator=(const JpegPlaneReader &) = delete;
 
-    uint32_t width() const noexcept;  // the image's full size
+    uint32_t width() const noexcept; // the image's full size
     uint32_t height() const noexcept;
     int components() const noexcept;
     // Decoded samples of component c that belong to the image.
@@ -100,15 +99,15 @@ class JpegPlaneWriter {
 // 1/2/4-bit grey to 8 bits, tRNS to an alpha channel; interlaced images are read whole.
 Image decode_png(const uint8_t *data, size_t size, const DecodeOptions &options, PngMeta *meta);
 // Images whose PNG scanlines take up to one_shot_bytes are filtered and compressed in one
-// libdeflate call (51 MiB, an 18 MP RGB image, took 140-154 ms here); larger ones by libpng and zlib row by
-// row, which stays interruptible and needs no second copy of the image.
+// libdeflate call (51 MiB, an 18 MP RGB image, took 140-154 ms here); larger ones by libpng
+// and zlib row by row, which stays interruptible and needs no second copy of the image.
 constexpr size_t kPngOneShotBytes = 64u << 20;
 Buffer encode_png(const Image &image, const PngMeta &meta, InterruptPoll poll,
-                                size_t one_shot_bytes = kPngOneShotBytes);
+                  size_t one_shot_bytes = kPngOneShotBytes);
 // The same, without a copy when the image is laid out as PNG scanlines (row_prefix 1, as
 // decode_png gives with DecodeOptions::png_row_prefix): its rows are filtered in place, so
 // its pixels are garbage afterwards.
 Buffer encode_png_in_place(Image &image, const PngMeta &meta, InterruptPoll poll,
-                                         size_t one_shot_bytes = kPngOneShotBytes);
+                           size_t one_shot_bytes = kPngOneShotBytes);
 
 } // namespace bb

@@ -55,8 +55,8 @@ bool make_fixed_kernel(double sigma, FixedKernel *out) {
 }
 
 // The sum of the weighted taps at sample i: w0 * centre[i] + sum of wk * (left[k][i] + right[k][i]).
-inline int32_t taps_at(const int16_t *centre, const int16_t *const *left, const int16_t *const *right,
-                       const int16_t *w, long r, size_t i) {
+inline int32_t taps_at(const int16_t *centre, const int16_t *const *left, const int16_t *const *right, const int16_t *w,
+                       long r, size_t i) {
     int32_t acc = int32_t(w[0]) * centre[i];
     for (long k = 1; k <= r; k++)
         acc += int32_t(w[k]) * (int32_t(left[k][i]) + int32_t(right[k][i]));
@@ -67,15 +67,16 @@ inline int32_t taps_at(const int16_t *centre, const int16_t *const *left, const 
 void horizontal_scalar(const int16_t *centre, const int16_t *const *left, const int16_t *const *right,
                        const FixedKernel &k, int16_t *out, size_t from, size_t n) {
     for (size_t i = from; i < n; i++)
-        out[i] = int16_t((taps_at(centre, left, right, k.weights.data(), k.radius, i) + (1 << (kHorizontalShift - 1))) >>
-                         kHorizontalShift);
+        out[i] =
+            int16_t((taps_at(centre, left, right, k.weights.data(), k.radius, i) + (1 << (kHorizontalShift - 1))) >>
+                    kHorizontalShift);
 }
 
 void vertical_scalar(const int16_t *centre, const int16_t *const *left, const int16_t *const *right,
                      const FixedKernel &k, uint8_t *out, size_t from, size_t n) {
     for (size_t i = from; i < n; i++) {
-        const int32_t v =
-            (taps_at(centre, left, right, k.weights.data(), k.radius, i) + (1 << (kVerticalShift - 1))) >> kVerticalShift;
+        const int32_t v = (taps_at(centre, left, right, k.weights.data(), k.radius, i) + (1 << (kVerticalShift - 1))) >>
+                          kVerticalShift;
         out[i] = uint8_t(std::min(std::max(v, 0), 255));
     }
 }
@@ -93,13 +94,13 @@ __attribute__((target("avx2"))) inline __m256i load16(const int16_t *p) {
 
 // Tap t at sample i: the centre row for t = 0, else the sum of the two rows t apart.
 __attribute__((target("avx2"))) inline __m256i tap16(const int16_t *centre, const int16_t *const *left,
-                                                    const int16_t *const *right, long t, size_t i) {
+                                                     const int16_t *const *right, long t, size_t i) {
     return t == 0 ? load16(centre + i) : _mm256_add_epi16(load16(left[t] + i), load16(right[t] + i));
 }
 
 __attribute__((target("avx2"))) inline void sums16(const int16_t *centre, const int16_t *const *left,
-                                                  const int16_t *const *right, const FixedKernel &k, size_t i,
-                                                  __m256i *lo, __m256i *hi) {
+                                                   const int16_t *const *right, const FixedKernel &k, size_t i,
+                                                   __m256i *lo, __m256i *hi) {
     __m256i acc_lo = _mm256_setzero_si256(), acc_hi = _mm256_setzero_si256();
     const long r = k.radius;
     for (long t = 0, j = 0; t <= r; t += 2, j++) {
@@ -114,8 +115,8 @@ __attribute__((target("avx2"))) inline void sums16(const int16_t *centre, const 
 }
 
 __attribute__((target("avx2"))) void horizontal_avx2(const int16_t *centre, const int16_t *const *left,
-                                                    const int16_t *const *right, const FixedKernel &k, int16_t *out,
-                                                    size_t n) {
+                                                     const int16_t *const *right, const FixedKernel &k, int16_t *out,
+                                                     size_t n) {
     const __m256i round = _mm256_set1_epi32(1 << (kHorizontalShift - 1));
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -129,8 +130,8 @@ __attribute__((target("avx2"))) void horizontal_avx2(const int16_t *centre, cons
 }
 
 __attribute__((target("avx2"))) void vertical_avx2(const int16_t *centre, const int16_t *const *left,
-                                                  const int16_t *const *right, const FixedKernel &k, uint8_t *out,
-                                                  size_t n) {
+                                                   const int16_t *const *right, const FixedKernel &k, uint8_t *out,
+                                                   size_t n) {
     const __m256i round = _mm256_set1_epi32(1 << (kVerticalShift - 1));
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -139,8 +140,7 @@ __attribute__((target("avx2"))) void vertical_avx2(const int16_t *centre, const 
         lo = _mm256_srai_epi32(_mm256_add_epi32(lo, round), kVerticalShift);
         hi = _mm256_srai_epi32(_mm256_add_epi32(hi, round), kVerticalShift);
         const __m256i words = _mm256_packs_epi32(lo, hi);
-        const __m128i bytes =
-            _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
+        const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
         _mm_storeu_si128(reinterpret_cast<__m128i *>(out + i), bytes);
     }
     vertical_scalar(centre, left, right, k, out, i, n);

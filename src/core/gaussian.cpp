@@ -164,9 +164,8 @@ void filter_row(const float *row, float *padded, float *dst, size_t width, int c
 
 StreamingBlur::StreamingBlur(uint32_t width, uint32_t height, int channels, double sigma_x, double sigma_y)
     : width_(width), height_(height), channels_(channels), samples_(size_t(width) * size_t(channels)),
-      stride_((samples_ + 15) / 16 * 16),
-      kx_(gaussian_kernel(sigma_x)), ky_(gaussian_kernel(sigma_y)), rx_(long(kx_.size() / 2)),
-      ry_(long(ky_.size() / 2)), whole_(ry_ >= long(height)) {
+      stride_((samples_ + 15) / 16 * 16), kx_(gaussian_kernel(sigma_x)), ky_(gaussian_kernel(sigma_y)),
+      rx_(long(kx_.size() / 2)), ry_(long(ky_.size() / 2)), whole_(ry_ >= long(height)) {
     // Row y needs rows y - r to y + r; a decoder may push a few rows ahead of what is read.
     ring_rows_ = whole_ ? std::max<uint32_t>(height, 1) : std::min<uint32_t>(height, uint32_t(2 * ry_ + 1 + 16));
     allocate_ring(ring_, ring_base_, ring_rows_);
@@ -266,8 +265,7 @@ void gaussian_blur(Image &image, double sigma, InterruptPoll poll) {
     if (image.depth > 8)
         blur_typed<uint16_t>(view, sigma, poll);
     else if (image.alpha_channel < 0 && fixed_blur_vectorised() && fixed_blur_supported(sigma))
-        fixed_blur_u8(image.row(0), image.stride(), image.width, image.height, image.channels, sigma, poll,
-                      true);
+        fixed_blur_u8(image.row(0), image.stride(), image.width, image.height, image.channels, sigma, poll, true);
     else
         blur_typed<uint8_t>(view, sigma, poll);
 }

@@ -522,13 +522,27 @@ JpegPlaneReader::JpegPlaneReader(const uint8_t *data, size_t size, const DecodeO
 
 JpegPlaneReader::~JpegPlaneReader() = default;
 
-uint32_t JpegPlaneReader::width() const noexcept { return state_->job.cinfo.image_width; }
-uint32_t JpegPlaneReader::height() const noexcept { return state_->job.cinfo.image_height; }
-int JpegPlaneReader::components() const noexcept { return state_->job.cinfo.num_components; }
-uint32_t JpegPlaneReader::plane_width(int c) const noexcept { return state_->width[c]; }
-uint32_t JpegPlaneReader::plane_height(int c) const noexcept { return state_->height[c]; }
-double JpegPlaneReader::step_x(int c) const noexcept { return state_->step_x[c]; }
-double JpegPlaneReader::step_y(int c) const noexcept { return state_->step_y[c]; }
+uint32_t JpegPlaneReader::width() const noexcept {
+    return state_->job.cinfo.image_width;
+}
+uint32_t JpegPlaneReader::height() const noexcept {
+    return state_->job.cinfo.image_height;
+}
+int JpegPlaneReader::components() const noexcept {
+    return state_->job.cinfo.num_components;
+}
+uint32_t JpegPlaneReader::plane_width(int c) const noexcept {
+    return state_->width[c];
+}
+uint32_t JpegPlaneReader::plane_height(int c) const noexcept {
+    return state_->height[c];
+}
+double JpegPlaneReader::step_x(int c) const noexcept {
+    return state_->step_x[c];
+}
+double JpegPlaneReader::step_y(int c) const noexcept {
+    return state_->step_y[c];
+}
 
 bool JpegPlaneReader::next() {
     State &s = *state_;
@@ -556,8 +570,12 @@ bool JpegPlaneReader::next() {
     return true;
 }
 
-uint32_t JpegPlaneReader::row_count(int c) const noexcept { return state_->row_count[c]; }
-const uint8_t *JpegPlaneReader::row(int c, uint32_t r) const noexcept { return state_->rows[c][r]; }
+uint32_t JpegPlaneReader::row_count(int c) const noexcept {
+    return state_->row_count[c];
+}
+const uint8_t *JpegPlaneReader::row(int c, uint32_t r) const noexcept {
+    return state_->rows[c][r];
+}
 
 JpegLayout jpeg_layout(uint32_t width, uint32_t height, const JpegMeta &meta) {
     JpegLayout layout;
@@ -630,9 +648,15 @@ JpegPlaneWriter::JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta,
 
 JpegPlaneWriter::~JpegPlaneWriter() = default;
 
-uint32_t JpegPlaneWriter::rows_per_step(int c) const noexcept { return uint32_t(state_->meta.v_samp[c]) * DCTSIZE; }
-uint8_t *JpegPlaneWriter::row(int c, uint32_t r) noexcept { return state_->rows[c][r]; }
-bool JpegPlaneWriter::done() const noexcept { return state_->imcu >= state_->imcus; }
+uint32_t JpegPlaneWriter::rows_per_step(int c) const noexcept {
+    return uint32_t(state_->meta.v_samp[c]) * DCTSIZE;
+}
+uint8_t *JpegPlaneWriter::row(int c, uint32_t r) noexcept {
+    return state_->rows[c][r];
+}
+bool JpegPlaneWriter::done() const noexcept {
+    return state_->imcu >= state_->imcus;
+}
 
 void JpegPlaneWriter::write() {
     if (done())

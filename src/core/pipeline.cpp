@@ -37,8 +37,7 @@ constexpr double kWorkingSigma = 2.0;
 // of 8 for large sigmas, almost for free), blurred there with its own sigma per axis, and
 // brought back to its full size by bilinear interpolation as the encoder asks for rows. The
 // cost per pixel no longer grows with sigma, and no whole plane is ever held in memory.
-Buffer blur_jpeg(const uint8_t *data, size_t size, const BlurOptions &options,
-                               const DecodeOptions &decode) {
+Buffer blur_jpeg(const uint8_t *data, size_t size, const BlurOptions &options, const DecodeOptions &decode) {
     const double sigma = options.sigma;
     // Scaled decoding at 1/2 and 1/4 measured no faster than a full decode with libjpeg-turbo
     // 2.1; 1/8 needs only the DC coefficients.

@@ -45,8 +45,7 @@ void blend_scalar(const float *a, const float *b, float w, uint8_t *out, uint32_
 #if defined(__x86_64__) && defined(__GNUC__)
 // Sixteen samples at a time, packed to bytes with saturation (GCC turns a generic vector
 // conversion to bytes into one extract per sample).
-__attribute__((target("avx2,fma"))) void blend_avx2(const float *a, const float *b, float w, uint8_t *out,
-                                                   uint32_t n) {
+__attribute__((target("avx2,fma"))) void blend_avx2(const float *a, const float *b, float w, uint8_t *out, uint32_t n) {
     const __m256 vw = _mm256_set1_ps(w), half = _mm256_set1_ps(0.5f), zero = _mm256_setzero_ps(),
                  top = _mm256_set1_ps(255.0f);
     uint32_t x = 0;
@@ -61,8 +60,7 @@ __attribute__((target("avx2,fma"))) void blend_avx2(const float *a, const float 
         // packs works within 128-bit lanes: (0-3, 8-11 | 4-7, 12-15), put back in order below
         const __m256i packed = _mm256_packs_epi32(words[0], words[1]);
         const __m256i ordered = _mm256_permute4x64_epi64(packed, 0xd8);
-        const __m128i bytes =
-            _mm_packus_epi16(_mm256_castsi256_si128(ordered), _mm256_extracti128_si256(ordered, 1));
+        const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(ordered), _mm256_extracti128_si256(ordered, 1));
         _mm_storeu_si128(reinterpret_cast<__m128i *>(out + x), bytes);
     }
     blend_scalar(a, b, w, out, x, n);

@@ -331,7 +331,8 @@ Buffer finish_with_idat(const uint8_t *header, size_t header_size, const uint8_t
     if (poll && poll())
         throw_interrupted();
     put_be32(chunk, uint32_t(n));
-    std::memcpy(chunk + 4, "IDAT", 4);
+    static const uint8_t kIdat[4] = {'I', 'D', 'A', 'T'};
+    std::memcpy(chunk + 4, kIdat, sizeof kIdat);
     put_be32(chunk + 8 + n, libdeflate_crc32(0, chunk + 4, n + 4)); // over the type and the data
     std::memcpy(chunk + 12 + n, kIend, sizeof kIend);
     out.shrink(header_size + 12 + n + sizeof kIend);
@@ -452,8 +453,7 @@ Buffer encode_png(const Image &image, const PngMeta &meta, InterruptPoll poll, s
     return encode(image, meta, poll, &scanlines);
 }
 
-Buffer encode_png_in_place(Image &image, const PngMeta &meta, InterruptPoll poll,
-                                         size_t one_shot_bytes) {
+Buffer encode_png_in_place(Image &image, const PngMeta &meta, InterruptPoll poll, size_t one_shot_bytes) {
     if (image.row_prefix != 1 || image.stride() * image.height > one_shot_bytes)
         return encode_png(image, meta, poll, one_shot_bytes);
     return encode(image, meta, poll, &image);

@@ -70,7 +70,8 @@ TEST(Png, EncoderChecksForInterruptsOnBothPaths) {
     const bb::Image img = bbtest::make_image(64, 64, 3);
     for (size_t one_shot : {size_t(0), bb::kPngOneShotBytes}) {
         try {
-            bb::encode_png(img, bb::PngMeta(), [] { return true; }, one_shot);
+            bb::encode_png(
+                img, bb::PngMeta(), [] { return true; }, one_shot);
             ADD_FAILURE() << "not interrupted, one_shot " << one_shot;
         } catch (const bb::Error &e) {
             EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted);

@@ -88,8 +88,9 @@ TEST(FixedBlur, ExtremesStayInRange) {
 TEST(FixedBlur, Interrupts) {
     bb::Image img = bbtest::make_image(64, 64, 3);
     try {
-        bb::fixed_blur_u8(img.pixels.data(), img.row_bytes(), img.width, img.height, img.channels, 5.0,
-                          [] { return true; }, bb::fixed_blur_vectorised());
+        bb::fixed_blur_u8(
+            img.pixels.data(), img.row_bytes(), img.width, img.height, img.channels, 5.0, [] { return true; },
+            bb::fixed_blur_vectorised());
         FAIL() << "not interrupted";
     } catch (const bb::Error &e) {
         EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted);

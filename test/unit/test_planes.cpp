@@ -30,8 +30,8 @@ std::vector<float> pattern(uint32_t w, uint32_t h) {
     return p;
 }
 
-bb::PlaneGeometry geometry(uint32_t in_w, uint32_t in_h, uint32_t m, uint32_t out_w, uint32_t out_h,
-                           uint32_t padded, double ratio_x = 1.0, double ratio_y = 1.0) {
+bb::PlaneGeometry geometry(uint32_t in_w, uint32_t in_h, uint32_t m, uint32_t out_w, uint32_t out_h, uint32_t padded,
+                           double ratio_x = 1.0, double ratio_y = 1.0) {
     bb::PlaneGeometry g;
     g.in_width = in_w;
     g.in_height = in_h;
