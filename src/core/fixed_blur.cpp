@@ -114,32 +114,33 @@ __attribute__((target("avx2"))) inline void sums16(const int16_t *centre, const 
     *hi = acc_hi;
 }
 
+// The sums at i, rounded and shifted right by Shift bits, as sixteen 16-bit words in order.
+template <int Shift>
+__attribute__((target("avx2"))) inline __m256i words16(const int16_t *centre, const int16_t *const *left,
+                                                       const int16_t *const *right, const FixedKernel &k, size_t i) {
+    const __m256i round = _mm256_set1_epi32(1 << (Shift - 1));
+    __m256i lo, hi;
+    sums16(centre, left, right, k, i, &lo, &hi);
+    lo = _mm256_srai_epi32(_mm256_add_epi32(lo, round), Shift);
+    hi = _mm256_srai_epi32(_mm256_add_epi32(hi, round), Shift);
+    return _mm256_packs_epi32(lo, hi);
+}
+
 __attribute__((target("avx2"))) void horizontal_avx2(const int16_t *centre, const int16_t *const *left,
                                                      const int16_t *const *right, const FixedKernel &k, int16_t *out,
                                                      size_t n) {
-    const __m256i round = _mm256_set1_epi32(1 << (kHorizontalShift - 1));
     size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256i lo, hi;
-        sums16(centre, left, right, k, i, &lo, &hi);
-        lo = _mm256_srai_epi32(_mm256_add_epi32(lo, round), kHorizontalShift);
-        hi = _mm256_srai_epi32(_mm256_add_epi32(hi, round), kHorizontalShift);
-        _mm256_storeu_si256(reinterpret_cast<__m256i *>(out + i), _mm256_packs_epi32(lo, hi));
-    }
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(out + i), words16<kHorizontalShift>(centre, left, right, k, i));
     horizontal_scalar(centre, left, right, k, out, i, n);
 }
 
 __attribute__((target("avx2"))) void vertical_avx2(const int16_t *centre, const int16_t *const *left,
                                                    const int16_t *const *right, const FixedKernel &k, uint8_t *out,
                                                    size_t n) {
-    const __m256i round = _mm256_set1_epi32(1 << (kVerticalShift - 1));
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        __m256i lo, hi;
-        sums16(centre, left, right, k, i, &lo, &hi);
-        lo = _mm256_srai_epi32(_mm256_add_epi32(lo, round), kVerticalShift);
-        hi = _mm256_srai_epi32(_mm256_add_epi32(hi, round), kVerticalShift);
-        const __m256i words = _mm256_packs_epi32(lo, hi);
+        const __m256i words = words16<kVerticalShift>(centre, left, right, k, i);
         const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
         _mm_storeu_si128(reinterpret_cast<__m128i *>(out + i), bytes);
     }
