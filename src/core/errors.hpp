@@ -34,4 +34,9 @@ class Error : public std::runtime_error {
 // unwinds with ErrorKind::Interrupted and the host raises its own error.
 using InterruptPoll = bool (*)();
 
+// What every loop throws when its poll says stop.
+[[noreturn]] inline void throw_interrupted() {
+    throw Error(ErrorKind::Interrupted, "image processing was interrupted");
+}
+
 } // namespace bb

@@ -148,10 +148,6 @@ __attribute__((target("avx2"))) void vertical_avx2(const int16_t *centre, const 
 }
 #endif
 
-[[noreturn]] void interrupted() {
-    throw Error(ErrorKind::Interrupted, "image processing was interrupted");
-}
-
 } // namespace
 
 bool fixed_blur_vectorised() noexcept {
@@ -190,20 +186,11 @@ void fixed_blur_u8(uint8_t *base, size_t stride, uint32_t width, uint32_t height
     long next = 0;
     for (long y = 0; y < h; y++) {
         if (poll && poll())
-            interrupted();
+            throw_interrupted();
         for (const long last = std::min(h - 1, y + r); next <= last; next++) {
             if (poll && poll())
-                interrupted();
-            const uint8_t *src = base + stride * size_t(next);
-            for (size_t i = 0; i < n; i++)
-                middle[i] = src[i];
-            for (long x = 1; x <= r; x++) { // the reflected borders
-                const long w = long(width);
-                for (long c = 0; c < C; c++) {
-                    middle[-x * C + c] = src[size_t(reflect_index(-x, w) * C + c)];
-                    middle[long(n) + (x - 1) * C + c] = src[size_t(reflect_index(w + x - 1, w) * C + c)];
-                }
-            }
+                throw_interrupted();
+            pad_reflected(base + stride * size_t(next), middle, long(width), C, r);
             for (long t = 1; t <= r; t++) {
                 left[size_t(t)] = middle - t * C;
                 right[size_t(t)] = middle + t * C;

@@ -31,10 +31,6 @@ std::vector<float> gaussian_kernel(double sigma) {
 
 namespace {
 
-[[noreturn]] void interrupted() {
-    throw Error(ErrorKind::Interrupted, "image processing was interrupted");
-}
-
 // Converts one source row to float samples, premultiplying colour by alpha.
 template <typename T> void load_row(const T *src, float *dst, size_t width, int channels, int alpha, float max_value) {
     const size_t n = width * size_t(channels);
@@ -144,15 +140,9 @@ void symmetric_taps(float *dst, const float *center, const float *const *left, c
 // One horizontal pass: dst[x] = sum_k w[k] * row[reflect(x + k - r)] for every channel.
 void filter_row(const float *row, float *padded, float *dst, size_t width, int channels, const float *weights,
                 long radius, std::vector<const float *> &left, std::vector<const float *> &right) {
-    const long w = long(width);
     const size_t C = size_t(channels);
-    std::memcpy(padded + size_t(radius) * C, row, width * C * sizeof(float));
-    for (long x = 1; x <= radius; x++) { // the reflected borders
-        std::memcpy(padded + size_t(radius - x) * C, row + size_t(reflect_index(-x, w)) * C, C * sizeof(float));
-        std::memcpy(padded + size_t(w + radius + x - 1) * C, row + size_t(reflect_index(w + x - 1, w)) * C,
-                    C * sizeof(float));
-    }
-    const float *center = padded + size_t(radius) * C;
+    float *center = padded + size_t(radius) * C;
+    pad_reflected(row, center, long(width), long(channels), radius);
     for (long k = 1; k <= radius; k++) {
         left[size_t(k)] = center - size_t(k) * C;
         right[size_t(k)] = center + size_t(k) * C;
@@ -237,10 +227,10 @@ template <typename T> void blur_typed(const View &v, double sigma, InterruptPoll
     for (uint32_t y = 0; y < uint32_t(v.height); y++) {
         // One row costs O(width * radius): poll once per row so that a cancel is prompt at any sigma.
         if (poll && poll())
-            interrupted();
+            throw_interrupted();
         while (blur.pushed() < blur.rows_needed(y)) {
             if (poll && poll())
-                interrupted();
+                throw_interrupted();
             load_row(source(blur.pushed()), row.data(), v.width, v.channels, v.alpha, v.max_value);
             blur.push(row.data());
         }

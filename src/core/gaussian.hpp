@@ -30,6 +30,23 @@ inline long reflect_index(long i, long n) noexcept {
     return m < n ? m : period - 1 - m;
 }
 
+// Copies a row of width pixels of channels samples each to middle[0 .. width * channels), with
+// radius pixels reflected about each edge before and after it, converting every sample to D:
+// the padded row a horizontal pass reads its shifted taps from.
+template <typename S, typename D>
+void pad_reflected(const S *row, D *middle, long width, long channels, long radius) noexcept {
+    for (long i = 0; i < width * channels; i++)
+        middle[i] = D(row[i]);
+    for (long x = 1; x <= radius; x++) {
+        const S *before = row + reflect_index(-x, width) * channels;
+        const S *after = row + reflect_index(width + x - 1, width) * channels;
+        for (long c = 0; c < channels; c++) {
+            middle[-x * channels + c] = D(before[c]);
+            middle[(width + x - 1) * channels + c] = D(after[c]);
+        }
+    }
+}
+
 // Blurs the image in place. Colour is blurred premultiplied by alpha when the image has an
 // alpha channel, so that colour under transparent pixels does not bleed into visible ones.
 // sigma 0 (or a sigma whose kernel has one tap) leaves the pixels unchanged.

@@ -364,10 +364,6 @@ struct EncodeGuard {
     }
 };
 
-[[noreturn]] void throw_interrupted() {
-    throw Error(ErrorKind::Interrupted, "image processing was interrupted");
-}
-
 } // namespace
 
 namespace {

@@ -27,10 +27,6 @@ std::string format_double(double value) {
 // the Gaussian still has detail to keep; above it the finer samples only cost time.
 constexpr double kWorkingSigma = 2.0;
 
-[[noreturn]] void interrupted() {
-    throw Error(ErrorKind::Interrupted, "image processing was interrupted");
-}
-
 // JPEG: blur each component plane in the file's own colour space and sampling, streaming from
 // the decoder to the encoder one iMCU row at a time. Each plane is averaged down in blocks
 // until its sigma is about kWorkingSigma samples (libjpeg's DCT scaling does the first factor
@@ -84,7 +80,7 @@ Buffer blur_jpeg(const uint8_t *data, size_t size, const BlurOptions &options, c
     };
     for (uint32_t step = 0; !writer.done(); step++) {
         if (options.poll && options.poll())
-            interrupted();
+            throw_interrupted();
         for (int c = 0; c < components; c++) {
             PlaneStream &stream = streams[size_t(c)];
             const uint32_t rows = writer.rows_per_step(c);

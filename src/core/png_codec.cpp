@@ -5,11 +5,11 @@
 #include "probe.hpp"
 
 #include <csetjmp>
-#include <utility>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <libdeflate.h>
 #include <png.h>
@@ -273,16 +273,9 @@ uint32_t be32(const uint8_t *p) {
     return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
 }
 
-// Walks the chunk list before libpng sees it: every chunk must fit in the data and the list
-// must end with IEND. libpng would otherwise allocate (and clear) a buffer of whatever size a
-// lying chunk header declares before noticing that the data ends.
 struct CompressorDeleter {
     void operator()(libdeflate_compressor *c) const noexcept { libdeflate_free_compressor(c); }
 };
-
-[[noreturn]] void throw_interrupted() {
-    throw Error(ErrorKind::Interrupted, "image processing was interrupted");
-}
 
 // Turns an image laid out as PNG scanlines (row_prefix 1) into filtered scanlines, in place:
 // 16-bit samples big-endian, each byte less the one a pixel to its left (the Sub filter,
@@ -371,6 +364,9 @@ Buffer encode(const Image &image, const PngMeta &meta, InterruptPoll poll, Image
     return out;
 }
 
+// Walks the chunk list before libpng sees it: every chunk must fit in the data and the list
+// must end with IEND. libpng would otherwise allocate (and clear) a buffer of whatever size a
+// lying chunk header declares before noticing that the data ends.
 void check_chunk_layout(const uint8_t *data, size_t size) {
     size_t pos = 8;
     while (pos + 8 <= size) {
@@ -431,7 +427,7 @@ Image decode_png(const uint8_t *data, size_t size, const DecodeOptions &options,
 
     const Status status = run_read_pixels(&job);
     if (status == Status::Interrupted)
-        throw Error(ErrorKind::Interrupted, "image processing was interrupted");
+        throw_interrupted();
     if (status != Status::Ok)
         throw_png_error(job.err, true);
     return image;
