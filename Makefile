@@ -21,7 +21,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-override CXXFLAGS += -std=c++17 -Wall -Wextra -MMD -MP
+# -Wno-psabi: GCC notes that passing 64-byte vectors changed ABI in GCC 4.6; our vector
+# helpers are internal and inlined, never called across a library boundary.
+override CXXFLAGS += -std=c++17 -Wall -Wextra -Wno-psabi -MMD -MP
 ifeq ($(WERROR),1)
 override CXXFLAGS += -Werror
 endif
@@ -30,8 +32,17 @@ SHLIB_LINK += -ljpeg -lpng -ldeflate -lstdc++
 # Rebuild an object when a header it includes changes (PGXS tracks only the .cpp).
 -include $(OBJS:.o=.d)
 
+# Rebuild everything when the build is for another PostgreSQL (another PG_CONFIG or version):
+# the stamp file changes only then, and every object depends on it.
+PG_STAMP := src/pg/.built-for
+PG_STAMP_TEXT := $(shell command -v $(PG_CONFIG)) $(VERSION)
+ifneq ($(PG_STAMP_TEXT),$(shell cat $(PG_STAMP) 2>/dev/null))
+$(shell echo '$(PG_STAMP_TEXT)' >$(PG_STAMP))
+endif
+$(OBJS): $(PG_STAMP)
+
 # ---- C++ unit tests of the core (GoogleTest), built without PostgreSQL ----------------------
-UNIT_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Isrc/core
+UNIT_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -Wno-psabi $(if $(filter 1,$(WERROR)),-Werror) -Isrc/core
 UNIT_SRCS     = $(wildcard test/unit/*.cpp)
 test/unit/run_unit_tests: $(CORE_SRCS) $(UNIT_SRCS) $(wildcard src/core/*.hpp test/unit/*.hpp)
 	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(CORE_SRCS) $(UNIT_SRCS) -lgtest -lgtest_main -pthread -ljpeg -lpng -ldeflate
@@ -53,7 +64,7 @@ FUZZ_SECONDS ?= 600
 fuzz:
 	test/fuzz/run $(FUZZ_SECONDS)
 
-EXTRA_CLEAN = $(OBJS:.o=.d) test/unit/run_unit_tests test/unit/run_unit_tests_sanitized test/fuzz/build results regression.diffs regression.out
+EXTRA_CLEAN = $(OBJS:.o=.d) $(PG_STAMP) test/unit/run_unit_tests test/unit/run_unit_tests_sanitized test/fuzz/build results regression.diffs regression.out
 
 # A release tarball of the committed tree, named after the version in bytea_blur.control.
 dist:

@@ -6,6 +6,17 @@ BUILD_PACKAGES="g++ make pkg-config postgresql-15 postgresql-server-dev-15 libjp
 TEST_PACKAGES="libgtest-dev python3-psycopg2 python3-numpy python3-scipy python3-pil python3-django postgresql-contrib xxd"
 FUZZ_PACKAGES="clang-14 libclang-rt-14-dev"
 GATE_PACKAGES="debhelper dpkg-dev fakeroot clang-format clang-tidy cppcheck git"
+# What building PostgreSQL from Debian's source package needs (test/lib/build-postgres).
+PGSRC_PACKAGES="gcc make bison flex pkg-config xz-utils libssl-dev libicu-dev libxml2-dev liblz4-dev libzstd-dev zlib1g-dev"
+
+# The folder for builds and downloads kept between runs, outside the clone.
+bytea_blur_cache() {
+    local dir=${BYTEA_BLUR_CACHE:-}
+    if [ -z "$dir" ]; then
+        if [ "$(id -u)" = 0 ]; then dir=/var/cache/bytea_blur; else dir=${XDG_CACHE_HOME:-$HOME/.cache}/bytea_blur; fi
+    fi
+    mkdir -p "$dir" && echo "$dir"
+}
 
 ensure_packages() {
     local missing=()
@@ -17,24 +28,39 @@ ensure_packages() {
     echo "Installing missing packages: ${missing[*]}"
     local sudo=""
     if [ "$(id -u)" != 0 ]; then
-        if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        # sudo without a password, or one that can ask for it on a terminal
+        if command -v sudo >/dev/null && { sudo -n true 2>/dev/null || [ -t 0 ]; }; then
             sudo=sudo
         else
             echo "Run as root: apt-get install -y ${missing[*]}" >&2
             return 1
         fi
     fi
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
-        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Quiet, and without debconf's notes about a missing apt-utils or terminal: a clean run
+    # prints no warnings.
+    local apt=(env DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get -qq -o Dpkg::Use-Pty=0)
+    # Maintainer scripts talk on stderr (policy-rc.d, dictionaries): kept unless apt fails.
+    local log
+    log=$(mktemp)
+    if $sudo "${apt[@]}" update >"$log" 2>&1 &&
+        $sudo "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
+        rm -f "$log"
+    else
+        cat "$log" >&2
+        rm -f "$log"
+        return 1
+    fi
 }
 
-# Builds and installs the extension into the PostgreSQL found by pg_config.
+# Builds and installs the extension into the PostgreSQL that PG_CONFIG names (default: the
+# pg_config on PATH). The Makefile rebuilds everything when PG_CONFIG changes.
 build_and_install() {
     local werror=${1:-0}
-    make -s WERROR="$werror" >/dev/null || return 1
-    if [ -w "$(pg_config --pkglibdir)" ]; then
-        make -s install >/dev/null
+    local config=${PG_CONFIG:-pg_config}
+    make -s WERROR="$werror" PG_CONFIG="$config" >/dev/null || return 1
+    if [ -w "$("$config" --pkglibdir)" ]; then
+        make -s install PG_CONFIG="$config" >/dev/null
     else
-        sudo make -s install >/dev/null
+        sudo make -s install PG_CONFIG="$config" >/dev/null
     fi
 }

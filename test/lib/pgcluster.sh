@@ -2,15 +2,28 @@
 # pg_cluster_start [extra postgres -c options...] and pg_cluster_stop. The cluster lives in a
 # temporary folder, listens on a Unix socket only, and trusts local connections.
 # As root (CI), the server runs as the postgres user, since initdb refuses root.
+# PG_CONFIG picks the PostgreSQL installation (default: the pg_config on PATH).
+# Sourcing this file runs nothing: the scripts install PostgreSQL first, and only then does
+# pg_use locate it.
 
-PG_CONFIG=${PG_CONFIG:-pg_config}
-PG_BINDIR=$("$PG_CONFIG" --bindir)
+# Points PG_BINDIR at the installation PG_CONFIG names and puts its bin first on PATH, so that
+# psql, createdb, pg_dump and pgbench are the server's own version. Idempotent.
+pg_use() {
+    local config=${PG_CONFIG:-pg_config}
+    PG_BINDIR=$("$config" --bindir) || { echo "pg_use: $config not found: is PostgreSQL installed?" >&2; return 1; }
+    PG_VERSION_NUM=$("$config" --version | sed -n 's/^PostgreSQL \([0-9]*\).*/\1/p')
+    case ":$PATH:" in *":$PG_BINDIR:"*) ;; *) PATH=$PG_BINDIR:$PATH ;; esac
+    export PG_BINDIR PG_VERSION_NUM PATH
+}
 
+# Runs a command as the cluster's owner (postgres when the caller is root), from a folder that
+# user can enter.
 _pg_as_owner() {
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 pg_cluster_start() {
+    pg_use || return 1
     PG_CLUSTER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/bytea_blur_pg.XXXXXX")
     chmod 755 "$PG_CLUSTER_DIR"
     [ "$(id -u)" = 0 ] && chown postgres: "$PG_CLUSTER_DIR"
