@@ -15,7 +15,7 @@ REGRESS_OPTS = --inputdir=.
 override with_llvm = no
 
 # The server's own headers are third-party code for us: their warnings are not ours to fix.
-PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server) -DBYTEA_BLUR_VERSION='"$(EXTVERSION)"'
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

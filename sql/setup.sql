@@ -65,3 +65,25 @@ EXCEPTION WHEN OTHERS THEN
     RETURN SQLSTATE || ': ' || msg || coalesce(' / ' || nullif(detail, ''), '');
 END
 $$;
+
+-- The extension's members, as \dx+ lists them, less the row types of its table and view and
+-- their array types: PostgreSQL 18 records those as members too, earlier versions do not.
+CREATE VIEW extension_members AS
+SELECT pg_describe_object(d.classid, d.objid, d.objsubid) AS member
+FROM pg_depend d
+WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'bytea_blur')
+  AND NOT (d.classid = 'pg_type'::regclass AND EXISTS (
+      SELECT 1 FROM pg_type t LEFT JOIN pg_type e ON e.oid = t.typelem
+      WHERE t.oid = d.objid AND (t.typrelid <> 0 OR e.typrelid <> 0)));
+
+-- A table's privileges per grantee, without MAINTAIN (a privilege PostgreSQL 17 added, which
+-- every owner holds there).
+CREATE FUNCTION privileges(acl aclitem[]) RETURNS text LANGUAGE sql STABLE AS $$
+SELECT string_agg(grantee || '=' || privileges || '/' || grantor, ' ' ORDER BY grantee)
+FROM (SELECT CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee,
+             pg_get_userbyid(a.grantor) AS grantor,
+             string_agg(a.privilege_type, ',' ORDER BY a.privilege_type) AS privileges
+      FROM aclexplode(acl) a WHERE a.privilege_type <> 'MAINTAIN'
+      GROUP BY 1, 2) p
+$$;

@@ -16,7 +16,7 @@ RESET ROLE;
 
 SELECT p.oid::regprocedure AS function, pg_get_userbyid(p.proowner) AS owner, p.proacl
 FROM pg_proc p WHERE p.proname IN ('bytea_blur', 'bytea_image_info') ORDER BY 1;
-SELECT c.relname, c.relkind, pg_get_userbyid(c.relowner) AS owner, c.relacl
+SELECT c.relname, c.relkind, pg_get_userbyid(c.relowner) AS owner, privileges(c.relacl) AS acl
 FROM pg_class c WHERE c.relname IN ('applyblur', 'image_process_imagefile', 'image_process_imagefile_id_seq')
 ORDER BY 1;
 SELECT has_function_privilege('regress_bb_other', 'bytea_blur(bytea, double precision, integer)', 'EXECUTE') AS other_may_blur,

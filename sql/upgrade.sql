@@ -26,13 +26,13 @@ UNION ALL
 SELECT 'view applyblur', pg_get_viewdef(c.oid), obj_description(c.oid, 'pg_class'), c.relacl::text
 FROM pg_class c WHERE c.oid = to_regclass('applyblur');
 CREATE TEMP TABLE upgraded AS SELECT * FROM catalog_now;
-\dx+ bytea_blur
+SELECT member FROM extension_members ORDER BY 1;
 
 -- A fresh 1.1 install (its own table this time).
 DROP EXTENSION bytea_blur;
 CREATE EXTENSION bytea_blur;
 SELECT extversion FROM pg_extension WHERE extname = 'bytea_blur';
-\dx+ bytea_blur
+SELECT member FROM extension_members ORDER BY 1;
 CREATE TEMP TABLE fresh AS SELECT * FROM catalog_now;
 SELECT count(*) AS objects_compared FROM fresh;
 SELECT 'only after upgrade' AS side, * FROM (SELECT * FROM upgraded EXCEPT SELECT * FROM fresh) a

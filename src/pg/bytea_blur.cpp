@@ -23,7 +23,7 @@ extern "C" {
 
 #include "compat.h"
 
-PG_MODULE_MAGIC;
+BB_MODULE_MAGIC;
 
 void _PG_init(void);
 PG_FUNCTION_INFO_V1(bytea_blur);
