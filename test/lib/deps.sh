@@ -5,9 +5,30 @@
 BUILD_PACKAGES="g++ make pkg-config postgresql-15 postgresql-server-dev-15 libjpeg-dev libpng-dev libdeflate-dev zlib1g-dev"
 TEST_PACKAGES="libgtest-dev python3-psycopg2 python3-numpy python3-scipy python3-pil python3-django postgresql-contrib xxd"
 FUZZ_PACKAGES="clang-14 libclang-rt-14-dev"
-GATE_PACKAGES="debhelper dpkg-dev fakeroot clang-format clang-tidy cppcheck git"
+GATE_PACKAGES="build-essential debhelper dpkg-dev fakeroot clang-format clang-tidy cppcheck git"
 # What building PostgreSQL from Debian's source package needs (test/lib/build-postgres).
-PGSRC_PACKAGES="gcc make bison flex pkg-config xz-utils libssl-dev libicu-dev libxml2-dev liblz4-dev libzstd-dev zlib1g-dev"
+PGSRC_PACKAGES="gcc make bison flex pkg-config xz-utils dpkg-dev libssl-dev libicu-dev libxml2-dev liblz4-dev libzstd-dev zlib1g-dev"
+# What that build needs to run (the Depends of the package it makes).
+PGRUN_PACKAGES="libc6 libssl3 libicu72 libxml2 liblz4-1 libzstd1 zlib1g"
+
+# What building Citus needs (test/lib/build-citus), besides a PostgreSQL 16 or later.
+CITUS_PACKAGES="gcc make liblz4-dev libzstd-dev libkrb5-dev libssl-dev"
+
+# The PostgreSQL major versions every test runs on: the CI matrix. Debian 12 packages 15; the
+# others are built from Debian's source packages (test/lib/build-postgres). Adding a version is
+# adding it here (BYTEA_BLUR_PG_VERSIONS overrides the list for one run).
+PG_VERSIONS=${BYTEA_BLUR_PG_VERSIONS:-"15 18"}
+DEBIAN_PG_VERSION=15
+
+# Prints the pg_config of PostgreSQL MAJOR, installing that version first when it is missing.
+pg_config_for() { # MAJOR
+    if [ "$1" = "$DEBIAN_PG_VERSION" ]; then
+        ensure_packages "postgresql-$1" "postgresql-server-dev-$1" "postgresql-contrib" >&2 &&
+            echo "/usr/lib/postgresql/$1/bin/pg_config"
+    else
+        "$(dirname "${BASH_SOURCE[0]}")/build-postgres" "$1"
+    fi
+}
 
 # The folder for builds and downloads kept between runs, outside the clone.
 bytea_blur_cache() {

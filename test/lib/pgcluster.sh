@@ -11,9 +11,11 @@
 pg_use() {
     local config=${PG_CONFIG:-pg_config}
     PG_BINDIR=$("$config" --bindir) || { echo "pg_use: $config not found: is PostgreSQL installed?" >&2; return 1; }
-    PG_VERSION_NUM=$("$config" --version | sed -n 's/^PostgreSQL \([0-9]*\).*/\1/p')
-    case ":$PATH:" in *":$PG_BINDIR:"*) ;; *) PATH=$PG_BINDIR:$PATH ;; esac
-    export PG_BINDIR PG_VERSION_NUM PATH
+    PG_MAJOR=$("$config" --version | sed -n 's/^PostgreSQL \([0-9]*\).*/\1/p')
+    # PATH as it was before the first call, with this version's bin in front
+    _PG_BASE_PATH=${_PG_BASE_PATH:-$PATH}
+    PATH=$PG_BINDIR:$_PG_BASE_PATH
+    export PG_BINDIR PG_MAJOR PATH _PG_BASE_PATH
 }
 
 # Runs a command as the cluster's owner (postgres when the caller is root), from a folder that
@@ -40,7 +42,33 @@ pg_cluster_start() {
 
 pg_cluster_stop() {
     [ -n "${PG_CLUSTER_DIR:-}" ] || return 0
+    pg_use || return 1
     _pg_as_owner "$PG_BINDIR/pg_ctl" -D "$PG_CLUSTER_DIR/data" -m immediate -w stop >/dev/null 2>&1
     rm -rf "$PG_CLUSTER_DIR"
     unset PG_CLUSTER_DIR
+}
+
+# Makes a hot standby of the running cluster with pg_basebackup -R (streaming replication from
+# it) and starts it on its own port; prints "SOCKET_DIR PORT". pg_standby_stop SOCKET_DIR stops
+# and removes it.
+pg_standby_start() {
+    pg_use || return 1
+    local dir port
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/bytea_blur_standby.XXXXXX")
+    chmod 755 "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres: "$dir"
+    _pg_as_owner "$PG_BINDIR/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U postgres -D "$dir/data" -R \
+        -X stream -c fast >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; return 1; }
+    port=$((20000 + RANDOM % 20000))
+    _pg_as_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
+        -o "-p $port -k $dir -c listen_addresses= -c fsync=off -c hot_standby=on" -w -t 60 start >/dev/null ||
+        { cat "$dir/server.log" >&2; return 1; }
+    echo "$dir $port"
+}
+
+pg_standby_stop() { # SOCKET_DIR
+    [ -d "${1:-}/data" ] || return 0
+    pg_use || return 1
+    _pg_as_owner "$PG_BINDIR/pg_ctl" -D "$1/data" -m immediate -w stop >/dev/null 2>&1
+    rm -rf "$1"
 }

@@ -123,3 +123,11 @@ def server_pid(conn):
     with conn.cursor() as cur:
         cur.execute("SELECT pg_catalog.pg_postmaster_start_time()")
         return cur.fetchone()[0]
+
+
+def png_header_only(width, height, color_type=6, depth=16):
+    """A valid PNG layout that declares width x height but carries almost no data."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")

@@ -7,20 +7,11 @@ import sys
 import threading
 import time
 import unittest
-import zlib
 
 import numpy as np
 import psycopg2
 
-from bbtest import ROOT, connect, encode, photo
-
-
-def png_header_only(width, height, color_type=6, depth=16):
-    """A valid PNG layout that declares width x height but carries almost no data."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    ihdr = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+from bbtest import ROOT, connect, encode, photo, png_header_only
 
 
 def jpeg_header_only(width, height):
@@ -128,17 +119,18 @@ class Cancellation(unittest.TestCase):
             cur.execute("SELECT 1")
             self.assertEqual(cur.fetchone()[0], 1)
 
-    def cancel_after(self, worker, sigma, delay):
-        """Runs bytea_blur(big_image, sigma) on worker and cancels it after delay seconds.
-        Returns the outcome ('finished', a SQLSTATE, or the name of a connection error) and the
-        milliseconds from the cancel to the end of the statement."""
+    def cancel_after(self, worker, sigma, delay, repeat=1):
+        """Runs bytea_blur(big_image, sigma) repeat times in one statement on worker and cancels
+        it after delay seconds. Returns the outcome ('finished', a SQLSTATE, or the name of a
+        connection error) and the milliseconds from the cancel to the end of the statement."""
         pid = worker.get_backend_pid()
         result = {}
 
         def blur():
             try:
                 with worker.cursor() as cur:
-                    cur.execute("SELECT length(bytea_blur(data, %s)) FROM big_image", (sigma,))
+                    cur.execute("SELECT length(bytea_blur(data, %s)) FROM big_image, generate_series(1, %s)",
+                                (sigma, repeat))
                 result["state"] = "finished"
             except psycopg2.Error as e:
                 result["state"] = e.pgcode or type(e).__name__
@@ -155,9 +147,9 @@ class Cancellation(unittest.TestCase):
 
     def test_pg_cancel_backend(self):
         worker = connect()
-        # sigma 1 keeps every plane at full size: about a second and a half of work, so that
-        # the cancel surely lands in the middle of it
-        state, ms = self.cancel_after(worker, 1, 0.3)
+        # sigma 1 keeps every plane at full size; ten blurs in one statement, so that the cancel
+        # surely lands in the middle of one however fast the machine
+        state, ms = self.cancel_after(worker, 1, 0.3, repeat=10)
         self.assertEqual(state, "57014")
         print(f"\n    pg_cancel_backend: error {ms:.0f} ms after the cancel", file=sys.stderr)
         self.assertLess(ms, 300)
