@@ -72,3 +72,14 @@ pg_standby_stop() { # SOCKET_DIR
     _pg_as_owner "$PG_BINDIR/pg_ctl" -D "$1/data" -m immediate -w stop >/dev/null 2>&1
     rm -rf "$1"
 }
+
+# A cluster that other clusters reach over TCP on 127.0.0.1 (a Citus node), started in a
+# subshell so that the caller's cluster variables stay as they are. Takes the same extra -c
+# options as pg_cluster_start; prints "DIR PORT". Stop it with pg_node_stop DIR.
+pg_node_start() {
+    (pg_cluster_start listen_addresses=127.0.0.1 "$@" >/dev/null && echo "$PG_CLUSTER_DIR $PGPORT")
+}
+
+pg_node_stop() { # DIR
+    (PG_CLUSTER_DIR=$1 && pg_cluster_stop)
+}
