@@ -30,6 +30,35 @@ pg_config_for() { # MAJOR
     fi
 }
 
+# The Django versions the application's tests run on: Debian 12's own (3.2), and the LTS
+# releases users run today, fetched as pure-Python packages from Debian 13 (4.2) and unstable
+# (5.2, with the asgiref it needs) by test/lib/fetch-python-debs; each with psycopg2 (Debian
+# 12's), and 5.2 also with psycopg 3 (Debian 13's; Debian 12's 3.1.7 is older than the 3.1.8
+# that Django 4.2 and later require).
+DJANGO_VERSIONS="3.2 4.2 5.2 5.2+psycopg3"
+
+# Prints the PYTHONPATH that brings Django VERSION[+psycopg3] (empty for Debian 12's own).
+django_path_for() { # VERSION
+    local fetch path=""
+    fetch="$(dirname "${BASH_SOURCE[0]}")/fetch-python-debs"
+    case $1 in
+        *+psycopg3) path=$("$fetch" trixie python3-psycopg python3-typing-extensions): || return 1 ;;
+    esac
+    case ${1%+psycopg3} in
+        3.2) echo "${path%:}" ;;
+        4.2) echo "$path$("$fetch" trixie python3-django)" ;;
+        5.2) echo "$path$("$fetch" sid python3-django python3-asgiref)" ;;
+        *) echo "no source for Django $1" >&2; return 1 ;;
+    esac
+}
+
+# The environment of one Django run: PYTHONPATH, and what the tests check it brought.
+django_env_for() { # VERSION
+    local path
+    path=$(django_path_for "$1") || return 1
+    echo "PYTHONPATH=$path BB_DJANGO_EXPECT=${1%+psycopg3} BB_DJANGO_DRIVER=$([[ $1 == *+psycopg3 ]] && echo psycopg || echo psycopg2)"
+}
+
 # The folder for builds and downloads kept between runs, outside the clone.
 bytea_blur_cache() {
     local dir=${BYTEA_BLUR_CACHE:-}

@@ -12,8 +12,10 @@ import sys
 from unittest import skipIf, skipUnless
 from pathlib import Path
 
+import django
 import numpy as np
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import DataError, connection, transaction
 from django.test import TestCase
 from PIL import Image
@@ -178,6 +180,22 @@ class DistributedOneRowOnly(TestCase):
         self.assertEqual(len(nodes), workers)
         self.assertGreater(calls, 0)  # the blur is in the workers' scans, not on the coordinator
         self.assertEqual(sum(1 for image in BlurredImage.objects.filter(pk__in=self.ids) if image.img_binary), 40)
+
+
+class Versions(TestCase):
+    @skipUnless(os.environ.get("BB_DJANGO_EXPECT"), "BB_DJANGO_EXPECT names the Django version under test")
+    def test_runs_on_the_django_version_under_test(self):
+        self.assertEqual("%d.%d" % django.VERSION[:2], os.environ["BB_DJANGO_EXPECT"])
+
+    @skipUnless(os.environ.get("BB_DJANGO_DRIVER"), "BB_DJANGO_DRIVER names the driver under test")
+    def test_runs_on_the_driver_under_test(self):
+        self.assertEqual(connection.Database.__name__, os.environ["BB_DJANGO_DRIVER"])
+
+    def test_models_match_the_migrations(self):
+        # the original app's migrations, unchanged, are all this Django version wants
+        out = io.StringIO()
+        call_command("makemigrations", "image_process", "--check", "--dry-run", stdout=out)
+        self.assertIn("No changes detected", out.getvalue())
 
 
 class Database(TestCase):
