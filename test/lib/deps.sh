@@ -59,6 +59,12 @@ django_env_for() { # VERSION
     echo "PYTHONPATH=$path BB_DJANGO_EXPECT=${1%+psycopg3} BB_DJANGO_DRIVER=$([[ $1 == *+psycopg3 ]] && echo psycopg || echo psycopg2)"
 }
 
+# About the private apt configurations of build-postgres and fetch-python-debs: they accept a
+# suite's Release file past its Valid-Until date (Acquire::Check-Valid-Until=false). Unstable's
+# Release is valid for a week only, and an archive mirror or snapshot that lags the machine's
+# clock (this project's CI reaches such a one) would otherwise refuse to read the lists at all.
+# The archive's signatures are still checked.
+
 # The folder for builds and downloads kept between runs, outside the clone.
 bytea_blur_cache() {
     local dir=${BYTEA_BLUR_CACHE:-}
