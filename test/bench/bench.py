@@ -10,6 +10,7 @@ JPEG and PNG, colour and greyscale):
   cv-codec   in-process: cv2.imdecode + cv2.imencode alone, the codec floor
   bytea_blur through SQL, sigma 1, 5, 20 and 100
 Times are medians of several runs, per image; JPEG output at quality 75.
+First, real photographs (test/bench/photos.py): --photos measures only those.
 """
 import io
 import os
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT / "test" / "fixtures"))
 from generate import photo  # noqa: E402
 
 QUICK = "--quick" in sys.argv
+PHOTOS_ONLY = "--photos" in sys.argv
 SIZES = {"0.3MP": (640, 480), "2.5MP": (1920, 1280), "18MP": (5184, 3456)}
 cv2.setNumThreads(1)  # one core, like one backend
 
@@ -81,6 +83,13 @@ def main():
     conn.autocommit = True
     cur = conn.cursor()
     cur.execute(PLPYTHON)
+    if os.environ.get("BB_PHOTOS"):
+        import photos  # noqa: E402  (real photographs; test/bench/run fetches them)
+        photos.run(cur, os.environ["BB_PHOTOS"], os.environ["BB_JPEG_FLOOR"])
+    else:
+        print("real photographs: skipped (test/bench/run could not fetch Debian's wallpaper packages)")
+    if PHOTOS_ONLY:
+        return
     cur.execute("DROP TABLE IF EXISTS bench_images; CREATE TABLE bench_images (name text PRIMARY KEY, data bytea)")
     cur.execute("ALTER TABLE bench_images ALTER COLUMN data SET STORAGE EXTERNAL")  # no decompression cost
 

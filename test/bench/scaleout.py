@@ -88,7 +88,7 @@ def main():
     results = set()
     for conn in [single] + list(citus.values()):
         with conn.cursor() as cur:
-            cur.execute(f"SELECT md5(string_agg(md5(img_binary), ',' ORDER BY img_id)) FROM applyblur")
+            cur.execute("SELECT md5(string_agg(md5(img_binary), ',' ORDER BY img_id)) FROM applyblur")
             results.add(cur.fetchone()[0])
     assert len(results) == 1, "Citus and the single node disagree"
 

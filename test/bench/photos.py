@@ -1,0 +1,144 @@
+"""Real photographs in the benchmark: camera photos from Debian's wallpaper packages (fetched by
+test/bench/run into the cache, never committed), and PNGs made from one of them.
+
+JPEG, each photo as its camera or publisher saved it, through SQL at sigma 5 and quality 75:
+  bytea_blur   SELECT bytea_blur(data) from a table
+  PL/Python    the original function, through SQL
+  floor        libjpeg-turbo's own raw-plane decode + encode at quality 75, nothing between
+               (test/bench/jpeg_floor.cpp): what any blur built on libjpeg pays
+  OpenCV       cv2.imdecode + GaussianBlur(sigma 5) + cv2.imencode(quality 75), one thread
+PNG, from the Path photo scaled to 1920x1280 (2.5 MP): 8-bit RGB, 16-bit RGB, grey, RGBA;
+bytea_blur at sigma 5, 50 and 100 against OpenCV's pipeline (time and size).
+Each ratio is given per photo and for the worst photo.
+"""
+import io
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import psycopg2
+from PIL import Image
+
+# name: path below the unpacked packages' root
+PHOTOS = {
+    "EveningGlow": "usr/share/wallpapers/EveningGlow/contents/images/2560x1600.jpg",
+    "FallenLeaf": "usr/share/wallpapers/FallenLeaf/contents/images/2560x1600.jpg",
+    "Path": "usr/share/wallpapers/Path/contents/images/2560x1600.jpg",
+    "ColorfulCups": "usr/share/wallpapers/ColorfulCups/contents/images/2560x1600.jpg",
+    "BytheWater": "usr/share/wallpapers/BytheWater/contents/images/2560x1600.jpg",
+    "OneStandsOut": "usr/share/wallpapers/OneStandsOut/contents/images/2560x1600.jpg",
+    "ColdRipple": "usr/share/wallpapers/ColdRipple/contents/images/2560x1600.jpg",
+    "Flow": "usr/share/wallpapers/Flow/contents/images/5120x2880.jpg",
+    "Kleiber": "usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg",
+}
+RUNS = 5
+
+
+def median_ms(fn, runs=RUNS):
+    fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def sampling(data):
+    layers = Image.open(io.BytesIO(data)).layer
+    h, v = layers[0][1], layers[0][2]
+    if len(layers) == 1:
+        return "grey"
+    return {(1, 1): "4:4:4", (2, 1): "4:2:2", (2, 2): "4:2:0"}.get((h, v), f"{h}x{v}")
+
+
+def png_bytes(arr, bits16=False):
+    if bits16:
+        ok, buf = cv2.imencode(".png", cv2.cvtColor(arr.astype(np.uint16) * 257, cv2.COLOR_RGB2BGR))
+        return buf.tobytes()
+    out = io.BytesIO()
+    Image.fromarray(arr).save(out, "PNG")
+    return out.getvalue()
+
+
+def run(cur, root, floor_binary):
+    root = Path(root)
+    cur.execute("DROP TABLE IF EXISTS photo_images; CREATE TABLE photo_images (name text PRIMARY KEY, data bytea)")
+    cur.execute("ALTER TABLE photo_images ALTER COLUMN data SET STORAGE EXTERNAL")
+
+    def sql_ms(expr, name, runs=RUNS):
+        query = f"SELECT length({expr}) FROM photo_images WHERE name = %s"
+        return median_ms(lambda: (cur.execute(query, (name,)), cur.fetchone()), runs)
+
+    def sql_len(expr, name):
+        cur.execute(f"SELECT length({expr}) FROM photo_images WHERE name = %s", (name,))
+        return cur.fetchone()[0]
+
+    print()
+    print("Real photographs, JPEG at sigma 5 (ms, medians of 5; ratios: PL/Python over bytea_blur,")
+    print("bytea_blur over the libjpeg floor, bytea_blur over OpenCV)")
+    head = (f"{'photo':<14}{'size':>11}{'samp':>7}{'MP':>6}{'bb':>8}{'PL/Py':>8}{'floor':>8}{'OpenCV':>8}"
+            f"{'xPL/Py':>8}{'/floor':>8}{'/OpenCV':>8}")
+    print(head)
+    print("-" * len(head))
+    worst = {"xPL/Py": None, "/floor": None, "/OpenCV": None}
+    for name, rel in PHOTOS.items():
+        path = root / rel
+        if not path.exists():
+            print(f"{name:<14} missing: {path}")
+            continue
+        data = path.read_bytes()
+        w, h = Image.open(io.BytesIO(data)).size
+        mp = w * h / 1e6
+        cur.execute("INSERT INTO photo_images VALUES (%s, %s)", (name, psycopg2.Binary(data)))
+        runs = 3 if mp > 10 else RUNS
+        bb = sql_ms("bytea_blur(data)", name, runs)
+        pl = sql_ms("plpython_blur(data)", name, 1 if mp > 10 else 3)
+        floor = float(subprocess.run([floor_binary, str(path), str(runs)], capture_output=True, text=True,
+                                     check=True).stdout)
+        buf = np.frombuffer(data, np.uint8)
+        params = [cv2.IMWRITE_JPEG_QUALITY, 75]
+        cv = median_ms(lambda: cv2.imencode(".jpg", cv2.GaussianBlur(cv2.imdecode(buf, cv2.IMREAD_COLOR), (0, 0), 5),
+                                            params), runs)
+        ratios = {"xPL/Py": pl / bb, "/floor": bb / floor, "/OpenCV": bb / cv}
+        print(f"{name:<14}{f'{w}x{h}':>11}{sampling(data):>7}{mp:>6.1f}{bb:>8.1f}{pl:>8.0f}{floor:>8.1f}{cv:>8.1f}"
+              f"{ratios['xPL/Py']:>8.1f}{ratios['/floor']:>8.2f}{ratios['/OpenCV']:>8.2f}")
+        if mp <= 5.5:  # the targets speak of 2-5 MP photos
+            for k, v in ratios.items():
+                bad = min if k == "xPL/Py" else max
+                worst[k] = v if worst[k] is None else bad(worst[k], v)
+    print(f"{'worst, 2-5 MP':<14}{'':>11}{'':>7}{'':>6}{'':>8}{'':>8}{'':>8}{'':>8}"
+          f"{worst['xPL/Py']:>8.1f}{worst['/floor']:>8.2f}{worst['/OpenCV']:>8.2f}")
+
+    # PNGs from the Path photo at 2.5 MP
+    source = root / PHOTOS["Path"]
+    if not source.exists():
+        return
+    rgb = np.asarray(Image.open(source).convert("RGB").resize((1920, 1280), Image.LANCZOS))
+    variants = {
+        "RGB 8-bit": png_bytes(rgb),
+        "RGB 16-bit": png_bytes(rgb, bits16=True),
+        "grey 8-bit": png_bytes(np.asarray(Image.fromarray(rgb).convert("L"))),
+        "RGBA 8-bit": png_bytes(np.dstack([rgb, np.tile(np.linspace(0, 255, 1920, dtype=np.uint8), (1280, 1))])),
+    }
+    print()
+    print("Real photograph as PNG (Path, 1920x1280; ms, medians of 5; sizes in KB)")
+    head = (f"{'PNG':<12}{'in KB':>8}{'bb s5':>8}{'bb s50':>8}{'bb s100':>8}{'OpenCV':>8}{'/OpenCV':>8}"
+            f"{'s50/s5':>8}{'s100/s5':>8}{'out KB':>8}{'cv KB':>8}{'size':>7}")
+    print(head)
+    print("-" * len(head))
+    for label, data in variants.items():
+        name = "png " + label
+        cur.execute("INSERT INTO photo_images VALUES (%s, %s)", (name, psycopg2.Binary(data)))
+        s5 = sql_ms("bytea_blur(data, 5)", name)
+        s50 = sql_ms("bytea_blur(data, 50)", name, 3)
+        s100 = sql_ms("bytea_blur(data, 100)", name, 3)
+        buf = np.frombuffer(data, np.uint8)
+        cv = median_ms(lambda: cv2.imencode(".png", cv2.GaussianBlur(cv2.imdecode(buf, cv2.IMREAD_UNCHANGED), (0, 0), 5)))
+        cv_kb = len(cv2.imencode(".png", cv2.GaussianBlur(cv2.imdecode(buf, cv2.IMREAD_UNCHANGED), (0, 0), 5))[1]) / 1024
+        bb_kb = sql_len("bytea_blur(data, 5)", name) / 1024
+        print(f"{label:<12}{len(data) / 1024:>8.0f}{s5:>8.1f}{s50:>8.1f}{s100:>8.1f}{cv:>8.1f}{s5 / cv:>8.2f}"
+              f"{s50 / s5:>8.2f}{s100 / s5:>8.2f}{bb_kb:>8.0f}{cv_kb:>8.0f}{bb_kb / cv_kb:>7.2f}")
