@@ -12,15 +12,15 @@ bytea_blur at sigma 5, 50 and 100 against OpenCV's pipeline (time and size).
 Each ratio is given per photo and for the worst photo.
 """
 import io
-import statistics
 import subprocess
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import psycopg2
 from PIL import Image
+
+from bench import median_ms
 
 # name: path below the unpacked packages' root
 PHOTOS = {
@@ -35,16 +35,6 @@ PHOTOS = {
     "Kleiber": "usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg",
 }
 RUNS = 5
-
-
-def median_ms(fn, runs=RUNS):
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def sampling(data):
@@ -137,7 +127,8 @@ def run(cur, root, floor_binary):
         s50 = sql_ms("bytea_blur(data, 50)", name, 3)
         s100 = sql_ms("bytea_blur(data, 100)", name, 3)
         buf = np.frombuffer(data, np.uint8)
-        cv = median_ms(lambda: cv2.imencode(".png", cv2.GaussianBlur(cv2.imdecode(buf, cv2.IMREAD_UNCHANGED), (0, 0), 5)))
+        cv = median_ms(lambda: cv2.imencode(".png", cv2.GaussianBlur(cv2.imdecode(buf, cv2.IMREAD_UNCHANGED), (0, 0), 5)),
+                       RUNS)
         cv_kb = len(cv2.imencode(".png", cv2.GaussianBlur(cv2.imdecode(buf, cv2.IMREAD_UNCHANGED), (0, 0), 5))[1]) / 1024
         bb_kb = sql_len("bytea_blur(data, 5)", name) / 1024
         print(f"{label:<12}{len(data) / 1024:>8.0f}{s5:>8.1f}{s50:>8.1f}{s100:>8.1f}{cv:>8.1f}{s5 / cv:>8.2f}"

@@ -7,6 +7,7 @@ import io
 import os
 import struct
 import sys
+import time
 import zlib
 from pathlib import Path
 
@@ -131,3 +132,27 @@ def png_header_only(width, height, color_type=6, depth=16):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
     ihdr = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def error_after_timeout(conn, query, timeout_ms=150):
+    """Runs query under statement_timeout; returns (SQLSTATE or None, elapsed milliseconds)."""
+    with conn.cursor() as cur:
+        cur.execute(f"SET statement_timeout = '{timeout_ms}ms'")
+        start = time.monotonic()
+        state = None
+        try:
+            cur.execute(query)
+        except psycopg2.Error as e:
+            state = e.pgcode
+        elapsed_ms = (time.monotonic() - start) * 1000
+        cur.execute("RESET statement_timeout")
+    return state, elapsed_ms
+
+
+def extension_last(toc_lines):
+    """A pg_restore -l listing reordered so that the extension and its comment come last: the
+    README's clean restore of a table Django made, which the extension then adopts."""
+    ext = [line for line in toc_lines if " EXTENSION - bytea_blur" in line]
+    comment = [line for line in toc_lines if "COMMENT - EXTENSION bytea_blur" in line]
+    rest = [line for line in toc_lines if line not in ext and line not in comment]
+    return rest + ext + comment

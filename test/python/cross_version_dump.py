@@ -20,7 +20,7 @@ import uuid
 
 import psycopg2
 
-from bbtest import FIXTURES
+from bbtest import FIXTURES, extension_last
 
 NEW = {"host": os.environ.get("BB_NEW_PGHOST"), "port": os.environ.get("BB_NEW_PGPORT")}
 NEW_BINDIR = os.environ.get("BB_NEW_BINDIR", "")
@@ -86,7 +86,7 @@ class DumpOnOldRestoreOnNew(unittest.TestCase):
                 cur.execute("CREATE EXTENSION bytea_blur")
         conn.close()
 
-    def move(self, extension_last):
+    def move(self, adopted_table):
         with tempfile.TemporaryDirectory() as tmp:
             dump = os.path.join(tmp, "images.dump")
             # the old server's own pg_dump (see above)
@@ -94,14 +94,11 @@ class DumpOnOldRestoreOnNew(unittest.TestCase):
                                  capture_output=True, text=True)
             self.assertEqual(out.returncode, 0, out.stderr)
             args = ["--exit-on-error", "-d", self.db]
-            if extension_last:  # the README's order for an adopted table
+            if adopted_table:  # the README's order: the extension last
                 toc = new_tool("pg_restore", "-l", dump, check=True).stdout.splitlines()
-                ext = [line for line in toc if " EXTENSION - bytea_blur" in line]
-                comment = [line for line in toc if "COMMENT - EXTENSION bytea_blur" in line]
-                rest = [line for line in toc if line not in ext and line not in comment]
                 listing = os.path.join(tmp, "restore.list")
                 with open(listing, "w") as f:
-                    f.write("\n".join(rest + ext + comment) + "\n")
+                    f.write("\n".join(extension_last(toc)) + "\n")
                 args = ["-L", listing] + args
             out = new_tool("pg_restore", *args, dump)
             self.assertEqual(out.returncode, 0, out.stderr)
@@ -109,7 +106,7 @@ class DumpOnOldRestoreOnNew(unittest.TestCase):
     def test_extension_made_table_moves_to_the_new_version(self):
         self.store(["rgb420.jpg", "rgba8.png", "gray16.png", "cmyk.jpg"], django_table_first=False)
         before = self.state()
-        self.move(extension_last=False)
+        self.move(adopted_table=False)
         after = self.state(**NEW)
         self.assertLess(before[3], after[3], "the second cluster must be the newer version")
         self.assertEqual(after[:3], before[:3])
@@ -118,7 +115,7 @@ class DumpOnOldRestoreOnNew(unittest.TestCase):
     def test_django_made_table_moves_to_the_new_version(self):
         self.store(["gray.jpg", "palette_trns.png"], django_table_first=True)
         before = self.state()
-        self.move(extension_last=True)
+        self.move(adopted_table=True)
         after = self.state(**NEW)
         self.assertEqual(after[:3], before[:3])
         conn = connect(self.db, **NEW)

@@ -8,7 +8,7 @@ import uuid
 
 import psycopg2
 
-from bbtest import FIXTURES, connect
+from bbtest import FIXTURES, connect, extension_last
 
 
 def run(*args):
@@ -98,13 +98,9 @@ class DumpRestore(unittest.TestCase):
             dump = os.path.join(tmp, "images.dump")
             run("pg_dump", "-Fc", "-f", dump, self.src)
             toc = subprocess.run(["pg_restore", "-l", dump], check=True, capture_output=True, text=True).stdout
-            lines = toc.splitlines()
-            ext = [l for l in lines if " EXTENSION - bytea_blur" in l]
-            comment = [l for l in lines if "COMMENT - EXTENSION bytea_blur" in l]
-            rest = [l for l in lines if l not in ext and l not in comment]
             listing = os.path.join(tmp, "restore.list")
             with open(listing, "w") as f:
-                f.write("\n".join(rest + ext + comment) + "\n")
+                f.write("\n".join(extension_last(toc.splitlines())) + "\n")
             run("pg_restore", "--exit-on-error", "-L", listing, "-d", self.dst, dump)
         self.assertEqual(self.images(self.dst), self.images(self.src))
         conn = connect(self.dst)
