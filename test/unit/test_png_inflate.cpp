@@ -47,7 +47,11 @@ std::vector<uint8_t> scanlines(const bb::Image &img, const std::function<int(uin
         const uint8_t *prev = y ? &raw[(y - 1) * n] : nullptr;
         for (size_t i = 0; i < n; i++) {
             const int a = i >= bpp ? row[i - bpp] : 0, b = prev ? prev[i] : 0, c = prev && i >= bpp ? prev[i - bpp] : 0;
-            const int predictor = type == 1 ? a : type == 2 ? b : type == 3 ? (a + b) / 2 : type == 4 ? paeth(a, b, c) : 0;
+            const int predictor = type == 1   ? a
+                                  : type == 2 ? b
+                                  : type == 3 ? (a + b) / 2
+                                  : type == 4 ? paeth(a, b, c)
+                                              : 0;
             out.push_back(uint8_t(row[i] - predictor));
         }
     }
@@ -55,13 +59,13 @@ std::vector<uint8_t> scanlines(const bb::Image &img, const std::function<int(uin
 }
 
 struct PngParts {
-    int filter = -1;              // one type for every row; -1: rows cycle through 0-4
-    int idat_chunks = 1;          // the zlib stream split over this many IDAT chunks
-    bool bad_idat_crc = false;    // the last IDAT's CRC off by one bit
-    bool bad_adler = false;       // zlib's Adler-32 off by one bit
-    bool chunk_between = false;   // an ancillary chunk between two IDAT chunks
-    int bad_filter_row = -1;      // this row's filter type set to 5
-    size_t truncate_stream = 0;   // bytes cut from the end of the zlib stream
+    int filter = -1;                  // one type for every row; -1: rows cycle through 0-4
+    int idat_chunks = 1;              // the zlib stream split over this many IDAT chunks
+    bool bad_idat_crc = false;        // the last IDAT's CRC off by one bit
+    bool bad_adler = false;           // zlib's Adler-32 off by one bit
+    bool chunk_between = false;       // an ancillary chunk between two IDAT chunks
+    int bad_filter_row = -1;          // this row's filter type set to 5
+    size_t truncate_stream = 0;       // bytes cut from the end of the zlib stream
     const char *after_idat = nullptr; // a chunk of this type after the image data
 };
 
@@ -181,7 +185,8 @@ TEST(PngInflate, FaultsGetLibpngsOwnVerdict) {
     // an ancillary chunk after the image data is skipped by both
     expect_same_pixels(decode(fault([](PngParts &p) { p.after_idat = "tEXt"; })), original, "tEXt after IDAT");
     // the rest are errors, each with libpng's message
-    EXPECT_EQ(error_of(fault([](PngParts &p) { p.bad_idat_crc = true; })), "0: corrupt PNG data / libpng: IDAT: CRC error.");
+    EXPECT_EQ(error_of(fault([](PngParts &p) { p.bad_idat_crc = true; })),
+              "0: corrupt PNG data / libpng: IDAT: CRC error.");
     EXPECT_EQ(error_of(fault([](PngParts &p) { p.bad_filter_row = 7; })),
               "0: corrupt PNG data / libpng: bad adaptive filter value.");
     EXPECT_EQ(error_of(fault([](PngParts &p) { p.truncate_stream = 40; })),
