@@ -72,7 +72,7 @@ std::pair<const uint8_t *, size_t> idat_stream(const uint8_t *data, size_t size,
 }
 
 inline int abs_int(int x) noexcept {
-    const int sign = x >> 31;
+    const int sign = -int(x < 0); // all ones when negative
     return (x ^ sign) - sign;
 }
 
