@@ -23,7 +23,7 @@ DEBIAN_PG_VERSION=15
 # Prints the pg_config of PostgreSQL MAJOR, installing that version first when it is missing.
 pg_config_for() { # MAJOR
     if [ "$1" = "$DEBIAN_PG_VERSION" ]; then
-        ensure_packages "postgresql-$1" "postgresql-server-dev-$1" "postgresql-contrib" >&2 &&
+        ensure_packages "postgresql-$1" "postgresql-server-dev-$1" >&2 &&
             echo "/usr/lib/postgresql/$1/bin/pg_config"
     else
         "$(dirname "${BASH_SOURCE[0]}")/build-postgres" "$1"
