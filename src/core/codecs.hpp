@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "errors.hpp"
-#include "gaussian.hpp"
 #include "image.hpp"
 
 namespace bb {

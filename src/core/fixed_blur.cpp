@@ -4,7 +4,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "gaussian.hpp"
+#include "kernel.hpp"
+#include "row_ring.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -176,11 +177,10 @@ void fixed_blur_u8(uint8_t *base, size_t stride, uint32_t width, uint32_t height
     const size_t n = size_t(width) * size_t(channels);
     // Horizontally filtered rows wait in a ring of 2r+1 rows (all rows, if fewer) until the
     // vertical pass has used them; each output row is written back in place.
-    const long ring_rows = std::min(h, 2 * r + 1);
-    std::vector<int16_t> ring(size_t(ring_rows) * n);
+    RowRing<int16_t> ring(n, uint32_t(std::min(h, 2 * r + 1)));
     std::vector<int16_t> padded(n + 2 * size_t(r) * size_t(C));
     std::vector<const int16_t *> left(size_t(r) + 1), right(size_t(r) + 1);
-    auto slot = [&](long row) { return ring.data() + size_t(row % ring_rows) * n; };
+    auto slot = [&](long row) { return ring.slot(uint32_t(row)); };
     int16_t *const middle = padded.data() + size_t(r) * size_t(C);
 
     long next = 0;

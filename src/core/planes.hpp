@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "errors.hpp"
-#include "gaussian.hpp"
+#include "fir_blur.hpp"
 
 namespace bb {
 

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "fixed_blur.hpp"
-#include "gaussian.hpp"
+#include "fir_blur.hpp"
 #include "helpers.hpp"
 
 namespace {
