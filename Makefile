@@ -27,7 +27,7 @@ override CXXFLAGS += -std=c++17 -Wall -Wextra -Wno-psabi -MMD -MP
 ifeq ($(WERROR),1)
 override CXXFLAGS += -Werror
 endif
-SHLIB_LINK += -ljpeg -lpng -ldeflate -lstdc++
+SHLIB_LINK += -ljpeg -lpng -ldeflate -lz -lstdc++
 
 # Rebuild an object when a header it includes changes (PGXS tracks only the .cpp).
 -include $(OBJS:.o=.d)
@@ -45,7 +45,7 @@ $(OBJS): $(PG_STAMP)
 UNIT_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -Wno-psabi $(if $(filter 1,$(WERROR)),-Werror) -Isrc/core
 UNIT_SRCS     = $(wildcard test/unit/*.cpp)
 test/unit/run_unit_tests: $(CORE_SRCS) $(UNIT_SRCS) $(wildcard src/core/*.hpp test/unit/*.hpp)
-	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(CORE_SRCS) $(UNIT_SRCS) -lgtest -lgtest_main -pthread -ljpeg -lpng -ldeflate
+	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(CORE_SRCS) $(UNIT_SRCS) -lgtest -lgtest_main -pthread -ljpeg -lpng -ldeflate -lz
 
 unittest: test/unit/run_unit_tests
 	test/unit/run_unit_tests
@@ -53,7 +53,7 @@ unittest: test/unit/run_unit_tests
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer (leak checks included).
 SANITIZE_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 test/unit/run_unit_tests_sanitized: $(CORE_SRCS) $(UNIT_SRCS) $(wildcard src/core/*.hpp test/unit/*.hpp)
-	$(CXX) $(UNIT_CXXFLAGS) -O1 $(SANITIZE_FLAGS) -o $@ $(CORE_SRCS) $(UNIT_SRCS) -lgtest -lgtest_main -pthread -ljpeg -lpng -ldeflate
+	$(CXX) $(UNIT_CXXFLAGS) -O1 $(SANITIZE_FLAGS) -o $@ $(CORE_SRCS) $(UNIT_SRCS) -lgtest -lgtest_main -pthread -ljpeg -lpng -ldeflate -lz
 
 unittest-sanitize: test/unit/run_unit_tests_sanitized
 	ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 test/unit/run_unit_tests_sanitized

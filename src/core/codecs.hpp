@@ -97,16 +97,22 @@ class JpegPlaneWriter {
 // Decodes any PNG to 8- or 16-bit grey, grey+alpha, RGB or RGBA: palettes expand to RGB(A),
 // 1/2/4-bit grey to 8 bits, tRNS to an alpha channel; interlaced images are read whole.
 Image decode_png(const uint8_t *data, size_t size, const DecodeOptions &options, PngMeta *meta);
-// Images whose PNG scanlines take up to one_shot_bytes are filtered and compressed in one
-// libdeflate call (51 MiB, an 18 MP RGB image, took 140-154 ms here); larger ones by libpng
-// and zlib row by row, which stays interruptible and needs no second copy of the image.
-constexpr size_t kPngOneShotBytes = 64u << 20;
+// PNG compression (see compress_scanlines in png_codec.cpp): 8-bit scanlines of up to this
+// many bytes in one libdeflate call, which cannot be interrupted and takes about 41 ms here
+// at most (3.4 ms a MiB), inside the 50 ms between interrupt checks; the rest by zlib in
+// pieces of kZlibPieceBytes (3-9 ms each), with a check between two.
+constexpr size_t kDeflateOneCallBytes = 12u << 20;
+constexpr size_t kZlibPieceBytes = 1u << 20;
+// Images whose PNG scanlines take up to in_memory_bytes are filtered in place and compressed
+// into one buffer sized for the worst case; larger ones go through libpng and zlib row by row,
+// with no second copy of the image.
+constexpr size_t kPngInMemoryBytes = 64u << 20;
 Buffer encode_png(const Image &image, const PngMeta &meta, InterruptPoll poll,
-                  size_t one_shot_bytes = kPngOneShotBytes);
+                  size_t in_memory_bytes = kPngInMemoryBytes);
 // The same, without a copy when the image is laid out as PNG scanlines (row_prefix 1, as
 // decode_png gives with DecodeOptions::png_row_prefix): its rows are filtered in place, so
 // its pixels are garbage afterwards.
 Buffer encode_png_in_place(Image &image, const PngMeta &meta, InterruptPoll poll,
-                           size_t one_shot_bytes = kPngOneShotBytes);
+                           size_t in_memory_bytes = kPngInMemoryBytes);
 
 } // namespace bb

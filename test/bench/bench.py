@@ -85,7 +85,7 @@ def main():
     cur.execute(PLPYTHON)
     if os.environ.get("BB_PHOTOS"):
         import photos  # noqa: E402  (real photographs; test/bench/run fetches them)
-        photos.run(cur, os.environ["BB_PHOTOS"], os.environ["BB_JPEG_FLOOR"])
+        photos.run(cur, os.environ["BB_PHOTOS"], os.environ["BB_JPEG_FLOOR"], os.environ.get("BB_POLL_GAPS"))
     else:
         print("real photographs: skipped (test/bench/run could not fetch Debian's wallpaper packages)")
     if PHOTOS_ONLY:

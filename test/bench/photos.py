@@ -10,9 +10,12 @@ JPEG, each photo as its camera or publisher saved it, through SQL at sigma 5 and
 PNG, from the Path photo scaled to 1920x1280 (2.5 MP): 8-bit RGB, 16-bit RGB, grey, RGBA;
 bytea_blur at sigma 5, 50 and 100 against OpenCV's pipeline (time and size).
 Each ratio is given per photo and for the worst photo.
+Interrupt checks: the longest time the core runs between two checks for a cancel, on every
+photo above and on PNGs of up to 15 MP (test/bench/poll_gaps.cpp, the core without PostgreSQL).
 """
 import io
 import subprocess
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -67,7 +70,7 @@ def png_bytes(arr, bits16=False):
     return out.getvalue()
 
 
-def run(cur, root, floor_binary):
+def run(cur, root, floor_binary, gaps_binary=None):
     root = Path(root)
     cur.execute("DROP TABLE IF EXISTS photo_images; CREATE TABLE photo_images (name text PRIMARY KEY, data bytea)")
     cur.execute("ALTER TABLE photo_images ALTER COLUMN data SET STORAGE EXTERNAL")
@@ -159,3 +162,43 @@ def run(cur, root, floor_binary):
                                                truncate=4.0))
         diffs.append(f"sigma {sigma:g}: {np.max(np.abs(out - ref)):.0f}")
     print("  max |bytea_blur - SciPy| on the 8-bit RGB PNG, in levels: " + ", ".join(diffs))
+
+    if gaps_binary:
+        poll_gaps(root, variants, gaps_binary)
+
+
+def poll_gaps(root, variants, binary):
+    """The longest stretch between two interrupt checks, per file and sigma, and the worst."""
+    with tempfile.TemporaryDirectory() as tmp:
+        files = [str(root / rel) for rel in PHOTOS.values() if (root / rel).exists()]
+        for label, data in variants.items():
+            path = Path(tmp) / (label.replace(" ", "-") + ".png")
+            path.write_bytes(data)
+            files.append(str(path))
+        # the largest photo as PNGs: 8-bit RGB and RGBA beyond the one-call compression's 12 MiB
+        flow = np.asarray(Image.open(root / PHOTOS["Flow"]).convert("RGB"))
+        for label, arr in (("Flow RGB", flow), ("Flow RGBA", np.dstack([flow, flow[:, :, 1]]))):
+            path = Path(tmp) / (label.replace(" ", "-") + ".png")
+            Image.fromarray(arr).save(path, compress_level=1)
+            files.append(str(path))
+        print()
+        print("Longest time between two interrupt checks (ms; a cancel or statement_timeout waits at most this)")
+        head = f"{'file':<22}{'MP':>6}{'s5 gap':>8}{'s5 all':>8}{'s100 gap':>10}{'s100 all':>10}"
+        print(head)
+        print("-" * len(head))
+        rows = {}
+        for sigma in (5, 100):
+            out = subprocess.run([binary, str(sigma)] + files, capture_output=True, text=True, check=True).stdout
+            for line in out.splitlines():
+                path, gap, whole, _ = line.rsplit(" ", 3)
+                rows.setdefault(path, []).append((float(gap), float(whole)))
+        worst = 0.0
+        for path, ((g5, w5), (g100, w100)) in rows.items():
+            with Image.open(path) as im:
+                mp = im.size[0] * im.size[1] / 1e6
+            name = Path(path).stem if "/wallpapers/" not in path else path.split("/wallpapers/")[1].split("/")[0]
+            name = name if "backgrounds" not in path else "Kleiber"
+            name += ".png" if path.endswith(".png") else ".jpg"
+            print(f"{name:<22}{mp:>6.1f}{g5:>8.1f}{w5:>8.0f}{g100:>10.1f}{w100:>10.0f}")
+            worst = max(worst, g5, g100)
+        print(f"worst gap: {worst:.1f} ms")

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -63,6 +64,35 @@ inline std::vector<uint8_t> jpeg_of(const bb::Image &img, int color_space, int q
     meta.color_space = color_space;
     meta.components = img.channels;
     return bytes_of(bb::encode_jpeg(img, meta, quality, nullptr));
+}
+
+// A progressive JPEG of an 8-bit RGB image (libjpeg's standard scan script), written with
+// libjpeg directly: the core's encoder writes baseline files only.
+inline std::vector<uint8_t> progressive_jpeg_of(const bb::Image &img, int quality = 90) {
+    jpeg_compress_struct cinfo{};
+    jpeg_error_mgr err{};
+    cinfo.err = jpeg_std_error(&err);
+    jpeg_create_compress(&cinfo);
+    unsigned char *buf = nullptr;
+    unsigned long size = 0;
+    jpeg_mem_dest(&cinfo, &buf, &size);
+    cinfo.image_width = img.width;
+    cinfo.image_height = img.height;
+    cinfo.input_components = 3;
+    cinfo.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    jpeg_simple_progression(&cinfo);
+    jpeg_start_compress(&cinfo, TRUE);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = const_cast<JSAMPROW>(img.row(cinfo.next_scanline));
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    std::vector<uint8_t> out(buf, buf + size);
+    std::free(buf);
+    return out;
 }
 
 } // namespace bbtest

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <png.h>
+
 #include "helpers.hpp"
 
 namespace {
@@ -23,15 +25,15 @@ double mean_abs_difference(const bb::Image &a, const bb::Image &b) {
 } // namespace
 
 TEST(Png, RoundTripIsLosslessForEveryTypeWithBothCompressors) {
-    // one_shot_bytes 0 sends every image through libpng's zlib compressor, the default through
+    // in_memory_bytes 0 sends every image through libpng's zlib compressor, the default through
     // libdeflate; a width of 1 has no sample left of another to filter against.
-    for (size_t one_shot : {size_t(0), bb::kPngOneShotBytes})
+    for (size_t in_memory : {size_t(0), bb::kPngInMemoryBytes})
         for (uint32_t width : {1u, 13u, 300u})
             for (int channels : {1, 2, 3, 4})
                 for (int depth : {8, 16}) {
                     const int alpha = channels == 2 || channels == 4 ? channels - 1 : -1;
                     const bb::Image original = bbtest::make_image(width, 7, channels, depth, alpha);
-                    const auto png = bb::encode_png(original, bb::PngMeta(), nullptr, one_shot);
+                    const auto png = bb::encode_png(original, bb::PngMeta(), nullptr, in_memory);
                     bb::PngMeta meta;
                     const bb::Image decoded = bb::decode_png(png.data(), png.size(), defaults(), &meta);
                     ASSERT_EQ(decoded.channels, channels);
@@ -39,13 +41,13 @@ TEST(Png, RoundTripIsLosslessForEveryTypeWithBothCompressors) {
                     EXPECT_EQ(decoded.alpha_channel, alpha);
                     ASSERT_EQ(decoded.pixels.size(), original.pixels.size());
                     EXPECT_EQ(0, std::memcmp(decoded.pixels.data(), original.pixels.data(), original.pixels.size()))
-                        << one_shot << " " << width << "x7x" << channels << " depth " << depth;
+                        << in_memory << " " << width << "x7x" << channels << " depth " << depth;
                 }
 }
 
 TEST(Png, ScanlineLayoutDecodesAndEncodesInPlace) {
     // The pipeline's path: decode with room for the filter bytes, encode filtering in place.
-    for (size_t one_shot : {size_t(0), bb::kPngOneShotBytes})
+    for (size_t in_memory : {size_t(0), bb::kPngInMemoryBytes})
         for (int channels : {1, 3, 4})
             for (int depth : {8, 16}) {
                 const int alpha = channels == 4 ? 3 : -1;
@@ -58,21 +60,51 @@ TEST(Png, ScanlineLayoutDecodesAndEncodesInPlace) {
                 ASSERT_EQ(scanlines.row_prefix, depth == 8 ? 1u : 0u); // 16-bit samples stay aligned
                 for (uint32_t y = 0; y < original.height; y++)
                     ASSERT_EQ(0, std::memcmp(scanlines.row(y), original.row(y), original.row_bytes())) << y;
-                const auto again = bb::encode_png_in_place(scanlines, meta, nullptr, one_shot);
+                const auto again = bb::encode_png_in_place(scanlines, meta, nullptr, in_memory);
                 const bb::Image decoded = bb::decode_png(again.data(), again.size(), defaults(), &meta);
                 ASSERT_EQ(decoded.pixels.size(), original.pixels.size());
                 EXPECT_EQ(0, std::memcmp(decoded.pixels.data(), original.pixels.data(), original.pixels.size()))
-                    << one_shot << " " << channels << " channels, depth " << depth;
+                    << in_memory << " " << channels << " channels, depth " << depth;
             }
+}
+
+// Scanlines that zlib compresses in pieces (16-bit ones, and 8-bit ones over one libdeflate
+// call) come out as one stream: our decoder reads them back exactly, and so does libpng through
+// zlib (its simplified API gives 8-bit samples as they are).
+TEST(Png, LargeImagesCompressInPiecesIntoOneStream) {
+    for (int depth : {8, 16}) {
+        const bb::Image original = bbtest::make_image(depth == 8 ? 2600 : 700, depth == 8 ? 1700 : 400, 3, depth);
+        if (depth == 8) {
+            ASSERT_GT((original.row_bytes() + 1) * original.height, bb::kDeflateOneCallBytes);
+        }
+        ASSERT_GT((original.row_bytes() + 1) * original.height, bb::kZlibPieceBytes);
+        long polls = 0;
+        static long *counter;
+        counter = &polls;
+        const auto png = bb::encode_png(original, bb::PngMeta(), [] { return ++*counter < 0; });
+        EXPECT_GE(polls, long((original.row_bytes() + 1) * original.height / bb::kZlibPieceBytes)) << "between pieces";
+        const bb::Image again = bb::decode_png(png.data(), png.size(), bb::DecodeOptions(), nullptr);
+        EXPECT_EQ(0, std::memcmp(again.pixels.data(), original.pixels.data(), original.pixels.size()));
+        if (depth != 8)
+            continue;
+        png_image image{};
+        image.version = PNG_IMAGE_VERSION;
+        ASSERT_TRUE(png_image_begin_read_from_memory(&image, png.data(), png.size())) << image.message;
+        image.format = PNG_FORMAT_RGB;
+        std::vector<uint8_t> pixels(PNG_IMAGE_SIZE(image));
+        ASSERT_TRUE(png_image_finish_read(&image, nullptr, pixels.data(), 0, nullptr)) << image.message;
+        ASSERT_EQ(pixels.size(), original.row_bytes() * original.height);
+        EXPECT_EQ(0, std::memcmp(pixels.data(), original.pixels.data(), pixels.size()));
+    }
 }
 
 TEST(Png, EncoderChecksForInterruptsOnBothPaths) {
     const bb::Image img = bbtest::make_image(64, 64, 3);
-    for (size_t one_shot : {size_t(0), bb::kPngOneShotBytes}) {
+    for (size_t in_memory : {size_t(0), bb::kPngInMemoryBytes}) {
         try {
             bb::encode_png(
-                img, bb::PngMeta(), [] { return true; }, one_shot);
-            ADD_FAILURE() << "not interrupted, one_shot " << one_shot;
+                img, bb::PngMeta(), [] { return true; }, in_memory);
+            ADD_FAILURE() << "not interrupted, in_memory " << in_memory;
         } catch (const bb::Error &e) {
             EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted);
         }

@@ -122,6 +122,19 @@ TEST(Pipeline, InterruptedAtEveryPollJpeg) {
         interrupt_everywhere(jpeg, sigma);
 }
 
+// A progressive file is read whole into coefficients inside jpeg_start_decompress, where
+// libjpeg's progress monitor polls: interrupted there too, at full and at 1/8 scale.
+TEST(Pipeline, InterruptedAtEveryPollProgressiveJpeg) {
+    const auto jpeg = bbtest::progressive_jpeg_of(bbtest::make_image(320, 200, 3));
+    for (double sigma : {5.0, 40.0})
+        interrupt_everywhere(jpeg, sigma);
+}
+
+// Every blur method: float FIR (16-bit with alpha at 3), recursive (8-bit RGB at 20, 8-bit
+// RGBA at 8), fixed point (8-bit RGB at 3).
 TEST(Pipeline, InterruptedAtEveryPollPng) {
     interrupt_everywhere(bbtest::png_of(bbtest::make_image(200, 120, 4, 16, 3)), 3.0);
+    interrupt_everywhere(bbtest::png_of(bbtest::make_image(200, 120, 3)), 20.0);
+    interrupt_everywhere(bbtest::png_of(bbtest::make_image(150, 90, 4, 8, 3)), 8.0);
+    interrupt_everywhere(bbtest::png_of(bbtest::make_image(200, 120, 3)), 3.0);
 }
