@@ -22,6 +22,10 @@ struct BlurOptions {
 // Throws Error(InvalidParameter) unless 0 <= sigma <= 1000 and 1 <= quality <= 100.
 void validate_options(const BlurOptions &options);
 
+// JPEG planes are decoded at 1/jpeg_decode_scale(sigma) of their size (1, 2, 4 or 8): the
+// coarsest at which the blur keeps its detail.
+int jpeg_decode_scale(double sigma);
+
 // Returns the blurred image encoded like the input (JPEG in, JPEG out; PNG in, PNG out).
 Buffer blur_image(const uint8_t *data, size_t size, const BlurOptions &options);
 

@@ -74,6 +74,77 @@ bool have_avx2() noexcept {
 }
 #endif
 
+// Interpolation by a whole factor F of 2 or 4 (ratio 1/F), for the outputs of source samples
+// [first, end): each source sample k gives F outputs with the same F weights, read from the
+// taps of sample 1, so no gathers are needed; the arithmetic is interpolate_row's.
+struct Phases {
+    int offset[4]; // the left tap of output F k + j is sample k + offset[j]
+    float weight[4];
+};
+
+template <uint32_t F> Phases phases_of(const Taps &t) {
+    Phases p{};
+    for (uint32_t j = 0; j < F; j++) {
+        p.offset[j] = int(t.left[F + j]) - 1;
+        p.weight[j] = t.weight[F + j];
+    }
+    return p;
+}
+
+template <uint32_t F>
+void upsample_scalar(const float *src, const Phases &p, float *out, uint32_t first, uint32_t end) {
+    for (uint32_t k = first; k < end; k++)
+        for (uint32_t j = 0; j < F; j++) {
+            const float a = src[int(k) + p.offset[j]], b = src[int(k) + p.offset[j] + 1];
+            out[F * k + j] = a + p.weight[j] * (b - a);
+        }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// Phase j of eight source samples from k: a + w (b - a) with a, b its two taps.
+__attribute__((target("avx2,fma"))) inline __m256 phase8(const float *src, const Phases &p, uint32_t k, uint32_t j) {
+    const __m256 a = _mm256_loadu_ps(src + int(k) + p.offset[j]), b = _mm256_loadu_ps(src + int(k) + p.offset[j] + 1);
+    return _mm256_fmadd_ps(_mm256_set1_ps(p.weight[j]), _mm256_sub_ps(b, a), a);
+}
+
+// Eight source samples at a time, their phases interleaved into 8 F outputs.
+template <uint32_t F>
+__attribute__((target("avx2,fma"))) void upsample_avx2(const float *src, const Phases &p, float *out, uint32_t first,
+                                                       uint32_t end) {
+    uint32_t k = first;
+    for (; k + 8 <= end; k += 8) {
+        float *o = out + F * k;
+        if (F == 2) {
+            const __m256 r0 = phase8(src, p, k, 0), r1 = phase8(src, p, k, 1);
+            const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+            _mm256_storeu_ps(o, _mm256_permute2f128_ps(t0, t1, 0x20));
+            _mm256_storeu_ps(o + 8, _mm256_permute2f128_ps(t0, t1, 0x31));
+        } else {
+            const __m256 r0 = phase8(src, p, k, 0), r1 = phase8(src, p, k, 1), r2 = phase8(src, p, k, 2),
+                         r3 = phase8(src, p, k, 3);
+            const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+            const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+            const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+            const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+            _mm256_storeu_ps(o, _mm256_permute2f128_ps(u0, u1, 0x20));
+            _mm256_storeu_ps(o + 8, _mm256_permute2f128_ps(u2, u3, 0x20));
+            _mm256_storeu_ps(o + 16, _mm256_permute2f128_ps(u0, u1, 0x31));
+            _mm256_storeu_ps(o + 24, _mm256_permute2f128_ps(u2, u3, 0x31));
+        }
+    }
+    upsample_scalar<F>(src, p, out, k, end);
+}
+#endif
+
+template <uint32_t F> void upsample_row(const float *src, const Taps &t, float *out, uint32_t first, uint32_t end) {
+    const Phases p = phases_of<F>(t);
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (have_avx2())
+        return upsample_avx2<F>(src, p, out, first, end);
+#endif
+    upsample_scalar<F>(src, p, out, first, end);
+}
+
 void blend_to_u8(const float *a, const float *b, float w, uint8_t *out, uint32_t n) {
 #if defined(__x86_64__) && defined(__GNUC__)
     if (have_avx2())
@@ -182,6 +253,8 @@ PlaneStream::PlaneStream(const PlaneGeometry &geometry)
     averaged_.resize(std::max(reduced_width_, g_.in_width));
     blurred_.resize(reduced_width_);
     if (!identity_) {
+        if (g_.ratio_x == 0.5 || g_.ratio_x == 0.25)
+            factor_x_ = uint32_t(1.0 / g_.ratio_x);
         tx_ = interpolation_taps(reduced_width_, g_.out_width, g_.ratio_x);
         ty_ = interpolation_taps(reduced_height_, g_.out_height, g_.ratio_y);
         row0_.resize(g_.out_width);
@@ -213,7 +286,21 @@ bool PlaneStream::ready(uint32_t y) const noexcept {
 
 void PlaneStream::blurred_row(uint32_t i, std::vector<float> &out) {
     blur_.read(i, blurred_.data());
-    interpolate_row(blurred_.data(), tx_.left.data(), tx_.right.data(), tx_.weight.data(), out.data(), g_.out_width);
+    const float *src = blurred_.data();
+    // Upsampling by 2 or 4 (libjpeg's scaled decodes, 4:2:0 chroma): the inside of the row by
+    // the periodic kernel, samples 1 to those whose right tap is still inside; the ends by the taps.
+    const uint32_t f = factor_x_, end = f ? std::min(reduced_width_ - 1, g_.out_width / std::max(f, 1u)) : 0;
+    if (f == 0 || end <= 1) {
+        interpolate_row(src, tx_.left.data(), tx_.right.data(), tx_.weight.data(), out.data(), g_.out_width);
+        return;
+    }
+    interpolate_row(src, tx_.left.data(), tx_.right.data(), tx_.weight.data(), out.data(), f);
+    if (f == 2)
+        upsample_row<2>(src, tx_, out.data(), 1, end);
+    else
+        upsample_row<4>(src, tx_, out.data(), 1, end);
+    interpolate_row(src, tx_.left.data() + f * end, tx_.right.data() + f * end, tx_.weight.data() + f * end,
+                    out.data() + f * end, g_.out_width - f * end);
 }
 
 void PlaneStream::write(uint32_t y, uint8_t *out) {

@@ -58,6 +58,7 @@ class PlaneStream {
     uint32_t pushed_ = 0;
     bool identity_; // the blurred plane has the output's size: no interpolation
     Taps tx_, ty_;
+    uint32_t factor_x_ = 0;                    // 2 or 4 when each blurred sample spans that many output samples
     std::vector<float> blurred_, row0_, row1_; // row0_ and row1_ interpolated horizontally
     uint32_t have0_ = UINT32_MAX, have1_ = UINT32_MAX;
 };

@@ -116,9 +116,20 @@ void interrupt_everywhere(const std::vector<uint8_t> &data, double sigma) {
 
 } // namespace
 
+TEST(Pipeline, JpegDecodeScaleKeepsThePlanesSigma) {
+    EXPECT_EQ(bb::jpeg_decode_scale(0.0), 1);
+    EXPECT_EQ(bb::jpeg_decode_scale(2.4), 1);
+    EXPECT_EQ(bb::jpeg_decode_scale(2.5), 2);
+    EXPECT_EQ(bb::jpeg_decode_scale(4.9), 2);
+    EXPECT_EQ(bb::jpeg_decode_scale(5.0), 4);
+    EXPECT_EQ(bb::jpeg_decode_scale(31.9), 4);
+    EXPECT_EQ(bb::jpeg_decode_scale(32.0), 8);
+    EXPECT_EQ(bb::jpeg_decode_scale(1000.0), 8);
+}
+
 TEST(Pipeline, InterruptedAtEveryPollJpeg) {
     const auto jpeg = bbtest::jpeg_of(bbtest::make_image(320, 200, 3), JCS_YCbCr, 100);
-    for (double sigma : {1.0, 5.0, 40.0})
+    for (double sigma : {1.0, 3.0, 5.0, 40.0}) // each decode scale
         interrupt_everywhere(jpeg, sigma);
 }
 

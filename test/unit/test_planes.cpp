@@ -119,22 +119,26 @@ TEST(PlaneStream, UpsamplingInterpolatesLinearly) {
 }
 
 TEST(PlaneStream, WideRowsMatchTheScalarFormula) {
-    // Rows long enough for the vector paths (16 samples at a time) and a tail: a ramp stretched
-    // 2x must come out as round(a + w (b - a)) of its neighbours, sample by sample.
-    const uint32_t in_w = 53, out_w = 106;
-    bb::PlaneStream stream(geometry(in_w, 1, 1, out_w, 1, 112, 0.5, 1.0));
-    std::vector<uint8_t> row(in_w), out(112);
-    for (uint32_t x = 0; x < in_w; x++)
-        row[x] = uint8_t((x * 7) % 256);
-    stream.push(row.data());
-    stream.write(0, out.data());
-    const bb::Taps taps = bb::interpolation_taps(in_w, out_w, 0.5);
-    for (uint32_t x = 0; x < out_w; x++) {
-        const float a = row[taps.left[x]], b = row[taps.right[x]];
-        EXPECT_EQ(out[x], uint8_t(a + taps.weight[x] * (b - a) + 0.5f)) << x;
+    // Rows long enough for the vector paths and a tail: a ramp stretched by 2 and 4 (the whole
+    // factors have their own kernels, 1.5 goes through the taps) must come out as
+    // round(a + w (b - a)) of its neighbours, sample by sample, the last output partial.
+    const uint32_t in_w = 53;
+    for (double factor : {2.0, 4.0, 1.5}) {
+        const uint32_t out_w = uint32_t(in_w * factor) - 1, padded = out_w + 7;
+        bb::PlaneStream stream(geometry(in_w, 1, 1, out_w, 1, padded, 1.0 / factor, 1.0));
+        std::vector<uint8_t> row(in_w), out(padded);
+        for (uint32_t x = 0; x < in_w; x++)
+            row[x] = uint8_t((x * 7) % 256);
+        stream.push(row.data());
+        stream.write(0, out.data());
+        const bb::Taps taps = bb::interpolation_taps(in_w, out_w, 1.0 / factor);
+        for (uint32_t x = 0; x < out_w; x++) {
+            const float a = row[taps.left[x]], b = row[taps.right[x]];
+            EXPECT_EQ(out[x], uint8_t(a + taps.weight[x] * (b - a) + 0.5f)) << "factor " << factor << " x " << x;
+        }
+        for (uint32_t x = out_w; x < padded; x++)
+            EXPECT_EQ(out[x], out[out_w - 1]);
     }
-    for (uint32_t x = out_w; x < 112; x++)
-        EXPECT_EQ(out[x], out[out_w - 1]);
 }
 
 TEST(PlaneStream, AveragesBlocksAsRowsArrive) {
