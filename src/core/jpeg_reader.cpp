@@ -1,0 +1,257 @@
+#include "jpeg_reader.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <iterator>
+#include <string>
+
+#include "exif.hpp"
+#include "probe.hpp"
+
+namespace bb {
+namespace jpeg {
+namespace {
+
+// libjpeg calls this between iMCU rows, also where no row reaches us: a progressive or
+// multi-scan file is read whole into coefficients inside jpeg_start_decompress (155 ms for a
+// 15 MP photo here). An interrupt leaves libjpeg the way its errors do, by the jump back to
+// the run_* function, which reports Status::Interrupted.
+void on_progress(j_common_ptr cinfo) {
+    auto *job = static_cast<DecodeJob *>(cinfo->client_data);
+    if (job->poll && job->poll()) {
+        job->interrupted = true;
+        std::longjmp(job->err.jump, 1);
+    }
+}
+
+} // namespace
+
+Status run_read_header(DecodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return job->interrupted ? Status::Interrupted : Status::Failed;
+    jpeg_create_decompress(&job->cinfo);
+    job->created = true;
+    job->cinfo.client_data = job;
+    job->cinfo.progress = &job->progress;
+    jpeg_mem_src(&job->cinfo, job->data, static_cast<unsigned long>(job->size));
+    jpeg_save_markers(&job->cinfo, JPEG_APP0 + 1, 0xffff); // EXIF, for the orientation
+    jpeg_save_markers(&job->cinfo, JPEG_APP0 + 2, 0xffff); // ICC profile chunks
+    jpeg_read_header(&job->cinfo, TRUE);
+    // Keep the file's colour space: blurring is linear, so no conversion is needed.
+    job->cinfo.out_color_space = job->cinfo.jpeg_color_space;
+    if (job->scale_denom) {
+        job->cinfo.raw_data_out = TRUE;
+        job->cinfo.scale_num = 1;
+        job->cinfo.scale_denom = static_cast<unsigned>(job->scale_denom);
+        job->cinfo.do_block_smoothing = FALSE;
+    }
+    jpeg_calc_output_dimensions(&job->cinfo);
+    if (!jpeg_read_icc_profile(&job->cinfo, &job->icc, &job->icc_size)) {
+        job->icc = nullptr;
+        job->icc_size = 0;
+    }
+    return Status::Ok;
+}
+
+Status run_read_pixels(DecodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return job->interrupted ? Status::Interrupted : Status::Failed;
+    j_decompress_ptr cinfo = &job->cinfo;
+    jpeg_start_decompress(cinfo);
+    JSAMPROW rows[16];
+    while (cinfo->output_scanline < cinfo->output_height) {
+        if (job->poll && job->poll())
+            return Status::Interrupted;
+        const JDIMENSION y = cinfo->output_scanline;
+        JDIMENSION n = cinfo->output_height - y;
+        if (n > 16)
+            n = 16;
+        for (JDIMENSION i = 0; i < n; i++)
+            rows[i] = job->pixels + job->row_bytes * (y + i);
+        jpeg_read_scanlines(cinfo, rows, n);
+    }
+    jpeg_finish_decompress(cinfo);
+    return Status::Ok;
+}
+
+Status run_start_raw(DecodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return job->interrupted ? Status::Interrupted : Status::Failed;
+    jpeg_start_decompress(&job->cinfo);
+    return Status::Ok;
+}
+
+// Decodes the next iMCU row of raw component data into raw_rows.
+Status run_read_imcu(DecodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return job->interrupted ? Status::Interrupted : Status::Failed;
+    j_decompress_ptr cinfo = &job->cinfo;
+    jpeg_read_raw_data(cinfo, job->raw_rows, JDIMENSION(cinfo->max_v_samp_factor * cinfo->min_DCT_scaled_size));
+    return Status::Ok;
+}
+
+// After the last row: reads the rest of the file up to its end marker.
+Status run_finish_decompress(DecodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return job->interrupted ? Status::Interrupted : Status::Failed;
+    jpeg_finish_decompress(&job->cinfo);
+    return Status::Ok;
+}
+
+void check_decode(Status status, const DecodeJob &job) {
+    if (status == Status::Interrupted)
+        throw_interrupted();
+    if (status != Status::Ok)
+        throw_jpeg_error(job.err, true);
+}
+
+void init_decode_job(DecodeJob &job, const uint8_t *data, size_t size, InterruptPoll poll) {
+    init_error_manager(&job.err);
+    job.cinfo.err = &job.err.pub;
+    job.data = data;
+    job.size = size;
+    job.poll = poll;
+    job.progress.progress_monitor = on_progress;
+    job.interrupted = false;
+}
+
+void read_header(DecodeJob &job, const DecodeOptions &options, JpegMeta *meta) {
+    check_decode(run_read_header(&job), job);
+    const jpeg_decompress_struct &ci = job.cinfo;
+    if (ci.data_precision != 8)
+        throw Error(ErrorKind::Unsupported, std::to_string(ci.data_precision) + "-bit JPEG is not supported",
+                    "Only JPEG images with 8-bit samples can be processed.");
+    if (ci.image_width == 0 || ci.image_height == 0)
+        throw Error(ErrorKind::InvalidData, "invalid image dimensions", "The JPEG declares an empty image.");
+    check_pixel_limit(ci.image_width, ci.image_height, options.max_pixels);
+    switch (ci.jpeg_color_space) {
+    case JCS_GRAYSCALE:
+    case JCS_YCbCr:
+    case JCS_RGB:
+    case JCS_CMYK:
+    case JCS_YCCK: break;
+    default:
+        throw Error(ErrorKind::Unsupported, "unsupported JPEG colour space",
+                    "The JPEG's " + std::to_string(ci.num_components) + " components have no known colour space.");
+    }
+    meta->color_space = ci.jpeg_color_space;
+    meta->components = ci.num_components;
+    for (int c = 0; c < ci.num_components && c < 4; c++) {
+        meta->h_samp[c] = ci.num_components > 1 ? ci.comp_info[c].h_samp_factor : 1;
+        meta->v_samp[c] = ci.num_components > 1 ? ci.comp_info[c].v_samp_factor : 1;
+    }
+    if (job.icc)
+        meta->icc.assign(job.icc, job.icc + job.icc_size);
+    for (jpeg_saved_marker_ptr m = ci.marker_list; m; m = m->next) {
+        if (m->marker == JPEG_APP0 + 1 && !meta->orientation)
+            meta->orientation = exif_orientation(m->data, m->data_length);
+    }
+    meta->has_jfif = ci.saw_JFIF_marker;
+    meta->density_unit = ci.density_unit;
+    meta->x_density = ci.X_density;
+    meta->y_density = ci.Y_density;
+}
+
+} // namespace jpeg
+
+// ---- streaming planes --------------------------------------------------------------------
+
+using namespace jpeg;
+
+struct JpegPlaneReader::State {
+    DecodeJob job{};
+    DecodeGuard guard{&job};
+    // One iMCU row of each component, as libjpeg's raw interface hands it over.
+    std::vector<uint8_t> buffers[4];
+    std::vector<JSAMPROW> rows[4];
+    // The geometry, copied: jpeg_finish_decompress frees libjpeg's component descriptions.
+    uint32_t width[4] = {}, height[4] = {};
+    double step_x[4] = {}, step_y[4] = {};
+    uint32_t rows_per_imcu[4] = {};
+    uint32_t imcu = 0;          // iMCU rows decoded
+    uint32_t row_count[4] = {}; // of the last one, that belong to the image
+    bool finished = false;
+};
+
+JpegPlaneReader::JpegPlaneReader(const uint8_t *data, size_t size, const DecodeOptions &options, int scale_denom,
+                                 JpegMeta *meta)
+    : state_(new State) {
+    DecodeJob &job = state_->job;
+    init_decode_job(job, data, size, options.poll);
+    job.scale_denom = scale_denom;
+    read_header(job, options, meta);
+    check_decode(run_start_raw(&job), job);
+    const jpeg_decompress_struct &ci = job.cinfo;
+    for (int c = 0; c < ci.num_components; c++) {
+        const jpeg_component_info &comp = ci.comp_info[c];
+        const size_t stride = size_t(comp.width_in_blocks) * size_t(comp.DCT_scaled_size);
+        const size_t count = size_t(comp.v_samp_factor) * size_t(comp.DCT_scaled_size);
+        state_->buffers[c].resize(stride * count);
+        state_->rows[c].resize(count);
+        for (size_t r = 0; r < count; r++)
+            state_->rows[c][r] = state_->buffers[c].data() + stride * r;
+        job.raw_rows[c] = state_->rows[c].data();
+        state_->width[c] = comp.downsampled_width;
+        state_->height[c] = comp.downsampled_height;
+        state_->step_x[c] = double(ci.max_h_samp_factor * DCTSIZE) / (comp.h_samp_factor * comp.DCT_scaled_size);
+        state_->step_y[c] = double(ci.max_v_samp_factor * DCTSIZE) / (comp.v_samp_factor * comp.DCT_scaled_size);
+        state_->rows_per_imcu[c] = uint32_t(count);
+    }
+}
+
+JpegPlaneReader::~JpegPlaneReader() = default;
+
+uint32_t JpegPlaneReader::width() const noexcept {
+    return state_->job.cinfo.image_width;
+}
+uint32_t JpegPlaneReader::height() const noexcept {
+    return state_->job.cinfo.image_height;
+}
+int JpegPlaneReader::components() const noexcept {
+    return state_->job.cinfo.num_components;
+}
+uint32_t JpegPlaneReader::plane_width(int c) const noexcept {
+    return state_->width[c];
+}
+uint32_t JpegPlaneReader::plane_height(int c) const noexcept {
+    return state_->height[c];
+}
+double JpegPlaneReader::step_x(int c) const noexcept {
+    return state_->step_x[c];
+}
+double JpegPlaneReader::step_y(int c) const noexcept {
+    return state_->step_y[c];
+}
+
+bool JpegPlaneReader::next() {
+    State &s = *state_;
+    DecodeJob &job = s.job;
+    if (s.finished)
+        return false;
+    const jpeg_decompress_struct &ci = job.cinfo;
+    if (ci.output_scanline >= ci.output_height) {
+        check_decode(run_finish_decompress(&job), job);
+        s.finished = true;
+        std::fill(std::begin(s.row_count), std::end(s.row_count), 0u);
+        return false;
+    }
+    if (job.poll && job.poll())
+        throw_interrupted();
+    check_decode(run_read_imcu(&job), job);
+    for (int c = 0; c < ci.num_components; c++) {
+        const uint32_t rows = s.rows_per_imcu[c];
+        const uint32_t first = s.imcu * rows;
+        s.row_count[c] = first >= s.height[c] ? 0 : std::min(rows, s.height[c] - first);
+    }
+    s.imcu++;
+    return true;
+}
+
+uint32_t JpegPlaneReader::row_count(int c) const noexcept {
+    return state_->row_count[c];
+}
+const uint8_t *JpegPlaneReader::row(int c, uint32_t r) const noexcept {
+    return state_->rows[c][r];
+}
+
+} // namespace bb

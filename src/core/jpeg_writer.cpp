@@ -1,0 +1,243 @@
+#include "jpeg_writer.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include <jerror.h>
+
+namespace bb {
+namespace jpeg {
+namespace {
+
+void init_memory_destination(j_compress_ptr) {}
+
+boolean grow_memory_destination(j_compress_ptr cinfo) {
+    auto *dest = reinterpret_cast<MemoryDestination *>(cinfo->dest);
+    const size_t used = dest->capacity; // called when the whole buffer is full
+    auto *grown = static_cast<JOCTET *>(std::realloc(dest->buffer, used * 2));
+    if (!grown)
+        ERREXIT1(cinfo, JERR_OUT_OF_MEMORY, 10);
+    dest->buffer = grown;
+    dest->capacity = used * 2;
+    dest->pub.next_output_byte = grown + used;
+    dest->pub.free_in_buffer = dest->capacity - used;
+    return TRUE;
+}
+
+void term_memory_destination(j_compress_ptr cinfo) {
+    auto *dest = reinterpret_cast<MemoryDestination *>(cinfo->dest);
+    dest->size = dest->capacity - dest->pub.free_in_buffer;
+}
+
+// Creates the compressor, sets it up like the decoded file and writes the headers. Called only
+// from the run_* functions below, inside their setjmp.
+void start_encode(EncodeJob *job) {
+    j_compress_ptr cinfo = &job->cinfo;
+    const JpegMeta &meta = *job->meta;
+    const int components = job->layout ? job->layout->components : job->image->channels;
+    jpeg_create_compress(cinfo);
+    job->created = true;
+    cinfo->dest = &job->dest.pub;
+    cinfo->image_width = job->layout ? job->layout->width : job->image->width;
+    cinfo->image_height = job->layout ? job->layout->height : job->image->height;
+    cinfo->input_components = components;
+    cinfo->in_color_space = static_cast<J_COLOR_SPACE>(meta.color_space);
+    jpeg_set_defaults(cinfo);
+    jpeg_set_quality(cinfo, job->quality, TRUE);
+    // An unchanged colour space keeps the file's chroma subsampling.
+    if (cinfo->jpeg_color_space == cinfo->in_color_space && cinfo->num_components == meta.components &&
+        components > 1) {
+        for (int c = 0; c < cinfo->num_components && c < 4; c++) {
+            cinfo->comp_info[c].h_samp_factor = meta.h_samp[c];
+            cinfo->comp_info[c].v_samp_factor = meta.v_samp[c];
+        }
+    }
+    if (meta.has_jfif && cinfo->write_JFIF_header) {
+        cinfo->density_unit = meta.density_unit;
+        cinfo->X_density = meta.x_density;
+        cinfo->Y_density = meta.y_density;
+    }
+    if (job->layout) {
+        // Raw planes skip colour conversion: the file must be written in the colour space the
+        // planes are in (an RGB JPEG would otherwise be relabelled YCbCr).
+        jpeg_set_colorspace(cinfo, static_cast<J_COLOR_SPACE>(meta.color_space));
+        jpeg_set_quality(cinfo, job->quality, TRUE);
+        for (int c = 0; c < cinfo->num_components && c < 4 && components > 1; c++) {
+            cinfo->comp_info[c].h_samp_factor = meta.h_samp[c];
+            cinfo->comp_info[c].v_samp_factor = meta.v_samp[c];
+        }
+        cinfo->raw_data_in = TRUE;
+    }
+    jpeg_start_compress(cinfo, TRUE);
+    if (job->exif_size)
+        jpeg_write_marker(cinfo, JPEG_APP0 + 1, job->exif, job->exif_size);
+    if (!meta.icc.empty())
+        jpeg_write_icc_profile(cinfo, meta.icc.data(), static_cast<unsigned>(meta.icc.size()));
+}
+
+} // namespace
+
+Buffer take_output(MemoryDestination &dest) {
+    Buffer out;
+    out.adopt(dest.buffer, dest.size);
+    dest.buffer = nullptr;
+    return out;
+}
+
+// Encodes interleaved pixels (the reference path).
+Status run_encode(EncodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return Status::Failed;
+    start_encode(job);
+    j_compress_ptr cinfo = &job->cinfo;
+    const Image &image = *job->image;
+    JSAMPROW rows[16];
+    while (cinfo->next_scanline < cinfo->image_height) {
+        if (job->poll && job->poll())
+            return Status::Interrupted;
+        const JDIMENSION y = cinfo->next_scanline;
+        JDIMENSION n = cinfo->image_height - y;
+        if (n > 16)
+            n = 16;
+        for (JDIMENSION i = 0; i < n; i++)
+            rows[i] = const_cast<JSAMPROW>(image.row(y + i));
+        jpeg_write_scanlines(cinfo, rows, n);
+    }
+    jpeg_finish_compress(cinfo);
+    return Status::Ok;
+}
+
+Status run_start_encode(EncodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return Status::Failed;
+    start_encode(job);
+    return Status::Ok;
+}
+
+// Encodes one iMCU row of raw component data from raw_rows.
+Status run_write_imcu(EncodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return Status::Failed;
+    j_compress_ptr cinfo = &job->cinfo;
+    jpeg_write_raw_data(cinfo, job->raw_rows, JDIMENSION(cinfo->max_v_samp_factor * DCTSIZE));
+    return Status::Ok;
+}
+
+Status run_finish_encode(EncodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return Status::Failed;
+    jpeg_finish_compress(&job->cinfo);
+    return Status::Ok;
+}
+
+void prepare_encode_job(EncodeJob &job, const JpegMeta &meta, int quality, InterruptPoll poll,
+                        const ExifOrientation &exif) {
+    init_error_manager(&job.err);
+    job.cinfo.err = &job.err.pub;
+    job.meta = &meta;
+    job.quality = quality;
+    job.poll = poll;
+    job.exif = exif.bytes;
+    job.exif_size = meta.orientation ? sizeof exif.bytes : 0;
+    job.dest.capacity = 65536;
+    job.dest.buffer = static_cast<JOCTET *>(std::malloc(job.dest.capacity));
+    if (!job.dest.buffer)
+        throw Error(ErrorKind::OutOfMemory, "out of memory", "No memory for the JPEG output buffer.");
+    job.dest.pub.next_output_byte = job.dest.buffer;
+    job.dest.pub.free_in_buffer = job.dest.capacity;
+    job.dest.pub.init_destination = init_memory_destination;
+    job.dest.pub.empty_output_buffer = grow_memory_destination;
+    job.dest.pub.term_destination = term_memory_destination;
+}
+
+} // namespace jpeg
+
+// ---- streaming planes --------------------------------------------------------------------
+
+using namespace jpeg;
+
+JpegLayout jpeg_layout(uint32_t width, uint32_t height, const JpegMeta &meta) {
+    JpegLayout layout;
+    layout.width = width;
+    layout.height = height;
+    layout.components = meta.components;
+    int max_h = 1, max_v = 1;
+    for (int c = 0; c < meta.components; c++) {
+        max_h = std::max(max_h, meta.h_samp[c]);
+        max_v = std::max(max_v, meta.v_samp[c]);
+    }
+    const uint32_t mcus_across = (width + uint32_t(max_h) * DCTSIZE - 1) / (uint32_t(max_h) * DCTSIZE);
+    const uint32_t mcus_down = (height + uint32_t(max_v) * DCTSIZE - 1) / (uint32_t(max_v) * DCTSIZE);
+    for (int c = 0; c < meta.components; c++) {
+        const uint32_t h = uint32_t(meta.h_samp[c]), v = uint32_t(meta.v_samp[c]);
+        layout.comp_width[c] = (width * h + uint32_t(max_h) - 1) / uint32_t(max_h);
+        layout.comp_height[c] = (height * v + uint32_t(max_v) - 1) / uint32_t(max_v);
+        layout.padded_width[c] = mcus_across * h * DCTSIZE;
+        layout.padded_height[c] = mcus_down * v * DCTSIZE;
+    }
+    return layout;
+}
+
+struct JpegPlaneWriter::State {
+    EncodeJob job{};
+    EncodeGuard guard{&job};
+    ExifOrientation exif{0};
+    JpegLayout layout;
+    JpegMeta meta;
+    std::vector<uint8_t> buffers[4]; // one iMCU row of each component
+    std::vector<JSAMPROW> rows[4];
+    uint32_t imcu = 0, imcus = 0;
+};
+
+JpegPlaneWriter::JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta, int quality) : state_(new State) {
+    State &s = *state_;
+    s.layout = layout;
+    s.meta = meta;
+    s.exif = ExifOrientation(meta.orientation);
+    EncodeJob &job = s.job;
+    job.layout = &s.layout;
+    prepare_encode_job(job, s.meta, quality, nullptr, s.exif);
+    for (int c = 0; c < layout.components; c++) {
+        const size_t count = size_t(meta.v_samp[c]) * DCTSIZE;
+        s.buffers[c].resize(size_t(layout.padded_width[c]) * count);
+        s.rows[c].resize(count);
+        for (size_t r = 0; r < count; r++)
+            s.rows[c][r] = s.buffers[c].data() + size_t(layout.padded_width[c]) * r;
+        job.raw_rows[c] = s.rows[c].data();
+    }
+    if (run_start_encode(&job) != Status::Ok)
+        throw_jpeg_error(job.err, false);
+    s.imcu = 0;
+    s.imcus = layout.components ? layout.padded_height[0] / (uint32_t(meta.v_samp[0]) * DCTSIZE) : 0;
+}
+
+JpegPlaneWriter::~JpegPlaneWriter() = default;
+
+uint32_t JpegPlaneWriter::rows_per_step(int c) const noexcept {
+    return uint32_t(state_->meta.v_samp[c]) * DCTSIZE;
+}
+uint8_t *JpegPlaneWriter::row(int c, uint32_t r) noexcept {
+    return state_->rows[c][r];
+}
+bool JpegPlaneWriter::done() const noexcept {
+    return state_->imcu >= state_->imcus;
+}
+
+void JpegPlaneWriter::write() {
+    if (done())
+        throw std::logic_error("JpegPlaneWriter: more rows written than the image has");
+    if (run_write_imcu(&state_->job) != Status::Ok)
+        throw_jpeg_error(state_->job.err, false);
+    state_->imcu++;
+}
+
+Buffer JpegPlaneWriter::finish() {
+    EncodeJob &job = state_->job;
+    if (!done())
+        throw std::logic_error("JpegPlaneWriter: finished before the last row");
+    if (run_finish_encode(&job) != Status::Ok)
+        throw_jpeg_error(job.err, false);
+    return take_output(job.dest);
+}
+
+} // namespace bb
