@@ -97,11 +97,11 @@ class JpegPlaneWriter {
 // Decodes any PNG to 8- or 16-bit grey, grey+alpha, RGB or RGBA: palettes expand to RGB(A),
 // 1/2/4-bit grey to 8 bits, tRNS to an alpha channel; interlaced images are read whole.
 Image decode_png(const uint8_t *data, size_t size, const DecodeOptions &options, PngMeta *meta);
-// PNG compression (see compress_scanlines in png_codec.cpp): 8-bit scanlines of up to this
-// many bytes in one libdeflate call, which cannot be interrupted and takes about 41 ms here
-// at most (3.4 ms a MiB), inside the 50 ms between interrupt checks; the rest by zlib in
-// pieces of kZlibPieceBytes (3-9 ms each), with a check between two.
-constexpr size_t kDeflateOneCallBytes = 12u << 20;
+// PNG compression (see compress_scanlines in png_codec.cpp): 8-bit scanlines by libdeflate,
+// one call per piece of up to kDeflatePieceBytes (about 41 ms here at most, 3.4 ms a MiB,
+// inside the 50 ms between interrupt checks); 16-bit ones by zlib in pieces of
+// kZlibPieceBytes (3-9 ms each). A check between two pieces.
+constexpr size_t kDeflatePieceBytes = 12u << 20;
 constexpr size_t kZlibPieceBytes = 1u << 20;
 // Images whose PNG scanlines take up to in_memory_bytes are filtered in place and compressed
 // into one buffer sized for the worst case; larger ones go through libpng and zlib row by row,
