@@ -86,6 +86,29 @@ class BitReader {
     unsigned have_ = 0; // bits in the window
 };
 
+// The extra bits that follow each symbol's code: literal/length symbols 0-287, distance
+// symbols 0-31, code-length symbols 0-18 (whose repeat bits are read on their own). 0xff marks
+// a symbol deflate does not allow.
+struct ExtraBits {
+    uint8_t literal[288];
+    uint8_t distance[32];
+    uint8_t none[19];
+};
+
+const ExtraBits &extra_bits() {
+    static const ExtraBits bits = [] {
+        ExtraBits e{};
+        for (unsigned s = 257; s < 285; s++)
+            e.literal[s] = uint8_t(s < 265 ? 0 : (s - 261) / 4);
+        e.literal[286] = e.literal[287] = 0xff;
+        for (unsigned s = 0; s < 30; s++)
+            e.distance[s] = uint8_t(s < 4 ? 0 : (s - 2) / 2);
+        e.distance[30] = e.distance[31] = 0xff;
+        return e;
+    }();
+    return bits;
+}
+
 // A canonical Huffman code as two levels of tables: the next kPrimaryBits input bits index
 // the first, whose entry is symbol << 8 | code length for codes that short; longer codes
 // (rare) continue in a second table at the entry's offset, indexed by the bits that follow.
@@ -96,7 +119,9 @@ struct HuffmanTable {
     unsigned sub_bits = 0; // index bits of each second-level table
     std::vector<uint32_t> entries;
 
-    void build(const uint8_t *lengths, unsigned count) {
+    // extra[s]: the extra bits that follow symbol s's code, counted into its entry so that one
+    // shift consumes both; 0xff marks a symbol that must not occur (its entries stay 0).
+    void build(const uint8_t *lengths, unsigned count, const uint8_t *extra) {
         unsigned counts[16] = {}, longest = 0;
         for (unsigned s = 0; s < count; s++) {
             counts[lengths[s]]++;
@@ -122,7 +147,7 @@ struct HuffmanTable {
                 reversed |= ((c >> i) & 1u) << (len - 1 - i);
             if (len <= kPrimaryBits) {
                 for (size_t i = reversed; i < (size_t(1) << kPrimaryBits); i += size_t(1) << len)
-                    entries[i] = s << 8 | len;
+                    entries[i] = extra[s] == 0xff ? 0 : s << 8 | (len + extra[s]);
                 continue;
             }
             const unsigned prefix = reversed & ((1u << kPrimaryBits) - 1);
@@ -135,7 +160,7 @@ struct HuffmanTable {
             const size_t base = entries[prefix] >> 8;
             const unsigned rest = reversed >> kPrimaryBits, rest_len = len - kPrimaryBits;
             for (size_t i = rest; i < (size_t(1) << sub_bits); i += size_t(1) << rest_len)
-                entries[base + i] = s << 8 | len;
+                entries[base + i] = extra[s] == 0xff ? 0 : s << 8 | (len + extra[s]);
         }
     }
 
@@ -160,7 +185,7 @@ void read_dynamic_tables(BitReader &in, HuffmanTable &literals, HuffmanTable &di
     for (unsigned i = 0; i < nclen; i++)
         clen[kOrder[i]] = uint8_t(in.take(3));
     HuffmanTable lengths_code;
-    lengths_code.build(clen, 19);
+    lengths_code.build(clen, 19, extra_bits().none);
     uint8_t lengths[286 + 30] = {};
     for (unsigned i = 0; i < nlit + ndist;) {
         const unsigned symbol = lengths_code.decode(in);
@@ -183,8 +208,8 @@ void read_dynamic_tables(BitReader &in, HuffmanTable &literals, HuffmanTable &di
         std::memset(lengths + i, value, repeat);
         i += repeat;
     }
-    literals.build(lengths, nlit);
-    distances.build(lengths + nlit, ndist);
+    literals.build(lengths, nlit, extra_bits().literal);
+    distances.build(lengths + nlit, ndist, extra_bits().distance);
 }
 
 void fixed_tables(HuffmanTable &literals, HuffmanTable &distances) {
@@ -194,15 +219,9 @@ void fixed_tables(HuffmanTable &literals, HuffmanTable &distances) {
     std::memset(lengths + 256, 7, 24);
     std::memset(lengths + 280, 8, 8);
     std::memset(lengths + 288, 5, 30);
-    literals.build(lengths, 288);
-    distances.build(lengths + 288, 30);
+    literals.build(lengths, 288, extra_bits().literal);
+    distances.build(lengths + 288, 30, extra_bits().distance);
 }
-
-// Extra bits of length symbols 257-287 and distance symbols 0-31; 0xff: an invalid symbol.
-constexpr uint8_t kLengthExtra[31] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2,    2,   2,
-                                      3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0, 0xff, 0xff};
-constexpr uint8_t kDistanceExtra[32] = {0, 0, 0, 0, 1, 1, 2,  2,  3,  3,  4,  4,  5,  5,  6,    6,
-                                        7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 0xff, 0xff};
 
 // Looks up the next code in table (two levels, see HuffmanTable) from the window.
 [[gnu::always_inline]] inline uint32_t lookup(const HuffmanTable &table, uint64_t window) {
@@ -213,70 +232,43 @@ constexpr uint8_t kDistanceExtra[32] = {0, 0, 0, 0, 1, 1, 2,  2,  3,  3,  4,  4,
 }
 
 // Walks the codes of one Huffman block up to its end-of-block code, without output: the hot
-// loop of the walk, with the window in registers. A literal takes at most 15 bits, a match at
-// most 15 + 5 + 15 + 13 = 48: the window is topped up to 57 bits before each code.
+// loop of the walk, with the window in registers. Each table entry counts the extra bits
+// after its code, so a literal or a length takes one lookup and one shift, a distance one
+// more. The window is topped up to 57 bits when fewer are left than the next code may take:
+// 15 + 5 bits for a literal/length, 15 + 13 for a distance.
 void walk_codes(BitReader &in, const HuffmanTable &literals, const HuffmanTable &distances) {
+    uint64_t window = in.window();
+    unsigned have = in.have();
+    auto refill = [&] {
+        in.window() = window;
+        in.have() = have;
+        in.refill();
+        window = in.window();
+        have = in.have();
+    };
     for (;;) {
-        if (in.have() < 48)
-            in.refill();
-        uint64_t window = in.window();
-        unsigned have = in.have();
+        if (have < 20) // a literal/length code and a length's extra bits
+            refill();
         uint32_t e = lookup(literals, window);
-        unsigned len = e & 0xff;
-        if (len == 0)
-            malformed("an invalid Huffman code");
-        window >>= len;
-        have -= len;
-        unsigned symbol = e >> 8;
-        if (symbol < 256) { // a literal: a second one from the same window, when it fits
-            if (have >= 15) {
-                e = lookup(literals, window);
-                len = e & 0xff;
-                if (len == 0)
-                    malformed("an invalid Huffman code");
-                symbol = e >> 8;
-                if (symbol < 256) {
-                    in.window() = window >> len;
-                    in.have() = have - len;
-                    continue;
-                }
-                window >>= len;
-                have -= len;
-            } else {
-                in.window() = window;
-                in.have() = have;
-                continue;
-            }
-        }
-        if (symbol == 256) {
-            in.window() = window;
-            in.have() = have;
-            return;
-        }
-        if (have < 33) { // refill for the rest of the match: 5 + 15 + 13 bits at most
-            in.window() = window;
-            in.have() = have;
-            in.refill();
-            window = in.window();
-            have = in.have();
-        }
-        const unsigned extra = symbol - 257 < 31 ? kLengthExtra[symbol - 257] : 0xff;
-        if (extra == 0xff)
-            malformed("an invalid length symbol");
-        window >>= extra;
-        have -= extra;
+        if (e == 0)
+            malformed("an invalid literal or length code");
+        window >>= e & 0xff;
+        have -= e & 0xff;
+        const unsigned symbol = e >> 8;
+        if (symbol < 256)
+            continue;
+        if (symbol == 256)
+            break;
+        if (have < 28) // a distance code and its extra bits
+            refill();
         e = lookup(distances, window);
-        len = e & 0xff;
-        if (len == 0)
-            malformed("an invalid Huffman code");
-        window >>= len;
-        have -= len;
-        const unsigned dextra = kDistanceExtra[(e >> 8) & 31];
-        if (dextra == 0xff)
-            malformed("an invalid distance symbol");
-        in.window() = window >> dextra;
-        in.have() = have - dextra;
+        if (e == 0)
+            malformed("an invalid distance code");
+        window >>= e & 0xff;
+        have -= e & 0xff;
     }
+    in.window() = window;
+    in.have() = have;
 }
 
 } // namespace
