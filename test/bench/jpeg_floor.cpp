@@ -2,7 +2,8 @@
 // component planes (no colour conversion, no upsampling) and encode those planes again at
 // quality 75 with the same sampling, with nothing in between. bytea_blur works on the same
 // planes, so this is what its decode and encode cost without the blur.
-//   jpeg_floor FILE RUNS      prints the median milliseconds of RUNS decode+encode rounds
+//   jpeg_floor FILE RUNS [decode]   prints the median milliseconds of RUNS decode+encode rounds
+//                                   (with "decode": of the decode alone)
 #include <cstddef>
 #include <cstdio>
 // jpeglib.h needs size_t and FILE declared first
@@ -13,12 +14,14 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <string>
 #include <vector>
 
 namespace {
 
-// One decode + encode of data through raw planes; returns the encoded size.
-size_t round_trip(const std::vector<unsigned char> &data) {
+// One decode + encode of data through raw planes (the decode alone when decode_only); returns
+// the encoded size.
+size_t round_trip(const std::vector<unsigned char> &data, bool decode_only = false) {
     jpeg_decompress_struct in{};
     jpeg_error_mgr in_err{};
     in.err = jpeg_std_error(&in_err);
@@ -65,7 +68,15 @@ size_t round_trip(const std::vector<unsigned char> &data) {
     }
     while (in.output_scanline < in.output_height) {
         jpeg_read_raw_data(&in, arrays.data(), rows);
-        jpeg_write_raw_data(&out, arrays.data(), rows);
+        if (!decode_only)
+            jpeg_write_raw_data(&out, arrays.data(), rows);
+    }
+    if (decode_only) {
+        jpeg_finish_decompress(&in);
+        jpeg_destroy_decompress(&in);
+        jpeg_destroy_compress(&out);
+        std::free(buf);
+        return 0;
     }
     jpeg_finish_compress(&out);
     jpeg_finish_decompress(&in);
@@ -78,18 +89,19 @@ size_t round_trip(const std::vector<unsigned char> &data) {
 } // namespace
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        std::fprintf(stderr, "usage: jpeg_floor FILE RUNS\n");
+    if (argc != 3 && !(argc == 4 && std::string(argv[3]) == "decode")) {
+        std::fprintf(stderr, "usage: jpeg_floor FILE RUNS [decode]\n");
         return 2;
     }
     std::ifstream file(argv[1], std::ios::binary);
     const std::vector<unsigned char> data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
     const int runs = std::max(1, std::atoi(argv[2]));
-    round_trip(data); // warm up
+    const bool decode_only = argc == 4;
+    round_trip(data, decode_only); // warm up
     std::vector<double> ms;
     for (int i = 0; i < runs; ++i) {
         const auto start = std::chrono::steady_clock::now();
-        round_trip(data);
+        round_trip(data, decode_only);
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     }
     std::sort(ms.begin(), ms.end());
