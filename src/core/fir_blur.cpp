@@ -3,19 +3,14 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "multiversion.hpp"
+
 namespace bb {
 
 namespace {
 
-// On x86-64, the hot loop is compiled three times, for AVX-512, for AVX2+FMA and for the
-// baseline, and picked at load time (GCC's function multiversioning). Sanitizer and clang
-// builds keep one plain version.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define BB_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define BB_MULTIVERSION
-#endif
-
+// On x86-64 the hot loop is compiled for AVX-512, for AVX2+FMA and for the baseline, and
+// picked at load time (multiversion.hpp).
 // Sixteen floats: one AVX-512 register, two AVX2 or four SSE registers, as the clone allows.
 // The helpers are always inlined, so the ABI of passing such vectors, which GCC warns about,
 // never applies.
@@ -36,7 +31,7 @@ typedef float Vec16 __attribute__((vector_size(64)));
 // kernel applied to rows that the caller lines up (shifted copies of one padded row for the
 // horizontal pass, rows of the ring for the vertical one). Blocks of 64 samples keep four
 // accumulators in registers across all taps.
-BB_MULTIVERSION
+BB_CLONES_AVX512
 void symmetric_taps(float *dst, const float *center, const float *const *left, const float *const *right,
                     const float *weights, long radius, size_t n) {
     const float w0 = weights[0];

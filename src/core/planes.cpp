@@ -5,6 +5,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "multiversion.hpp"
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #endif
@@ -12,13 +14,7 @@
 namespace bb {
 namespace {
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define BB_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define BB_MULTIVERSION
-#endif
-
-BB_MULTIVERSION
+BB_CLONES_AVX2
 void interpolate_row(const float *src, const uint32_t *left, const uint32_t *right, const float *weight, float *out,
                      uint32_t n) {
     for (uint32_t x = 0; x < n; x++)
@@ -155,7 +151,7 @@ void blend_to_u8(const float *a, const float *b, float w, uint8_t *out, uint32_t
 
 // Widens one decoded row to floats (block size 1), or adds it to the column sums of the
 // current block row (first: starts them).
-BB_MULTIVERSION
+BB_CLONES_AVX2
 void widen_row(const uint8_t *__restrict src, float *__restrict dst, uint32_t n) {
     uint32_t x = 0;
     for (; x + 16 <= n; x += 16) { // in steps, as in add_row
@@ -173,7 +169,7 @@ void widen_row(const uint8_t *__restrict src, float *__restrict dst, uint32_t n)
         dst[x] = float(src[x]);
 }
 
-BB_MULTIVERSION
+BB_CLONES_AVX2
 void add_row(const uint8_t *__restrict src, uint32_t *__restrict sums, uint32_t n, bool first) {
     uint32_t x = 0;
     // Widened in two steps, bytes to 16 and 16 to 32 bits: GCC turns a direct conversion of 8

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernel.hpp"
+#include "multiversion.hpp"
 
 namespace bb {
 
@@ -49,12 +50,6 @@ long settle_length(double sigma) {
 
 namespace {
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define BB_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define BB_MULTIVERSION
-#endif
-
 // Four doubles: one AVX2 register, two SSE ones, aligned for AVX2 whatever the baseline says
 // (its default is 16 bytes, which the AVX2 clones would not expect). The helpers are inlined, so the ABI of passing
 // such vectors, which GCC warns about, never applies.
@@ -94,7 +89,7 @@ class VecArray {
 // both ends: line holds the groups of step v at line + v * groups. Each recursion starts
 // `settle` steps outside the line from rest; causal (length * groups) keeps y+, and step v's
 // y+ + y- goes to out + v * out_stride as `samples` floats (the leading lanes of the groups).
-BB_MULTIVERSION
+BB_CLONES_AVX2
 void filter_lines(const Vec4d *line, long length, long groups, long settle, const RecursiveCoefficients &coefficients,
                   Vec4d *history, Vec4d *causal, float *out, size_t out_stride, size_t samples) {
     const RecursiveCoefficients k = coefficients; // a local copy: the stores below cannot alias it

@@ -35,29 +35,27 @@ std::vector<double> reference_line(const std::vector<double> &in, double sigma) 
     return out;
 }
 
-// The separable double-precision reference of a whole image (no alpha), unrounded.
+// The separable double-precision reference of a whole image (no alpha), unrounded: each
+// channel's rows, then its columns, through reference_line.
 std::vector<double> reference_image(const bb::Image &img, double sigma) {
     const size_t W = img.width, H = img.height, C = size_t(img.channels);
     std::vector<double> plane(W * H * C);
     for (size_t i = 0; i < plane.size(); i++)
         plane[i] = bbtest::sample(img, uint32_t(i / C % W), uint32_t(i / C / W), int(i % C));
+    // Blurs the n samples from first, step apart, in place.
+    auto blur_line = [&](size_t first, size_t n, size_t step) {
+        std::vector<double> line(n);
+        for (size_t k = 0; k < n; k++)
+            line[k] = plane[first + k * step];
+        line = reference_line(line, sigma);
+        for (size_t k = 0; k < n; k++)
+            plane[first + k * step] = line[k];
+    };
     for (size_t c = 0; c < C; c++) {
-        for (size_t y = 0; y < H; y++) {
-            std::vector<double> line(W);
-            for (size_t x = 0; x < W; x++)
-                line[x] = plane[(y * W + x) * C + c];
-            line = reference_line(line, sigma);
-            for (size_t x = 0; x < W; x++)
-                plane[(y * W + x) * C + c] = line[x];
-        }
-        for (size_t x = 0; x < W; x++) {
-            std::vector<double> line(H);
-            for (size_t y = 0; y < H; y++)
-                line[y] = plane[(y * W + x) * C + c];
-            line = reference_line(line, sigma);
-            for (size_t y = 0; y < H; y++)
-                plane[(y * W + x) * C + c] = line[y];
-        }
+        for (size_t y = 0; y < H; y++)
+            blur_line(y * W * C + c, W, C);
+        for (size_t x = 0; x < W; x++)
+            blur_line(x * C + c, H, W * C);
     }
     return plane;
 }
