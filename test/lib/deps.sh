@@ -59,12 +59,6 @@ django_env_for() { # VERSION
     echo "PYTHONPATH=$path BB_DJANGO_EXPECT=${1%+psycopg3} BB_DJANGO_DRIVER=$([[ $1 == *+psycopg3 ]] && echo psycopg || echo psycopg2)"
 }
 
-# About the private apt configurations of build-postgres and fetch-python-debs: they accept a
-# suite's Release file past its Valid-Until date (Acquire::Check-Valid-Until=false). Unstable's
-# Release is valid for a week only, and an archive mirror or snapshot that lags the machine's
-# clock (this project's CI reaches such a one) would otherwise refuse to read the lists at all.
-# The archive's signatures are still checked.
-
 # The folder for builds and downloads kept between runs, outside the clone.
 bytea_blur_cache() {
     local dir=${BYTEA_BLUR_CACHE:-}
@@ -72,6 +66,19 @@ bytea_blur_cache() {
         if [ "$(id -u)" = 0 ]; then dir=/var/cache/bytea_blur; else dir=${XDG_CACHE_HOME:-$HOME/.cache}/bytea_blur; fi
     fi
     mkdir -p "$dir" && echo "$dir"
+}
+
+# The options of a private apt configuration in DIR (its sources.list and lists/ there), for
+# apt-get and apt-cache alike, as build-postgres and fetch-python-debs use it: apt knows only
+# those archives and leaves the machine's own sources, lists, caches and lock alone. It accepts
+# a suite's Release file past its Valid-Until date: unstable's is valid for a week only, and
+# an archive mirror or snapshot that lags the machine's clock (this project's CI reaches such
+# a one) would otherwise refuse to read the lists at all. The archive's signatures are still
+# checked. Sets the array PRIVATE_APT_OPTS.
+private_apt_opts() {
+    PRIVATE_APT_OPTS=(-o Dir::Etc::sourcelist="$1/sources.list" -o Dir::Etc::sourceparts=/nonexistent
+        -o Dir::State::Lists="$1/lists" -o APT::Sandbox::User=root -o Debug::NoLocking=1
+        -o Acquire::Check-Valid-Until=false -o Dir::Cache::pkgcache="" -o Dir::Cache::srcpkgcache="")
 }
 
 ensure_packages() {
