@@ -305,12 +305,14 @@ DeflateExtent deflate_extent(const uint8_t *data, size_t size) {
 
 void DeflateJoiner::append(const uint8_t *piece, size_t size, bool last) {
     if (last) { // nothing follows: the stream goes in as it is, final flag, padding and all
-        std::memcpy(out_ + bytes_, piece, size);
+        if (piece != next())
+            std::memcpy(next(), piece, size);
         bytes_ += size;
         return;
     }
     const DeflateExtent extent = deflate_extent(piece, size);
-    std::memcpy(out_ + bytes_, piece, (extent.end_bit + 7) / 8);
+    if (piece != next())
+        std::memcpy(next(), piece, (extent.end_bit + 7) / 8);
     const size_t end = bytes_ * 8 + extent.end_bit;
     if (end % 8) // the padding after the stream's last bit
         out_[end / 8] &= uint8_t((1u << (end % 8)) - 1);

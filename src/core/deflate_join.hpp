@@ -33,10 +33,12 @@ class DeflateJoiner {
     explicit DeflateJoiner(uint8_t *out) noexcept : out_(out) {}
     // Appends a complete raw deflate stream; unless last, its final-block flag is cleared and
     // an empty stored block follows, so that the next piece's blocks follow on a byte boundary.
-    // Only those pieces are walked: a stream of one piece costs a copy.
+    // Only those pieces are walked. The piece may already stand at next() (compressed there
+    // directly): then nothing is copied.
     void append(const uint8_t *piece, size_t size, bool last);
-    // Bytes written so far.
+    // Bytes written so far, and where the next piece goes.
     size_t bytes() const noexcept { return bytes_; }
+    uint8_t *next() const noexcept { return out_ + bytes_; }
 
   private:
     uint8_t *out_;

@@ -285,7 +285,7 @@ void PlaneStream::blurred_row(uint32_t i, std::vector<float> &out) {
     const float *src = blurred_.data();
     // Upsampling by 2 or 4 (libjpeg's scaled decodes, 4:2:0 chroma): the inside of the row by
     // the periodic kernel, samples 1 to those whose right tap is still inside; the ends by the taps.
-    const uint32_t f = factor_x_, end = f ? std::min(reduced_width_ - 1, g_.out_width / std::max(f, 1u)) : 0;
+    const uint32_t f = factor_x_, end = f ? std::min(reduced_width_ - 1, g_.out_width / f) : 0;
     if (f == 0 || end <= 1) {
         interpolate_row(src, tx_.left.data(), tx_.right.data(), tx_.weight.data(), out.data(), g_.out_width);
         return;

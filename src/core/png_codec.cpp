@@ -13,7 +13,6 @@
 #include <memory>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include <libdeflate.h>
 #include <png.h>
@@ -356,20 +355,24 @@ size_t compress_scanlines(const uint8_t *scanlines, size_t size, int depth, uint
             throw Error(ErrorKind::OutOfMemory, "out of memory", "libdeflate could not allocate its compressor.");
         if (size <= kDeflatePieceBytes)
             return libdeflate_zlib_compress(compressor.get(), scanlines, size, dst, capacity);
+        // Each piece is compressed straight into the output, where the joiner takes it over,
+        // rather than into a scratch buffer of a piece's bound and copied.
         static const uint8_t kZlibHeader[2] = {0x78, 0x01}; // deflate, 32 KiB window, fastest level
         std::memcpy(dst, kZlibHeader, sizeof kZlibHeader);
-        std::vector<uint8_t> piece(libdeflate_deflate_compress_bound(compressor.get(), kDeflatePieceBytes));
         DeflateJoiner joiner(dst + sizeof kZlibHeader);
         uint32_t adler = 1;
         for (size_t at = 0; at < size; at += kDeflatePieceBytes) {
             if (poll && poll())
                 throw_interrupted();
             const size_t length = std::min(kDeflatePieceBytes, size - at);
-            const size_t n =
-                libdeflate_deflate_compress(compressor.get(), scanlines + at, length, piece.data(), piece.size());
-            if (n == 0 || sizeof kZlibHeader + joiner.bytes() + n + 5 + 4 > capacity)
+            const size_t used = sizeof kZlibHeader + joiner.bytes();
+            if (used + 5 + 4 > capacity) // room for an empty stored block and the checksum
                 return 0;
-            joiner.append(piece.data(), n, at + length == size);
+            const size_t n = libdeflate_deflate_compress(compressor.get(), scanlines + at, length, joiner.next(),
+                                                         capacity - used - 5 - 4);
+            if (n == 0)
+                return 0;
+            joiner.append(joiner.next(), n, at + length == size);
             adler = libdeflate_adler32(adler, scanlines + at, length);
         }
         const size_t n = sizeof kZlibHeader + joiner.bytes();

@@ -92,9 +92,9 @@ class VecArray {
 BB_CLONES_AVX2
 void filter_lines(const Vec4d *line, long length, long groups, long settle, const RecursiveCoefficients &coefficients,
                   Vec4d *history, Vec4d *causal, float *out, size_t out_stride, size_t samples) {
-    const RecursiveCoefficients k = coefficients; // a local copy: the stores below cannot alias it
     const Vec4d zero = {0, 0, 0, 0};
-    const RecursiveSection p = k.section[0], q = k.section[1];
+    // local copies: the stores below cannot alias them
+    const RecursiveSection p = coefficients.section[0], q = coefficients.section[1];
     auto at = [&](long v) { return line + reflect_index(v, length) * groups; };
     // history: y of each section for the last two steps; step u writes slots (u mod 2) and
     // reads the other one: [p, u even] [p, u odd] [q, u even] [q, u odd], groups vectors each.

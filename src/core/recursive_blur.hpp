@@ -40,9 +40,9 @@ long settle_length(double sigma);
 void recursive_line(const double *in, double *out, long n, double sigma);
 
 // Blurs the rows in place, any depth, alpha premultiplied: the vertical pass from the samples
-// into a float copy of the image, in strips of columns, then the horizontal pass row by row
+// into a float copy of the image, in strips of columns, then the horizontal pass in blocks of rows
 // back into the samples. Needs one float per sample besides the image. Polls once per strip
-// and once per row.
+// of 16 columns and once per block of 8 rows.
 void recursive_blur(const PixelRows &rows, double sigma, InterruptPoll poll);
 
 } // namespace bb
