@@ -11,29 +11,32 @@
 #include <vector>
 
 #include "errors.hpp"
+#include "large_memory.hpp"
 
 namespace bb {
 
 enum class Format { Jpeg, Png };
 
-// An uninitialised byte buffer from malloc; allocation failure is an ErrorKind::OutOfMemory,
-// not a crash. Encoders hand their output over in one, without a copy.
+// A byte buffer, from malloc or, from kLargeMemoryBytes up, from allocate_large (zeroed; see
+// large_memory.hpp); allocation failure is an ErrorKind::OutOfMemory, not a crash. Encoders
+// hand their output over in one, without a copy.
 class Buffer {
   public:
     Buffer() = default;
     explicit Buffer(size_t size) { reset(size); }
 
     void reset(size_t size) {
-        void *memory = size ? std::malloc(size) : nullptr;
+        const bool large = size >= kLargeMemoryBytes;
+        void *memory = !size ? nullptr : large ? allocate_large(size) : std::malloc(size);
         if (size && !memory)
             throw Error(ErrorKind::OutOfMemory, "out of memory",
                         "Failed on request of size " + std::to_string(size) + " bytes.");
-        data_.reset(static_cast<uint8_t *>(memory));
+        data_ = Memory(static_cast<uint8_t *>(memory), Free{large ? size : 0});
         size_ = size;
     }
     // Takes over size bytes that malloc or realloc returned.
     void adopt(uint8_t *data, size_t size) noexcept {
-        data_.reset(data);
+        data_ = Memory(data, Free{0});
         size_ = data ? size : 0;
     }
     // Forgets all but the first size bytes (the memory stays allocated).
@@ -50,9 +53,16 @@ class Buffer {
 
   private:
     struct Free {
-        void operator()(uint8_t *p) const noexcept { std::free(p); }
+        size_t large; // the size given to allocate_large; 0: from malloc
+        void operator()(uint8_t *p) const noexcept {
+            if (large)
+                free_large(p, large);
+            else
+                std::free(p);
+        }
     };
-    std::unique_ptr<uint8_t, Free> data_;
+    using Memory = std::unique_ptr<uint8_t, Free>;
+    Memory data_{nullptr, Free{0}};
     size_t size_ = 0;
 };
 

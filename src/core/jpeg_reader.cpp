@@ -32,6 +32,7 @@ Status run_read_header(DecodeJob *volatile job) {
     jpeg_create_decompress(&job->cinfo);
     job->created = true;
     job->cinfo.client_data = job;
+    use_coefficient_store(&job->cinfo, &job->coefficients);
     job->cinfo.progress = &job->progress;
     jpeg_mem_src(&job->cinfo, job->data, static_cast<unsigned long>(job->size));
     jpeg_save_markers(&job->cinfo, JPEG_APP0 + 1, 0xffff); // EXIF, for the orientation

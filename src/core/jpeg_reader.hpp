@@ -5,6 +5,7 @@
 #include "no_postgres.hpp"
 
 #include "codecs.hpp"
+#include "jpeg_coefficients.hpp"
 #include "jpeg_glue.hpp"
 
 namespace bb {
@@ -25,7 +26,8 @@ struct DecodeJob {
     int scale_denom;        // 0: interleaved decoding
     JSAMPARRAY raw_rows[4]; // one iMCU row of each component, set by the caller
     jpeg_progress_mgr progress;
-    bool interrupted; // the progress monitor saw an interrupt and jumped out
+    bool interrupted;              // the progress monitor saw an interrupt and jumped out
+    CoefficientStore coefficients; // a progressive or multi-scan file's, read whole
 };
 
 // The phases, each inside its setjmp: the header (raw mode and scale when scale_denom is set),
@@ -46,6 +48,7 @@ struct DecodeGuard {
     ~DecodeGuard() {
         if (job->created)
             jpeg_destroy_decompress(&job->cinfo);
+        release_coefficient_store(&job->coefficients);
         std::free(job->icc);
     }
 };

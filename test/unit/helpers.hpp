@@ -66,9 +66,12 @@ inline std::vector<uint8_t> jpeg_of(const bb::Image &img, int color_space, int q
     return bytes_of(bb::encode_jpeg(img, meta, quality, nullptr));
 }
 
-// A progressive JPEG of an 8-bit RGB image (libjpeg's standard scan script), written with
-// libjpeg directly: the core's encoder writes baseline files only.
-inline std::vector<uint8_t> progressive_jpeg_of(const bb::Image &img, int quality = 90) {
+// A progressive JPEG of an 8-bit RGB image (libjpeg's standard scan script), or with
+// one_scan_per_component a sequential file in three scans, written with libjpeg directly: the
+// core's encoder writes single-scan baseline files only. libjpeg reads either kind whole into
+// coefficients before its first row.
+inline std::vector<uint8_t> progressive_jpeg_of(const bb::Image &img, int quality = 90,
+                                                bool one_scan_per_component = false) {
     jpeg_compress_struct cinfo{};
     jpeg_error_mgr err{};
     cinfo.err = jpeg_std_error(&err);
@@ -82,7 +85,18 @@ inline std::vector<uint8_t> progressive_jpeg_of(const bb::Image &img, int qualit
     cinfo.in_color_space = JCS_RGB;
     jpeg_set_defaults(&cinfo);
     jpeg_set_quality(&cinfo, quality, TRUE);
-    jpeg_simple_progression(&cinfo);
+    jpeg_scan_info scans[3] = {};
+    if (one_scan_per_component) {
+        for (int c = 0; c < 3; c++) {
+            scans[c].comps_in_scan = 1;
+            scans[c].component_index[0] = c;
+            scans[c].Se = 63;
+        }
+        cinfo.scan_info = scans;
+        cinfo.num_scans = 3;
+    } else {
+        jpeg_simple_progression(&cinfo);
+    }
     jpeg_start_compress(&cinfo, TRUE);
     while (cinfo.next_scanline < cinfo.image_height) {
         JSAMPROW row = const_cast<JSAMPROW>(img.row(cinfo.next_scanline));
@@ -93,6 +107,28 @@ inline std::vector<uint8_t> progressive_jpeg_of(const bb::Image &img, int qualit
     std::vector<uint8_t> out(buf, buf + size);
     std::free(buf);
     return out;
+}
+
+// The pixels stock libjpeg decodes from a JPEG, with its own memory manager, in the file's
+// colour space, as decode_jpeg does.
+inline std::vector<uint8_t> libjpeg_pixels(const std::vector<uint8_t> &jpeg) {
+    jpeg_decompress_struct cinfo{};
+    jpeg_error_mgr err{};
+    cinfo.err = jpeg_std_error(&err);
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, jpeg.data(), jpeg.size());
+    jpeg_read_header(&cinfo, TRUE);
+    cinfo.out_color_space = cinfo.jpeg_color_space;
+    jpeg_start_decompress(&cinfo);
+    const size_t row_bytes = size_t(cinfo.output_width) * size_t(cinfo.output_components);
+    std::vector<uint8_t> pixels(row_bytes * cinfo.output_height);
+    while (cinfo.output_scanline < cinfo.output_height) {
+        JSAMPROW row = pixels.data() + row_bytes * cinfo.output_scanline;
+        jpeg_read_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_decompress(&cinfo);
+    jpeg_destroy_decompress(&cinfo);
+    return pixels;
 }
 
 } // namespace bbtest

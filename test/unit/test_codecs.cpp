@@ -201,14 +201,35 @@ TEST(Jpeg, KeepsChromaSubsampling) {
 }
 
 TEST(Jpeg, EveryTruncationIsAnError) {
-    const auto jpeg = bbtest::jpeg_of(bbtest::make_image(24, 24, 3), JCS_YCbCr);
-    for (size_t n = 0; n + 2 < jpeg.size(); n++) { // the last two bytes are the EOI marker
-        bb::JpegMeta meta;
-        try {
-            bb::decode_jpeg(jpeg.data(), n, defaults(), &meta);
-            ADD_FAILURE() << "prefix of " << n << " bytes decoded";
-        } catch (const bb::Error &e) {
-            EXPECT_EQ(e.kind(), bb::ErrorKind::InvalidData) << n;
+    const auto baseline = bbtest::jpeg_of(bbtest::make_image(24, 24, 3), JCS_YCbCr);
+    // Read whole into coefficients (jpeg_coefficients.cpp), which every error path frees.
+    const auto progressive = bbtest::progressive_jpeg_of(bbtest::make_image(24, 24, 3));
+    const auto three_scans = bbtest::progressive_jpeg_of(bbtest::make_image(24, 24, 3), 90, true);
+    for (const auto *jpeg : {&baseline, &progressive, &three_scans}) {
+        for (size_t n = 0; n + 2 < jpeg->size(); n++) { // the last two bytes are the EOI marker
+            bb::JpegMeta meta;
+            try {
+                bb::decode_jpeg(jpeg->data(), n, defaults(), &meta);
+                ADD_FAILURE() << "prefix of " << n << " bytes decoded";
+            } catch (const bb::Error &e) {
+                EXPECT_EQ(e.kind(), bb::ErrorKind::InvalidData) << n;
+            }
+        }
+    }
+}
+
+// The coefficients of a progressive or multi-scan file live in our store, not libjpeg's
+// memory manager: the pixels are the same, below and above the size where the store maps its
+// memory (a 1600x1200 4:2:0 image has 5.6 MiB of coefficients).
+TEST(Jpeg, FilesReadWholeDecodeAsStockLibjpegDoes) {
+    for (const auto &size : {std::pair<uint32_t, uint32_t>{64, 48}, {1600, 1200}}) {
+        const bb::Image image = bbtest::make_image(size.first, size.second, 3);
+        for (bool three_scans : {false, true}) {
+            const auto jpeg = bbtest::progressive_jpeg_of(image, 90, three_scans);
+            bb::JpegMeta meta;
+            const bb::Image decoded = bb::decode_jpeg(jpeg.data(), jpeg.size(), defaults(), &meta);
+            const std::vector<uint8_t> ours(decoded.pixels.begin(), decoded.pixels.end());
+            EXPECT_TRUE(ours == bbtest::libjpeg_pixels(jpeg)) << size.first << " three scans " << three_scans;
         }
     }
 }
