@@ -356,15 +356,17 @@ size_t compress_scanlines(const uint8_t *scanlines, size_t size, int depth, uint
         if (size <= kDeflatePieceBytes)
             return libdeflate_zlib_compress(compressor.get(), scanlines, size, dst, capacity);
         // Each piece is compressed straight into the output, where the joiner takes it over,
-        // rather than into a scratch buffer of a piece's bound and copied.
+        // rather than into a scratch buffer of a piece's bound and copied. The short piece
+        // comes first, so that the last, which is not walked, is a whole one.
         static const uint8_t kZlibHeader[2] = {0x78, 0x01}; // deflate, 32 KiB window, fastest level
         std::memcpy(dst, kZlibHeader, sizeof kZlibHeader);
         DeflateJoiner joiner(dst + sizeof kZlibHeader);
         uint32_t adler = 1;
-        for (size_t at = 0; at < size; at += kDeflatePieceBytes) {
+        const size_t pieces = (size + kDeflatePieceBytes - 1) / kDeflatePieceBytes;
+        for (size_t at = 0, length = size - (pieces - 1) * kDeflatePieceBytes; at < size;
+             at += length, length = kDeflatePieceBytes) {
             if (poll && poll())
                 throw_interrupted();
-            const size_t length = std::min(kDeflatePieceBytes, size - at);
             const size_t used = sizeof kZlibHeader + joiner.bytes();
             if (used + 5 + 4 > capacity) // room for an empty stored block and the checksum
                 return 0;

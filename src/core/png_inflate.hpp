@@ -19,19 +19,24 @@ struct PngLayout {
     bool has_trns = false;
 };
 
-// Largest inflated size (scanlines with their filter bytes) the fast path takes in one call:
-// 24 MiB inflates in about 40 ms here, so interrupts are still seen within 50 ms; larger
-// images go through libpng row by row.
+// Largest inflated size (scanlines with their filter bytes) inflated in one libdeflate call:
+// 24 MiB inflates in about 40 ms here, so interrupts are still seen within 50 ms. Larger
+// images are inflated by zlib, kPngInflateBatchBytes of scanlines a call, each batch unfiltered
+// while it is in cache, with a check for an interrupt between two.
 constexpr size_t kPngFastInflateBytes = 24u << 20;
+constexpr size_t kPngInflateBatchBytes = 4u << 20;
 
-// Whether inflate_png_pixels may handle an image of this layout.
-bool png_fast_path_applies(const PngLayout &layout, size_t max_bytes = kPngFastInflateBytes) noexcept;
+// Whether inflate_png_pixels may handle an image of this layout (the plain ones), of at most
+// max_bytes of scanlines.
+bool png_fast_path_applies(const PngLayout &layout, size_t max_bytes = SIZE_MAX) noexcept;
 
 // Fills image (allocated for the file's size, channels and depth) from the PNG's IDAT chunks.
 // Returns false, leaving image's pixels unspecified, when the file is anything but a well-formed
-// plain PNG: consecutive IDAT chunks with good CRCs, a zlib stream that inflates (Adler-32
-// checked) to exactly the image's scanlines, and known filter types. Throws Error(Interrupted)
-// when poll says so.
-bool inflate_png_pixels(const uint8_t *data, size_t size, Image &image, InterruptPoll poll);
+// plain PNG: consecutive IDAT chunks with good CRCs, a zlib stream that inflates to exactly the
+// image's scanlines (its Adler-32 checked by libdeflate; zlib's batches leave that to the
+// CRCs, as libpng does), and known filter types. Throws Error(Interrupted)
+// when poll says so. The sizes choose the inflater (above); tests make them small.
+bool inflate_png_pixels(const uint8_t *data, size_t size, Image &image, InterruptPoll poll,
+                        size_t one_call_bytes = kPngFastInflateBytes, size_t batch_bytes = kPngInflateBatchBytes);
 
 } // namespace bb
