@@ -94,6 +94,8 @@ inline uint8_t paeth(int a, int b, int c) noexcept {
 // Paeth with the pixel size a constant: the compiler interleaves the samples of a pixel, whose
 // chains do not depend on one another.
 template <size_t Bpp> void unpaeth(uint8_t *row, const uint8_t *prev, size_t n) noexcept {
+    if (n < Bpp)
+        return;
     for (size_t i = 0; i < Bpp; i++)
         row[i] = uint8_t(row[i] + prev[i]); // paeth(0, b, 0) is b
     for (size_t i = Bpp; i < n; i += Bpp)
@@ -104,6 +106,8 @@ template <size_t Bpp> void unpaeth(uint8_t *row, const uint8_t *prev, size_t n) 
 // Sub with the pixel size a constant: the running pixel stays in registers rather than being
 // read back from the byte just stored (a store-to-load wait on every byte).
 template <size_t Bpp> void unsub(uint8_t *row, size_t n) noexcept {
+    if (n < Bpp)
+        return;
     uint8_t left[Bpp];
     for (size_t k = 0; k < Bpp; k++)
         left[k] = row[k];
@@ -305,7 +309,7 @@ bool png_fast_path_applies(const PngLayout &layout, size_t max_bytes) noexcept {
     const size_t channels = layout.color_type == 2 ? 3 : layout.color_type == 6 ? 4 : layout.color_type == 4 ? 2 : 1;
     const size_t row_bytes = size_t(layout.width) * channels * (layout.bit_depth == 16 ? 2 : 1);
     return plain_type && !layout.interlaced && !layout.has_trns && (layout.bit_depth == 8 || layout.bit_depth == 16) &&
-           layout.height > 0 && (row_bytes + 1) <= max_bytes / layout.height;
+           layout.width > 0 && layout.height > 0 && (row_bytes + 1) <= max_bytes / layout.height;
 }
 
 bool inflate_png_pixels(const uint8_t *data, size_t size, Image &image, InterruptPoll poll, size_t one_call_bytes,

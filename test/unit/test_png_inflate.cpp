@@ -168,6 +168,8 @@ TEST(PngInflate, TakesOnlyPlainLayoutsOfBoundedSize) {
     EXPECT_FALSE(bb::png_fast_path_applies(bb::PngLayout{100, 100, 4, 0, false, false})) << "4-bit grey";
     EXPECT_FALSE(bb::png_fast_path_applies(bb::PngLayout{100, 100, 8, 2, true, false})) << "Adam7";
     EXPECT_FALSE(bb::png_fast_path_applies(bb::PngLayout{100, 100, 8, 2, false, true})) << "tRNS";
+    EXPECT_FALSE(bb::png_fast_path_applies(bb::PngLayout{0, 100, 8, 2, false, false})) << "no columns";
+    EXPECT_FALSE(bb::png_fast_path_applies(bb::PngLayout{100, 0, 8, 2, false, false})) << "no rows";
     // 100 rows of 301 bytes with their filter bytes: 30100 bytes
     EXPECT_TRUE(bb::png_fast_path_applies(plain, 30100));
     EXPECT_FALSE(bb::png_fast_path_applies(plain, 30099));
