@@ -32,16 +32,15 @@ void *allocate_large(size_t bytes) noexcept {
     void *mapped = mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mapped == MAP_FAILED)
         return nullptr;
-    const auto start = reinterpret_cast<uintptr_t>(mapped);
-    const uintptr_t aligned = round_up(start, kHugePage);
-    if (aligned > start)
-        munmap(mapped, aligned - start);
-    const uintptr_t end = start + size + kHugePage;
-    if (end > aligned + size)
-        munmap(reinterpret_cast<void *>(aligned + size), end - (aligned + size));
+    auto *base = static_cast<char *>(mapped);
+    const size_t head = (kHugePage - reinterpret_cast<uintptr_t>(base) % kHugePage) % kHugePage;
+    char *aligned = base + head;
+    if (head > 0)
+        munmap(base, head);
+    munmap(aligned + size, kHugePage - head); // a page at least: head is a whole number of pages
     // Advice only: where transparent huge pages are off this fails and changes nothing.
-    (void)madvise(reinterpret_cast<void *>(aligned), size, MADV_HUGEPAGE);
-    return reinterpret_cast<void *>(aligned);
+    (void)madvise(aligned, size, MADV_HUGEPAGE);
+    return aligned;
 }
 
 void free_large(void *p, size_t bytes) noexcept {
