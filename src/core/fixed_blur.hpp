@@ -18,15 +18,22 @@ namespace bb {
 // Above this sigma the float path is used: more taps would add up more weight rounding.
 constexpr double kMaxFixedSigma = 10.0;
 
-// Whether this processor runs the vectorised fixed-point kernels (AVX2 on x86-64).
+// The kernels fixed_blur_u8 runs: the portable ones, AVX2 (16 samples a step) or AVX-512 BW
+// (32), all bit-identical.
+enum class FixedKernels { Scalar, Avx2, Avx512 };
+
+// The widest kernels this processor runs.
+FixedKernels fixed_blur_kernels() noexcept;
+
+// Whether this processor runs vectorised fixed-point kernels (AVX2 or wider on x86-64).
 bool fixed_blur_vectorised() noexcept;
 
 // Whether the fixed-point blur can take this sigma (its Q15 weights are representable).
 bool fixed_blur_supported(double sigma);
 
-// Blurs rows of width * channels 8-bit samples, stride bytes apart, in place. vectorised false
-// runs the portable scalar kernels, which give bit-identical results (for the unit tests).
+// Blurs rows of width * channels 8-bit samples, stride bytes apart, in place, with kernels
+// (the unit tests run each kind this processor has; wider than it has is a bug).
 void fixed_blur_u8(uint8_t *base, size_t stride, uint32_t width, uint32_t height, int channels, double sigma,
-                   InterruptPoll poll, bool vectorised);
+                   InterruptPoll poll, FixedKernels kernels);
 
 } // namespace bb

@@ -26,7 +26,7 @@ void gaussian_blur(Image &image, double sigma, InterruptPoll poll, BlurMethod me
     case BlurMethod::None: return;
     case BlurMethod::FixedPoint:
         fixed_blur_u8(image.row(0), image.stride(), image.width, image.height, image.channels, sigma, poll,
-                      fixed_blur_vectorised());
+                      fixed_blur_kernels());
         return;
     case BlurMethod::FloatFir: fir_blur(PixelRows::of(image), sigma, poll); return;
     case BlurMethod::Recursive: recursive_blur(PixelRows::of(image), sigma, poll); return;

@@ -28,11 +28,11 @@ std::vector<uint8_t> float_blur(const bb::Image &img, double sigma) {
     return out;
 }
 
-std::vector<uint8_t> fixed_blur(const bb::Image &img, double sigma, bool vectorised) {
+std::vector<uint8_t> fixed_blur(const bb::Image &img, double sigma, bb::FixedKernels kernels) {
     bb::Image copy = bbtest::make_image(img.width, img.height, img.channels);
     std::memcpy(copy.pixels.data(), img.pixels.data(), img.pixels.size());
     bb::fixed_blur_u8(copy.pixels.data(), copy.row_bytes(), copy.width, copy.height, copy.channels, sigma, nullptr,
-                      vectorised);
+                      kernels);
     return std::vector<uint8_t>(copy.pixels.data(), copy.pixels.data() + copy.pixels.size());
 }
 
@@ -55,7 +55,7 @@ TEST(FixedBlur, WithinOneOfTheFloatBlur) {
                 for (double sigma : kSigmas) {
                     const bb::Image img = bbtest::make_image(w, h, channels);
                     const std::vector<uint8_t> want = float_blur(img, sigma);
-                    const std::vector<uint8_t> got = fixed_blur(img, sigma, false);
+                    const std::vector<uint8_t> got = fixed_blur(img, sigma, bb::FixedKernels::Scalar);
                     int worst = 0;
                     for (size_t i = 0; i < want.size(); i++)
                         worst = std::max(worst, std::abs(int(want[i]) - int(got[i])));
@@ -63,15 +63,28 @@ TEST(FixedBlur, WithinOneOfTheFloatBlur) {
                 }
 }
 
+// Each kind of kernel this processor has, AVX2 and AVX-512 alike.
+std::vector<bb::FixedKernels> all_kernels() {
+    std::vector<bb::FixedKernels> kinds = {bb::FixedKernels::Scalar};
+    if (bb::fixed_blur_kernels() >= bb::FixedKernels::Avx2)
+        kinds.push_back(bb::FixedKernels::Avx2);
+    if (bb::fixed_blur_kernels() >= bb::FixedKernels::Avx512)
+        kinds.push_back(bb::FixedKernels::Avx512);
+    return kinds;
+}
+
 TEST(FixedBlur, VectorisedKernelsAreBitIdenticalToTheScalarOnes) {
     if (!bb::fixed_blur_vectorised())
         GTEST_SKIP() << "this processor has no AVX2";
-    for (uint32_t w : {5u, 16u, 17u, 100u, 301u})
+    // widths below, at and past each vector's 16 and 32 samples, with scalar tails
+    for (uint32_t w : {5u, 16u, 17u, 32u, 33u, 100u, 301u})
         for (int channels : {1, 3})
             for (double sigma : kSigmas) {
                 const bb::Image img = bbtest::make_image(w, 45, channels);
-                EXPECT_EQ(fixed_blur(img, sigma, true), fixed_blur(img, sigma, false))
-                    << w << "x45x" << channels << " sigma " << sigma;
+                const auto want = fixed_blur(img, sigma, bb::FixedKernels::Scalar);
+                for (bb::FixedKernels kernels : all_kernels())
+                    EXPECT_EQ(fixed_blur(img, sigma, kernels), want)
+                        << w << "x45x" << channels << " sigma " << sigma << " kernels " << int(kernels);
             }
 }
 
@@ -80,8 +93,8 @@ TEST(FixedBlur, ExtremesStayInRange) {
     bb::Image white = bbtest::make_image(40, 40, 3);
     std::memset(white.pixels.data(), 255, white.pixels.size());
     for (double sigma : kSigmas)
-        for (bool vectorised : {false, bb::fixed_blur_vectorised()})
-            for (uint8_t v : fixed_blur(white, sigma, vectorised))
+        for (bb::FixedKernels kernels : all_kernels())
+            for (uint8_t v : fixed_blur(white, sigma, kernels))
                 ASSERT_EQ(v, 255) << sigma;
 }
 
@@ -90,7 +103,7 @@ TEST(FixedBlur, Interrupts) {
     try {
         bb::fixed_blur_u8(
             img.pixels.data(), img.row_bytes(), img.width, img.height, img.channels, 5.0, [] { return true; },
-            bb::fixed_blur_vectorised());
+            bb::fixed_blur_kernels());
         FAIL() << "not interrupted";
     } catch (const bb::Error &e) {
         EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted);
