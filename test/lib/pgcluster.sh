@@ -6,6 +6,10 @@
 # Sourcing this file runs nothing: the scripts install PostgreSQL first, and only then does
 # pg_use locate it.
 
+# What a server log says when a backend crashed (an extended regular expression, for grep -E
+# and Python's re alike): test/run-tests, test/citus/run and test_hostile.py look for it.
+export PG_CRASH_PATTERN='terminated by signal|was terminated|PANIC|server process .* exited with exit code [^0]'
+
 # Points PG_BINDIR at the installation PG_CONFIG names and puts its bin first on PATH, so that
 # psql, createdb, pg_dump and pgbench are the server's own version. Idempotent.
 pg_use() {

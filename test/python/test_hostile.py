@@ -3,6 +3,7 @@ oversize and malformed chunks, unrecognised formats, random bytes. Each gives a 
 SQLSTATE (never XX000); no backend crashes and the postmaster is the same afterwards."""
 import os
 import random
+import re
 import struct
 import unittest
 import zlib
@@ -23,11 +24,12 @@ def postmaster_pid():
 
 
 def server_log_crashes():
-    log = os.environ.get("PG_SERVER_LOG")
-    if not log:
+    # PG_SERVER_LOG and PG_CRASH_PATTERN come from test/lib/pgcluster.sh
+    log, pattern = os.environ.get("PG_SERVER_LOG"), os.environ.get("PG_CRASH_PATTERN")
+    if not log or not pattern:
         return []
-    return [l for l in Path(log).read_text(errors="replace").splitlines()
-            if "terminated by signal" in l or "was terminated" in l or "PANIC" in l]
+    crashed = re.compile(pattern)
+    return [l for l in Path(log).read_text(errors="replace").splitlines() if crashed.search(l)]
 
 
 def chunk(kind, data):
