@@ -23,11 +23,11 @@ include $(PGXS)
 
 # -Wno-psabi: GCC notes that passing 64-byte vectors changed ABI in GCC 4.6; our vector
 # helpers are internal and inlined, never called across a library boundary.
-override CXXFLAGS += -std=c++17 -Wall -Wextra -Wno-psabi -MMD -MP
+override CXXFLAGS += -std=c++17 -pthread -Wall -Wextra -Wno-psabi -MMD -MP
 ifeq ($(WERROR),1)
 override CXXFLAGS += -Werror
 endif
-SHLIB_LINK += -ljpeg -lpng -ldeflate -lz -lstdc++
+SHLIB_LINK += -ljpeg -lpng -ldeflate -lz -lstdc++ -pthread
 
 # Rebuild an object when a header it includes changes (PGXS tracks only the .cpp).
 -include $(OBJS:.o=.d)

@@ -18,6 +18,7 @@ struct DecodeOptions {
     uint64_t max_pixels = 100000000; // refuse larger images before allocating pixels
     InterruptPoll poll = nullptr;
     size_t png_row_prefix = 0; // decode_png's Image::row_prefix for 8-bit images: 1 to encode in place
+    int threads = 1; // 2 lets JpegPlaneReader decode a progressive file's scans on two threads
 };
 
 // Decodes an 8-bit JPEG in its own colour space (grey, YCbCr, RGB, CMYK or YCCK), without

@@ -47,6 +47,19 @@ jvirt_barray_ptr request_arrays(j_common_ptr cinfo, int pool_id, boolean, JDIMEN
     return array;
 }
 
+// Lays the arrays out over the lender's, which must have the same shapes: the same frame, read
+// from the same bytes.
+void borrow_arrays(j_common_ptr cinfo, CoefficientStore &store) {
+    jvirt_barray_ptr theirs = store.lender->arrays;
+    for (jvirt_barray_ptr a = store.arrays; a; a = a->next, theirs = theirs->next) {
+        if (!theirs || !theirs->rows || theirs->blocks_per_row != a->blocks_per_row || theirs->row_count != a->row_count)
+            fail(cinfo, JERR_BAD_VIRTUAL_ACCESS);
+        a->rows = theirs->rows; // in the lender's pool, which outlives this decoder
+    }
+    if (theirs)
+        fail(cinfo, JERR_BAD_VIRTUAL_ACCESS);
+}
+
 // All the arrays in one piece of zeroed memory (libjpeg asks for them zeroed or does not
 // care), each row's pointer in libjpeg's image pool.
 void realize_arrays(j_common_ptr cinfo) {
@@ -54,6 +67,10 @@ void realize_arrays(j_common_ptr cinfo) {
     (*store.libjpeg.realize_virt_arrays)(cinfo); // the sample arrays, which are libjpeg's
     if (!store.arrays || store.memory)
         return;
+    if (store.lender) {
+        borrow_arrays(cinfo, store);
+        return;
+    }
     size_t bytes = 0;
     for (jvirt_barray_ptr a = store.arrays; a; a = a->next) {
         const size_t row_bytes = size_t(a->blocks_per_row) * sizeof(JBLOCK);
@@ -93,9 +110,9 @@ void free_pool(j_common_ptr cinfo, int pool_id) {
 
 } // namespace
 
-void use_coefficient_store(j_decompress_ptr cinfo, CoefficientStore *store) noexcept {
+void use_coefficient_store(j_decompress_ptr cinfo, CoefficientStore *store, const CoefficientStore *lender) noexcept {
     jpeg_memory_mgr *mem = cinfo->mem;
-    *store = CoefficientStore{*mem, nullptr, nullptr, 0};
+    *store = CoefficientStore{*mem, nullptr, nullptr, 0, lender};
     mem->request_virt_barray = request_arrays;
     mem->realize_virt_arrays = realize_arrays;
     mem->access_virt_barray = access_array;

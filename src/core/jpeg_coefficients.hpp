@@ -20,13 +20,18 @@ namespace jpeg {
 struct CoefficientStore {
     jpeg_memory_mgr libjpeg; // the methods replaced, which the new ones fall back on
     jvirt_barray_ptr arrays; // requested so far, in libjpeg's image pool
-    void *memory;            // all of them, from allocate_large
+    void *memory;            // all of them, from allocate_large (or the lender's)
     size_t bytes;
+    // A second decoder of the same file (jpeg_scan_split.hpp) borrows the arrays of the
+    // first, realized before it, instead of allocating its own.
+    const CoefficientStore *lender;
 };
 
-// Makes cinfo keep its coefficient arrays in store; cinfo->client_data must point to the
-// DecodeJob that holds store. Call right after jpeg_create_decompress.
-void use_coefficient_store(j_decompress_ptr cinfo, CoefficientStore *store) noexcept;
+// Makes cinfo keep its coefficient arrays in store, or in lender's when lender is given;
+// cinfo->client_data must point to the DecodeJob that holds store. Call right after
+// jpeg_create_decompress.
+void use_coefficient_store(j_decompress_ptr cinfo, CoefficientStore *store,
+                           const CoefficientStore *lender = nullptr) noexcept;
 
 // Frees the arrays' memory, if any is left (libjpeg's jpeg_destroy does not call the freeing
 // method that does it otherwise).

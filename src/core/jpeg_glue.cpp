@@ -22,7 +22,14 @@ namespace {
 void on_emit_message(j_common_ptr cinfo, int level) {
     if (level >= 0)
         return; // trace messages
-    switch (cinfo->err->msg_code) {
+    const int code = cinfo->err->msg_code;
+    // libjpeg passes the coefficient: 0 for an AC scan without a DC scan before it
+    if (code == JWRN_BOGUS_PROGRESSION && reinterpret_cast<ErrorManager *>(cinfo->err)->dc_elsewhere &&
+        cinfo->err->msg_parm.i[1] == 0) {
+        cinfo->err->num_warnings++;
+        return;
+    }
+    switch (code) {
     case JWRN_JPEG_EOF:
     case JWRN_HIT_MARKER:
     case JWRN_HUFF_BAD_CODE:
@@ -46,6 +53,7 @@ void init_error_manager(ErrorManager *err) {
     err->pub.output_message = on_output_message;
     err->msg_code = 0;
     err->message[0] = '\0';
+    err->dc_elsewhere = false;
 }
 
 [[noreturn]] void throw_jpeg_error(const ErrorManager &err, bool decoding) {

@@ -24,6 +24,10 @@ struct ErrorManager {
     std::jmp_buf jump;
     int msg_code;
     char message[JMSG_LENGTH_MAX];
+    // Set for a decoder that reads the AC scans of a file whose DC scans another decoder reads
+    // (jpeg_scan_split.hpp): libjpeg's warning that an AC scan comes before any DC scan of its
+    // component is then expected, and only that one.
+    bool dc_elsewhere;
 };
 
 // Sets err up as the error manager of a libjpeg object: fatal errors, and the warnings that

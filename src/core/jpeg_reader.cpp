@@ -5,7 +5,10 @@
 #include <iterator>
 #include <string>
 
+#include <jerror.h>
+
 #include "exif.hpp"
+#include "jpeg_split_reader.hpp"
 #include "probe.hpp"
 
 namespace bb {
@@ -24,6 +27,56 @@ void on_progress(j_common_ptr cinfo) {
     }
 }
 
+// The range source's methods, as jpeg_mem_src's but over several pieces of memory.
+void range_init(j_decompress_ptr) {}
+void range_term(j_decompress_ptr) {}
+
+boolean range_fill(j_decompress_ptr cinfo) {
+    auto *src = reinterpret_cast<RangeSource *>(cinfo->src);
+    if (src->next < src->count) {
+        const ByteRange &r = src->ranges[src->next++];
+        src->pub.next_input_byte = src->data + r.at;
+        src->pub.bytes_in_buffer = r.size;
+        return TRUE;
+    }
+    // Past the end: never reached, as each stream ends with the file's end marker; were it
+    // reached, the warning is fatal (jpeg_glue.cpp).
+    static const JOCTET end_marker[2] = {0xFF, JPEG_EOI};
+    WARNMS(cinfo, JWRN_JPEG_EOF);
+    src->pub.next_input_byte = end_marker;
+    src->pub.bytes_in_buffer = 2;
+    return TRUE;
+}
+
+void range_skip(j_decompress_ptr cinfo, long count) {
+    jpeg_source_mgr *src = cinfo->src;
+    if (count <= 0)
+        return;
+    auto n = static_cast<size_t>(count);
+    while (n > src->bytes_in_buffer) {
+        n -= src->bytes_in_buffer;
+        (*src->fill_input_buffer)(cinfo);
+    }
+    src->next_input_byte += n;
+    src->bytes_in_buffer -= n;
+}
+
+void use_range_source(DecodeJob *job) {
+    RangeSource &src = job->range_source;
+    src.pub.init_source = range_init;
+    src.pub.fill_input_buffer = range_fill;
+    src.pub.skip_input_data = range_skip;
+    src.pub.resync_to_restart = jpeg_resync_to_restart;
+    src.pub.term_source = range_term;
+    src.pub.next_input_byte = nullptr;
+    src.pub.bytes_in_buffer = 0;
+    src.data = job->data;
+    src.ranges = job->ranges->data();
+    src.count = job->ranges->size();
+    src.next = 0;
+    job->cinfo.src = &src.pub;
+}
+
 } // namespace
 
 Status run_read_header(DecodeJob *volatile job) {
@@ -32,9 +85,12 @@ Status run_read_header(DecodeJob *volatile job) {
     jpeg_create_decompress(&job->cinfo);
     job->created = true;
     job->cinfo.client_data = job;
-    use_coefficient_store(&job->cinfo, &job->coefficients);
+    use_coefficient_store(&job->cinfo, &job->coefficients, job->lender);
     job->cinfo.progress = &job->progress;
-    jpeg_mem_src(&job->cinfo, job->data, static_cast<unsigned long>(job->size));
+    if (job->ranges)
+        use_range_source(job);
+    else
+        jpeg_mem_src(&job->cinfo, job->data, static_cast<unsigned long>(job->size));
     jpeg_save_markers(&job->cinfo, JPEG_APP0 + 1, 0xffff); // EXIF, for the orientation
     jpeg_save_markers(&job->cinfo, JPEG_APP0 + 2, 0xffff); // ICC profile chunks
     jpeg_read_header(&job->cinfo, TRUE);
@@ -44,6 +100,12 @@ Status run_read_header(DecodeJob *volatile job) {
         job->cinfo.raw_data_out = TRUE;
         job->cinfo.scale_num = 1;
         job->cinfo.scale_denom = static_cast<unsigned>(job->scale_denom);
+        job->cinfo.do_block_smoothing = FALSE;
+    }
+    // With all scans read, block smoothing would not change a pixel; a decoder of part of
+    // the scans must not take the missing ones for a file still arriving.
+    if (job->buffered) {
+        job->cinfo.buffered_image = TRUE;
         job->cinfo.do_block_smoothing = FALSE;
     }
     jpeg_calc_output_dimensions(&job->cinfo);
@@ -91,10 +153,29 @@ Status run_read_imcu(DecodeJob *volatile job) {
     return Status::Ok;
 }
 
+Status run_consume_input(DecodeJob *volatile job, bool *at_end) {
+    if (setjmp(job->err.jump))
+        return job->interrupted ? Status::Interrupted : Status::Failed;
+    const int result = jpeg_consume_input(&job->cinfo);
+    if (result == JPEG_SUSPENDED)
+        return Status::Failed; // our sources never suspend
+    *at_end = result == JPEG_REACHED_EOI;
+    return Status::Ok;
+}
+
+Status run_start_output(DecodeJob *volatile job) {
+    if (setjmp(job->err.jump))
+        return job->interrupted ? Status::Interrupted : Status::Failed;
+    jpeg_start_output(&job->cinfo, job->cinfo.input_scan_number);
+    return Status::Ok;
+}
+
 // After the last row: reads the rest of the file up to its end marker.
 Status run_finish_decompress(DecodeJob *volatile job) {
     if (setjmp(job->err.jump))
         return job->interrupted ? Status::Interrupted : Status::Failed;
+    if (job->cinfo.buffered_image)
+        jpeg_finish_output(&job->cinfo);
     jpeg_finish_decompress(&job->cinfo);
     return Status::Ok;
 }
@@ -160,6 +241,7 @@ void read_header(DecodeJob &job, const DecodeOptions &options, JpegMeta *meta) {
 using namespace jpeg;
 
 struct JpegPlaneReader::State {
+    ScanSplit split; // the main decoder reads split.main when it is not empty
     DecodeJob job{};
     DecodeGuard guard{&job};
     // One iMCU row of each component, as libjpeg's raw interface hands it over.
@@ -177,11 +259,30 @@ struct JpegPlaneReader::State {
 JpegPlaneReader::JpegPlaneReader(const uint8_t *data, size_t size, const DecodeOptions &options, int scale_denom,
                                  JpegMeta *meta)
     : state_(new State) {
+    // A progressive file worth it has its scans read by two decoders at once; should that fail
+    // anywhere, one decoder reads it again from the start, and reports what is wrong with it.
+    bool split_read = false;
+    if (options.threads > 1 && plan_scan_split(data, size, &state_->split)) {
+        DecodeJob &job = state_->job;
+        init_decode_job(job, data, size, options.poll);
+        job.scale_denom = scale_denom;
+        job.ranges = &state_->split.main;
+        job.buffered = true;
+        read_header(job, options, meta);
+        split_read = run_start_raw(&job) == Status::Ok && read_scans_split(job, state_->split) == Status::Ok &&
+                     run_start_output(&job) == Status::Ok;
+        if (!split_read) {
+            state_.reset(new State);
+            *meta = JpegMeta();
+        }
+    }
     DecodeJob &job = state_->job;
-    init_decode_job(job, data, size, options.poll);
-    job.scale_denom = scale_denom;
-    read_header(job, options, meta);
-    check_decode(run_start_raw(&job), job);
+    if (!split_read) {
+        init_decode_job(job, data, size, options.poll);
+        job.scale_denom = scale_denom;
+        read_header(job, options, meta);
+        check_decode(run_start_raw(&job), job);
+    }
     const jpeg_decompress_struct &ci = job.cinfo;
     for (int c = 0; c < ci.num_components; c++) {
         const jpeg_component_info &comp = ci.comp_info[c];

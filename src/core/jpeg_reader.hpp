@@ -7,9 +7,20 @@
 #include "codecs.hpp"
 #include "jpeg_coefficients.hpp"
 #include "jpeg_glue.hpp"
+#include "jpeg_scan_split.hpp"
 
 namespace bb {
 namespace jpeg {
+
+// A libjpeg source that reads a list of the file's byte ranges as one stream: a decoder's
+// share of a split file (jpeg_scan_split.hpp).
+struct RangeSource {
+    jpeg_source_mgr pub;
+    const uint8_t *data;
+    const ByteRange *ranges;
+    size_t count;
+    size_t next; // the range the next fill_input_buffer hands over
+};
 
 struct DecodeJob {
     jpeg_decompress_struct cinfo;
@@ -28,6 +39,13 @@ struct DecodeJob {
     jpeg_progress_mgr progress;
     bool interrupted;              // the progress monitor saw an interrupt and jumped out
     CoefficientStore coefficients; // a progressive or multi-scan file's, read whole
+    // Set before run_read_header for one of two decoders of a split file: its ranges (else it
+    // reads data whole), buffered-image mode (all scans consumed first, with
+    // run_consume_input, then one output pass), and the store whose arrays it borrows.
+    const std::vector<ByteRange> *ranges;
+    RangeSource range_source;
+    bool buffered;
+    const CoefficientStore *lender;
 };
 
 // The phases, each inside its setjmp: the header (raw mode and scale when scale_denom is set),
@@ -37,6 +55,10 @@ Status run_read_header(DecodeJob *volatile job);
 Status run_read_pixels(DecodeJob *volatile job);
 Status run_start_raw(DecodeJob *volatile job);
 Status run_read_imcu(DecodeJob *volatile job);
+// In buffered-image mode: reads input up to the next iMCU row, scan or end (*at_end set there);
+// after the end, starts the one output pass.
+Status run_consume_input(DecodeJob *volatile job, bool *at_end);
+Status run_start_output(DecodeJob *volatile job);
 Status run_finish_decompress(DecodeJob *volatile job);
 
 // Turns what a run_* function returned into the exception it stands for.

@@ -149,6 +149,7 @@ Buffer blur_image(const uint8_t *data, size_t size, const BlurOptions &options) 
     DecodeOptions decode;
     decode.max_pixels = options.max_pixels;
     decode.poll = options.poll;
+    decode.threads = options.threads;
     if (info.format == Format::Jpeg)
         return blur_jpeg(data, size, options, decode);
     // PNG: decoded as scanlines, blurred in place, filtered and compressed in place.

@@ -17,6 +17,7 @@ struct BlurOptions {
     int quality = 75;                // JPEG quality 1-100; ignored for PNG
     uint64_t max_pixels = 100000000; // larger images are refused from their header
     InterruptPoll poll = nullptr;
+    int threads = 1; // threads one call may use (bytea_blur.threads): 1 or 2
 };
 
 // Throws Error(InvalidParameter) unless 0 <= sigma <= 1000 and 1 <= quality <= 100.

@@ -33,6 +33,7 @@ PG_FUNCTION_INFO_V1(bytea_image_info);
 namespace {
 
 int max_pixels_guc = 100000000;
+int threads_guc = 2;
 
 // A core failure, copied out of the exception so that nothing C++ outlives the catch block.
 struct CoreFailure {
@@ -120,6 +121,7 @@ bool run_blur(const uint8_t *data, size_t size, double sigma, int quality, Resul
         options.quality = quality;
         options.max_pixels = uint64_t(max_pixels_guc);
         options.poll = interrupt_requested;
+        options.threads = threads_guc;
         bb::Buffer out = bb::blur_image(data, size, options);
         // std::bad_alloc is caught by guarded().
         holder->bytes = new bb::Buffer(std::move(out)); // NOLINT(bugprone-unhandled-exception-at-new)
@@ -139,6 +141,10 @@ void _PG_init(void) {
                             "Images with more pixels (width times height) are refused from their header, "
                             "before any pixel memory is allocated. Valid range: 1 to 2147483647.",
                             &max_pixels_guc, 100000000, 1, INT_MAX, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("bytea_blur.threads", "Threads one bytea_blur call may use.",
+                            "1 keeps every call on its backend's own thread. 2 lets a progressive JPEG's "
+                            "scans be decoded by two threads at once. Valid range: 1 to 2.",
+                            &threads_guc, 2, 1, 2, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     BB_RESERVE_GUC_PREFIX("bytea_blur");
 }
 
