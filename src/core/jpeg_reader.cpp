@@ -254,6 +254,7 @@ struct JpegPlaneReader::State {
     uint32_t imcu = 0;          // iMCU rows decoded
     uint32_t row_count[4] = {}; // of the last one, that belong to the image
     bool finished = false;
+    ScanWorkerPtr worker; // a split file's second decoder, destroyed first: it uses job's memory
 };
 
 JpegPlaneReader::JpegPlaneReader(const uint8_t *data, size_t size, const DecodeOptions &options, int scale_denom,
@@ -269,7 +270,8 @@ JpegPlaneReader::JpegPlaneReader(const uint8_t *data, size_t size, const DecodeO
         job.ranges = &state_->split.main;
         job.buffered = true;
         read_header(job, options, meta);
-        split_read = run_start_raw(&job) == Status::Ok && read_scans_split(job, state_->split) == Status::Ok &&
+        split_read = run_start_raw(&job) == Status::Ok &&
+                     read_scans_split(job, state_->split, &state_->worker) == Status::Ok &&
                      run_start_output(&job) == Status::Ok;
         if (!split_read) {
             state_.reset(new State);
@@ -332,6 +334,10 @@ bool JpegPlaneReader::next() {
         return false;
     const jpeg_decompress_struct &ci = job.cinfo;
     if (ci.output_scanline >= ci.output_height) {
+        if (s.worker) {
+            wait_for_end(*s.worker, job.poll);
+            s.worker.reset();
+        }
         check_decode(run_finish_decompress(&job), job);
         s.finished = true;
         std::fill(std::begin(s.row_count), std::end(s.row_count), 0u);
@@ -339,6 +345,8 @@ bool JpegPlaneReader::next() {
     }
     if (job.poll && job.poll())
         throw_interrupted();
+    if (s.worker)
+        wait_for_row(*s.worker, ci.output_iMCU_row, job.poll);
     check_decode(run_read_imcu(&job), job);
     for (int c = 0; c < ci.num_components; c++) {
         const uint32_t rows = s.rows_per_imcu[c];

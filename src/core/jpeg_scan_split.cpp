@@ -203,6 +203,7 @@ bool plan_scan_split(const uint8_t *data, size_t size, ScanSplit *split) {
             append(&split->main, s.bytes);
         if (worker_scan || s.scan == kNotAScan)
             append(&split->worker, s.bytes);
+        split->worker_scans += worker_scan;
     }
     return true;
 }

@@ -37,6 +37,7 @@ struct ScanSplit {
     // reader keeps (EXIF, ICC); the worker's only what decoding its scans needs.
     std::vector<ByteRange> main, worker;
     int worker_components = 0; // a bit per component (index in the frame) whose AC scans are the worker's
+    int worker_scans = 0;
     uint64_t main_cost = 0, worker_cost = 0; // estimated, in bytes of entropy-coded data
 };
 

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
-#include <memory>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -13,94 +12,107 @@
 
 namespace bb {
 namespace jpeg {
+
+class ScanWorker {
+  public:
+    DecodeJob job{};
+    DecodeGuard guard{&job};
+    int scans = 0; // in the worker's stream
+    std::atomic<bool> stop{false};
+    std::mutex mutex;
+    std::condition_variable progress;
+    // under mutex: iMCU rows of the last scan decoded; at the end, all rows
+    JDIMENSION rows_ready = 0;
+    bool done = false;
+    Status status = Status::Ok;
+    std::thread thread;
+
+    ~ScanWorker() {
+        if (thread.joinable()) {
+            stop.store(true, std::memory_order_relaxed);
+            thread.join();
+        }
+    }
+
+    // The thread's work: every scan of the worker's stream, one iMCU row at a time; in the
+    // last scan each row is announced as it is done.
+    void consume_all() noexcept {
+        Status result = Status::Ok;
+        bool at_end = false;
+        while (result == Status::Ok && !at_end) {
+            if (stop.load(std::memory_order_relaxed)) {
+                result = Status::Interrupted;
+                break;
+            }
+            result = run_consume_input(&job, &at_end);
+            if (result == Status::Ok && !at_end && job.cinfo.input_scan_number == scans) {
+                {
+                    const std::lock_guard<std::mutex> lock(mutex);
+                    rows_ready = job.cinfo.input_iMCU_row;
+                }
+                progress.notify_one();
+            }
+        }
+        {
+            const std::lock_guard<std::mutex> lock(mutex);
+            status = result;
+            done = true;
+            rows_ready = JDIMENSION(-1);
+        }
+        progress.notify_one();
+    }
+};
+
+void ScanWorkerDeleter::operator()(ScanWorker *worker) const noexcept {
+    delete worker;
+}
+
 namespace {
 
 // How often the calling thread polls for interrupts while it waits for the worker.
 constexpr std::chrono::milliseconds kWaitPoll{5};
 
-struct Worker {
-    DecodeJob job{};
-    std::atomic<bool> stop{false};
-    std::mutex mutex;
-    std::condition_variable finished;
-    bool done = false; // under mutex
-    Status status = Status::Ok;
-};
-
-// The worker's thread: every scan of its stream, one iMCU row at a time.
-void consume_all(Worker *w) noexcept {
-    Status status = Status::Ok;
-    bool at_end = false;
-    while (status == Status::Ok && !at_end) {
-        if (w->stop.load(std::memory_order_relaxed))
-            status = Status::Interrupted;
-        else
-            status = run_consume_input(&w->job, &at_end);
-    }
-    {
-        std::lock_guard<std::mutex> lock(w->mutex);
-        w->status = status;
-        w->done = true;
-    }
-    w->finished.notify_one();
-}
-
-// A thread for consume_all with every signal blocked: the host's handlers (a PostgreSQL
-// backend's) must run on its own thread. Not joinable when no thread could be started.
-std::thread start_worker(Worker *w) {
+// Starts the worker's thread with every signal blocked: the host's handlers (a PostgreSQL
+// backend's) must run on its own thread. Leaves it not joinable when no thread can be had.
+void start_thread(ScanWorker *w) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    std::thread thread;
     try {
-        thread = std::thread(consume_all, w);
+        w->thread = std::thread(&ScanWorker::consume_all, w);
     } catch (const std::system_error &) {
         // no thread to be had (resource limits): the caller does the work in turn
     }
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    return thread;
 }
 
-// Stops and joins the worker's thread on every way out, exceptions included.
-struct Joiner {
-    Worker *worker;
-    std::thread *thread;
-    ~Joiner() {
-        if (thread->joinable()) {
-            worker->stop.store(true, std::memory_order_relaxed);
-            thread->join();
-        }
-    }
-};
-
-// Waits for the worker, polling for interrupts every kWaitPoll.
-void wait_for(Worker *w, InterruptPoll poll) {
-    std::unique_lock<std::mutex> lock(w->mutex);
-    while (!w->finished.wait_for(lock, kWaitPoll, [w] { return w->done; })) {
+// Waits until the worker has row (or is done), polling every kWaitPoll; true when it failed.
+bool wait_until(ScanWorker &w, JDIMENSION row, InterruptPoll poll) {
+    std::unique_lock<std::mutex> lock(w.mutex);
+    while (!w.progress.wait_for(lock, kWaitPoll, [&] { return w.rows_ready > row; })) {
         if (poll && poll())
-            throw_interrupted(); // the Joiner stops the worker
+            throw_interrupted(); // the worker's destruction stops it
     }
+    return w.done && w.status != Status::Ok;
 }
 
 } // namespace
 
-Status read_scans_split(DecodeJob &main, const ScanSplit &split) {
-    auto worker = std::make_unique<Worker>();
-    DecodeJob &job = worker->job;
-    DecodeGuard guard{&job};
+Status read_scans_split(DecodeJob &main, const ScanSplit &split, ScanWorkerPtr *worker) {
+    ScanWorkerPtr w(new ScanWorker);
+    DecodeJob &job = w->job;
     init_decode_job(job, main.data, main.size, nullptr);
     job.err.dc_elsewhere = true;
     job.scale_denom = main.scale_denom;
     job.ranges = &split.worker;
     job.buffered = true;
     job.lender = &main.coefficients;
+    w->scans = split.worker_scans;
     if (run_read_header(&job) != Status::Ok || run_start_raw(&job) != Status::Ok)
         return Status::Failed;
-
-    std::thread thread = start_worker(worker.get());
-    const Joiner joiner{worker.get(), &thread};
-    if (!thread.joinable())
-        consume_all(worker.get());
+    start_thread(w.get());
+    if (!w->thread.joinable())
+        w->consume_all();
     bool at_end = false;
     while (!at_end) {
         if (main.poll && main.poll())
@@ -111,10 +123,27 @@ Status read_scans_split(DecodeJob &main, const ScanSplit &split) {
         if (status != Status::Ok)
             return Status::Failed;
     }
-    wait_for(worker.get(), main.poll);
-    if (thread.joinable())
-        thread.join();
-    return worker->status == Status::Ok ? Status::Ok : Status::Failed;
+    {
+        const std::lock_guard<std::mutex> lock(w->mutex);
+        if (w->done && w->status != Status::Ok)
+            return Status::Failed;
+    }
+    *worker = std::move(w);
+    return Status::Ok;
+}
+
+void wait_for_row(ScanWorker &worker, JDIMENSION row, InterruptPoll poll) {
+    if (wait_until(worker, row, poll)) {
+        if (worker.thread.joinable())
+            worker.thread.join();
+        check_decode(worker.status, worker.job);
+    }
+}
+
+void wait_for_end(ScanWorker &worker, InterruptPoll poll) {
+    wait_for_row(worker, JDIMENSION(-2), poll);
+    if (worker.thread.joinable())
+        worker.thread.join();
 }
 
 } // namespace jpeg
