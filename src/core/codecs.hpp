@@ -19,6 +19,9 @@ struct DecodeOptions {
     InterruptPoll poll = nullptr;
     size_t png_row_prefix = 0; // decode_png's Image::row_prefix for 8-bit images: 1 to encode in place
     int threads = 1; // 2 lets JpegPlaneReader decode a progressive file's scans on two threads
+    // Below this estimated cost (jpeg_scan_split.hpp) a file is not worth a second decoder:
+    // about 2 ms of decoding here. The tests lower it to split small files.
+    uint64_t split_min_cost = uint64_t(1) << 16;
 };
 
 // Decodes an 8-bit JPEG in its own colour space (grey, YCbCr, RGB, CMYK or YCCK), without
@@ -57,6 +60,8 @@ class JpegPlaneReader {
     // The rows of component c that the last next() decoded and that belong to the image.
     uint32_t row_count(int c) const noexcept;
     const uint8_t *row(int c, uint32_t r) const noexcept;
+    // Whether two decoders read the scans (options.threads 2, a progressive file worth it).
+    bool split() const noexcept;
 
   private:
     struct State;

@@ -254,6 +254,7 @@ struct JpegPlaneReader::State {
     uint32_t imcu = 0;          // iMCU rows decoded
     uint32_t row_count[4] = {}; // of the last one, that belong to the image
     bool finished = false;
+    bool split_read = false;
     ScanWorkerPtr worker; // a split file's second decoder, destroyed first: it uses job's memory
 };
 
@@ -263,7 +264,7 @@ JpegPlaneReader::JpegPlaneReader(const uint8_t *data, size_t size, const DecodeO
     // A progressive file worth it has its scans read by two decoders at once; should that fail
     // anywhere, one decoder reads it again from the start, and reports what is wrong with it.
     bool split_read = false;
-    if (options.threads > 1 && plan_scan_split(data, size, &state_->split)) {
+    if (options.threads > 1 && plan_scan_split(data, size, options.split_min_cost, &state_->split)) {
         DecodeJob &job = state_->job;
         init_decode_job(job, data, size, options.poll);
         job.scale_denom = scale_denom;
@@ -278,6 +279,7 @@ JpegPlaneReader::JpegPlaneReader(const uint8_t *data, size_t size, const DecodeO
             *meta = JpegMeta();
         }
     }
+    state_->split_read = split_read;
     DecodeJob &job = state_->job;
     if (!split_read) {
         init_decode_job(job, data, size, options.poll);
@@ -355,6 +357,10 @@ bool JpegPlaneReader::next() {
     }
     s.imcu++;
     return true;
+}
+
+bool JpegPlaneReader::split() const noexcept {
+    return state_->split_read;
 }
 
 uint32_t JpegPlaneReader::row_count(int c) const noexcept {

@@ -86,7 +86,7 @@ void append(std::vector<ByteRange> *ranges, ByteRange range) {
 
 } // namespace
 
-bool plan_scan_split(const uint8_t *data, size_t size, ScanSplit *split) {
+bool plan_scan_split(const uint8_t *data, size_t size, uint64_t min_cost, ScanSplit *split) {
     *split = ScanSplit();
     if (size < 4 || data[0] != 0xFF || data[1] != 0xD8)
         return false;
@@ -189,7 +189,7 @@ bool plan_scan_split(const uint8_t *data, size_t size, ScanSplit *split) {
         }
     }
     const uint64_t larger = std::max(best_worker, total - best_worker);
-    if (!best || total < kMinSplitCost || larger * 100 > total * kMaxSplitShare)
+    if (!best || total < min_cost || larger * 100 > total * kMaxSplitShare)
         return false;
 
     split->worker_components = best;

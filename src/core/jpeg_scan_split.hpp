@@ -41,15 +41,13 @@ struct ScanSplit {
     uint64_t main_cost = 0, worker_cost = 0; // estimated, in bytes of entropy-coded data
 };
 
-// Below this estimated cost a second decoder is not worth its start (about 2 ms of decoding).
-constexpr uint64_t kMinSplitCost = uint64_t(1) << 16;
 // The larger half must be at most this share of the whole, in per cent.
 constexpr uint64_t kMaxSplitShare = 85;
 
 // Fills split and returns true when data is a progressive JPEG whose scans split into two
-// streams of useful size; returns false, leaving split empty, otherwise. Never throws for any
-// input (only std::bad_alloc).
-bool plan_scan_split(const uint8_t *data, size_t size, ScanSplit *split);
+// streams, costing min_cost or more in all; returns false, leaving split empty, otherwise.
+// Never throws for any input (only std::bad_alloc).
+bool plan_scan_split(const uint8_t *data, size_t size, uint64_t min_cost, ScanSplit *split);
 
 } // namespace jpeg
 } // namespace bb
