@@ -30,3 +30,24 @@ FROM fixture WHERE name = 'rgb420.jpg';
 
 -- Deterministic: the same input gives the same bytes.
 SELECT bytea_blur(data, 3) = bytea_blur(data, 3) AS deterministic FROM fixture WHERE name = 'progressive.jpg';
+
+-- bytea_blur.threads (default 2): a progressive JPEG large enough (progressive_large.jpg,
+-- 640x480) has its scans decoded by two decoders on two threads; the result is the same bytes
+-- as with one, at every decode scale, and a file whose last scan (the second decoder's) ends
+-- early fails alike.
+SHOW bytea_blur.threads;
+CREATE TEMP TABLE on_two_threads AS
+SELECT name, s, bytea_blur(data, s) AS blurred
+FROM fixture, unnest(ARRAY[1, 3, 5, 40]) AS s
+WHERE name IN ('progressive_large.jpg', 'progressive.jpg', 'rgb420.jpg');
+CREATE TEMP TABLE corrupt AS
+SELECT substr(data, 1, length(data) - 200) || '\xffd9'::bytea AS data
+FROM fixture WHERE name = 'progressive_large.jpg';
+SELECT expect_error($$SELECT bytea_blur(data) FROM corrupt$$) AS two_threads;
+SET bytea_blur.threads = 1;
+SELECT name, s, bytea_blur(data, s) = blurred AS same_on_one_thread
+FROM fixture JOIN on_two_threads USING (name) ORDER BY name, s;
+SELECT expect_error($$SELECT bytea_blur(data) FROM corrupt$$) AS one_thread;
+RESET bytea_blur.threads;
+SELECT expect_error($$SET bytea_blur.threads = 0$$) AS zero,
+       expect_error($$SET bytea_blur.threads = 3$$) AS three;

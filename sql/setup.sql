@@ -33,6 +33,8 @@ INSERT INTO fixture VALUES ('pixel.jpg', decode(:'f', 'base64'));
 INSERT INTO fixture VALUES ('pixel.png', decode(:'f', 'base64'));
 \set f `base64 -w0 test/fixtures/progressive.jpg`
 INSERT INTO fixture VALUES ('progressive.jpg', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/progressive_large.jpg`
+INSERT INTO fixture VALUES ('progressive_large.jpg', decode(:'f', 'base64'));
 \set f `base64 -w0 test/fixtures/rgb16.png`
 INSERT INTO fixture VALUES ('rgb16.png', decode(:'f', 'base64'));
 \set f `base64 -w0 test/fixtures/rgb420.jpg`
