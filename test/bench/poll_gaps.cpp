@@ -41,6 +41,7 @@ int main(int argc, char **argv) {
     bb::BlurOptions options;
     options.sigma = std::atof(argv[1]);
     options.poll = poll;
+    options.threads = 2; // bytea_blur.threads' default: the calling thread polls while the other decodes
     for (int i = 2; i < argc; i++) {
         std::ifstream in(argv[i], std::ios::binary);
         const std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
