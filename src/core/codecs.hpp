@@ -18,7 +18,7 @@ struct DecodeOptions {
     uint64_t max_pixels = 100000000; // refuse larger images before allocating pixels
     InterruptPoll poll = nullptr;
     size_t png_row_prefix = 0; // decode_png's Image::row_prefix for 8-bit images: 1 to encode in place
-    int threads = 1; // 2 lets JpegPlaneReader decode a progressive file's scans on two threads
+    int threads = 1;           // 2 lets JpegPlaneReader decode a progressive file's scans on two threads
     // Below this estimated cost (jpeg_scan_split.hpp) a file is not worth a second decoder:
     // about 2 ms of decoding here. The tests lower it to split small files.
     uint64_t split_min_cost = uint64_t(1) << 16;

@@ -52,7 +52,8 @@ jvirt_barray_ptr request_arrays(j_common_ptr cinfo, int pool_id, boolean, JDIMEN
 void borrow_arrays(j_common_ptr cinfo, CoefficientStore &store) {
     jvirt_barray_ptr theirs = store.lender->arrays;
     for (jvirt_barray_ptr a = store.arrays; a; a = a->next, theirs = theirs->next) {
-        if (!theirs || !theirs->rows || theirs->blocks_per_row != a->blocks_per_row || theirs->row_count != a->row_count)
+        if (!theirs || !theirs->rows || theirs->blocks_per_row != a->blocks_per_row ||
+            theirs->row_count != a->row_count)
             fail(cinfo, JERR_BAD_VIRTUAL_ACCESS);
         a->rows = theirs->rows; // in the lender's pool, which outlives this decoder
     }

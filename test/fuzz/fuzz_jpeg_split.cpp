@@ -3,7 +3,8 @@
 // coefficients. The first byte picks the decode scale, the rest is the JPEG; the split is
 // taken however small the file. Both must fail alike (the same kind and message) or give the
 // same planes (the split path reports a fault of the worker's last scan during the output
-// pass, after some rows; one decoder before the first). A progressive file that the plan declines reads the same way twice.
+// pass, after some rows; one decoder before the first). A progressive file that the plan declines reads the same way
+// twice.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

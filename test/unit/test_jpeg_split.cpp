@@ -130,8 +130,8 @@ TEST(JpegSplit, PlansTheLumaAcScansOfTheStandardScriptForTheWorker) {
 TEST(JpegSplit, DeclinesWhatIsNotACompleteProgressiveFile) {
     bb::jpeg::ScanSplit split;
     const bb::Image img = bbtest::make_image(96, 64, 3);
-    EXPECT_FALSE(plan(bbtest::jpeg_of(img, JCS_YCbCr), &split));                // baseline
-    EXPECT_FALSE(plan(bbtest::progressive_jpeg_of(img, 90, true), &split));     // sequential, three scans
+    EXPECT_FALSE(plan(bbtest::jpeg_of(img, JCS_YCbCr), &split));              // baseline
+    EXPECT_FALSE(plan(bbtest::progressive_jpeg_of(img, 90, true), &split));   // sequential, three scans
     EXPECT_FALSE(plan(std::vector<uint8_t>{0xFF, 0xD8, 0xFF, 0xD9}, &split)); // no frame
     const auto jpeg = progressive_of(96, 64, 2, 2);
     ASSERT_TRUE(plan(jpeg, &split));
