@@ -69,9 +69,9 @@ inline std::vector<uint8_t> jpeg_of(const bb::Image &img, int color_space, int q
 // A progressive JPEG of an 8-bit RGB image (libjpeg's standard scan script), or with
 // one_scan_per_component a sequential file in three scans, written with libjpeg directly: the
 // core's encoder writes single-scan baseline files only. libjpeg reads either kind whole into
-// coefficients before its first row.
+// coefficients before its first row. Luma is sampled luma_h x luma_v, chroma 1x1.
 inline std::vector<uint8_t> progressive_jpeg_of(const bb::Image &img, int quality = 90,
-                                                bool one_scan_per_component = false) {
+                                                bool one_scan_per_component = false, int luma_h = 2, int luma_v = 2) {
     jpeg_compress_struct cinfo{};
     jpeg_error_mgr err{};
     cinfo.err = jpeg_std_error(&err);
@@ -85,6 +85,8 @@ inline std::vector<uint8_t> progressive_jpeg_of(const bb::Image &img, int qualit
     cinfo.in_color_space = JCS_RGB;
     jpeg_set_defaults(&cinfo);
     jpeg_set_quality(&cinfo, quality, TRUE);
+    cinfo.comp_info[0].h_samp_factor = luma_h;
+    cinfo.comp_info[0].v_samp_factor = luma_v;
     jpeg_scan_info scans[3] = {};
     if (one_scan_per_component) {
         for (int c = 0; c < 3; c++) {

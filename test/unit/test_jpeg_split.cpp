@@ -12,34 +12,8 @@ namespace {
 
 // A progressive JPEG (libjpeg's standard script) of a noisy RGB image with the given sampling
 // of the luma component (chroma at 1x1).
-std::vector<uint8_t> progressive_of(uint32_t width, uint32_t height, int h_samp, int v_samp, int quality = 90) {
-    const bb::Image img = bbtest::make_image(width, height, 3);
-    jpeg_compress_struct cinfo{};
-    jpeg_error_mgr err{};
-    cinfo.err = jpeg_std_error(&err);
-    jpeg_create_compress(&cinfo);
-    unsigned char *buf = nullptr;
-    unsigned long size = 0;
-    jpeg_mem_dest(&cinfo, &buf, &size);
-    cinfo.image_width = width;
-    cinfo.image_height = height;
-    cinfo.input_components = 3;
-    cinfo.in_color_space = JCS_RGB;
-    jpeg_set_defaults(&cinfo);
-    jpeg_set_quality(&cinfo, quality, TRUE);
-    cinfo.comp_info[0].h_samp_factor = h_samp;
-    cinfo.comp_info[0].v_samp_factor = v_samp;
-    jpeg_simple_progression(&cinfo);
-    jpeg_start_compress(&cinfo, TRUE);
-    while (cinfo.next_scanline < cinfo.image_height) {
-        JSAMPROW row = const_cast<JSAMPROW>(img.row(cinfo.next_scanline));
-        jpeg_write_scanlines(&cinfo, &row, 1);
-    }
-    jpeg_finish_compress(&cinfo);
-    jpeg_destroy_compress(&cinfo);
-    std::vector<uint8_t> out(buf, buf + size);
-    std::free(buf);
-    return out;
+std::vector<uint8_t> progressive_of(uint32_t width, uint32_t height, int h_samp, int v_samp) {
+    return bbtest::progressive_jpeg_of(bbtest::make_image(width, height, 3), 90, false, h_samp, v_samp);
 }
 
 // Every plane row a reader gives, or the error it threw.
