@@ -85,6 +85,33 @@ class OutOfMemory(unittest.TestCase):
                             " pg_cluster_stop"], check=False)
 
 
+def cancel_after(conn, worker, table, sigma, delay, repeat=1):
+    """Runs bytea_blur(table's image, sigma) repeat times in one statement on worker and cancels
+    it from conn after delay seconds. Returns the outcome ('finished', a SQLSTATE, or the name
+    of a connection error) and the milliseconds from the cancel to the end of the statement."""
+    pid = worker.get_backend_pid()
+    result = {}
+
+    def blur():
+        try:
+            with worker.cursor() as cur:
+                cur.execute(f"SELECT length(bytea_blur(data, %s)) FROM {table}, generate_series(1, %s)",
+                            (sigma, repeat))
+            result["state"] = "finished"
+        except psycopg2.Error as e:
+            result["state"] = e.pgcode or type(e).__name__
+        result["end"] = time.monotonic()
+
+    thread = threading.Thread(target=blur)
+    thread.start()
+    time.sleep(delay)
+    cancelled_at = time.monotonic()
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_cancel_backend(%s)", (pid,))
+    thread.join(30)
+    return result.get("state"), (result.get("end", cancelled_at) - cancelled_at) * 1000
+
+
 class Cancellation(unittest.TestCase):
     """A blur of a 48-megapixel photo stops within 300 ms of a timeout or a cancel."""
 
@@ -113,37 +140,11 @@ class Cancellation(unittest.TestCase):
             cur.execute("SELECT 1")
             self.assertEqual(cur.fetchone()[0], 1)
 
-    def cancel_after(self, worker, sigma, delay, repeat=1):
-        """Runs bytea_blur(big_image, sigma) repeat times in one statement on worker and cancels
-        it after delay seconds. Returns the outcome ('finished', a SQLSTATE, or the name of a
-        connection error) and the milliseconds from the cancel to the end of the statement."""
-        pid = worker.get_backend_pid()
-        result = {}
-
-        def blur():
-            try:
-                with worker.cursor() as cur:
-                    cur.execute("SELECT length(bytea_blur(data, %s)) FROM big_image, generate_series(1, %s)",
-                                (sigma, repeat))
-                result["state"] = "finished"
-            except psycopg2.Error as e:
-                result["state"] = e.pgcode or type(e).__name__
-            result["end"] = time.monotonic()
-
-        thread = threading.Thread(target=blur)
-        thread.start()
-        time.sleep(delay)
-        cancelled_at = time.monotonic()
-        with self.conn.cursor() as cur:
-            cur.execute("SELECT pg_cancel_backend(%s)", (pid,))
-        thread.join(30)
-        return result.get("state"), (result.get("end", cancelled_at) - cancelled_at) * 1000
-
     def test_pg_cancel_backend(self):
         worker = connect()
         # sigma 1 keeps every plane at full size; ten blurs in one statement, so that the cancel
         # surely lands in the middle of one however fast the machine
-        state, ms = self.cancel_after(worker, 1, 0.3, repeat=10)
+        state, ms = cancel_after(self.conn, worker, "big_image", 1, 0.3, repeat=10)
         self.assertEqual(state, "57014")
         print(f"\n    pg_cancel_backend: error {ms:.0f} ms after the cancel", file=sys.stderr)
         self.assertLess(ms, 300)
@@ -159,11 +160,69 @@ class Cancellation(unittest.TestCase):
         outcomes = set()
         for delay in [0.03 * i for i in range(1, 21)]:
             worker = connect()
-            state, _ = self.cancel_after(worker, 30, delay)
+            state, _ = cancel_after(self.conn, worker, "big_image", 30, delay)
             self.assertIn(state, {"57014", "finished"}, f"cancel after {delay:.2f} s")
             outcomes.add(state)
             worker.close()
         self.assertIn("57014", outcomes)
+
+
+class ProgressiveCancellation(unittest.TestCase):
+    """A progressive 48-megapixel JPEG at sigma 5: its scans are read by two decoders on two
+    threads (bytea_blur.threads, default 2). Cancels that land while the second thread decodes,
+    while the first waits for it, and in the output pass each end the statement within 300 ms
+    with 57014 (or the blur finishes), and the backend lives on; at one thread the same."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.conn = connect()
+        tile = photo(1000, 750, seed=22)
+        big = np.tile(tile, (8, 8, 1))  # 8000 x 6000
+        with cls.conn.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS big_progressive")
+            cur.execute("CREATE TABLE big_progressive AS SELECT %s::bytea AS data",
+                        (psycopg2.Binary(encode(big, "JPEG", quality=90, progressive=True)),))
+            start = time.monotonic()
+            cur.execute("SELECT length(bytea_blur(data)) FROM big_progressive")
+            cls.blur_seconds = time.monotonic() - start
+
+    @classmethod
+    def tearDownClass(cls):
+        with cls.conn.cursor() as cur:
+            cur.execute("DROP TABLE big_progressive")
+        cls.conn.close()
+
+    def cancels(self, threads):
+        outcomes = set()
+        for i in range(1, 13):
+            delay = self.blur_seconds * i / 12
+            worker = connect()
+            with worker.cursor() as cur:
+                cur.execute("SET bytea_blur.threads = %s", (threads,))
+            state, ms = cancel_after(self.conn, worker, "big_progressive", 5, delay)
+            self.assertIn(state, {"57014", "finished"}, f"cancel after {delay:.3f} s")
+            if state == "57014":
+                self.assertLess(ms, 300, f"cancel after {delay:.3f} s")
+            outcomes.add(state)
+            with worker.cursor() as cur:
+                cur.execute("SELECT 1")
+                self.assertEqual(cur.fetchone()[0], 1)
+            worker.close()
+        self.assertIn("57014", outcomes)
+
+    def test_cancels_on_two_threads(self):
+        self.cancels(2)
+
+    def test_cancels_on_one_thread(self):
+        self.cancels(1)
+
+    def test_statement_timeout(self):
+        state, elapsed_ms = error_after_timeout(self.conn, "SELECT length(bytea_blur(data)) FROM big_progressive")
+        self.assertEqual(state, "57014")
+        print(f"\n    statement_timeout 150 ms, progressive JPEG on two threads: error after {elapsed_ms:.0f} ms",
+              file=sys.stderr)
+        self.assertLess(elapsed_ms, 150 + 300)
+
 
 if __name__ == "__main__":
     unittest.main()
