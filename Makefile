@@ -58,14 +58,14 @@ test/unit/run_unit_tests_sanitized: $(CORE_SRCS) $(UNIT_SRCS) $(wildcard src/cor
 unittest-sanitize: test/unit/run_unit_tests_sanitized
 	ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 test/unit/run_unit_tests_sanitized
 
-# The two-thread decoding of progressive JPEGs under ThreadSanitizer (clang's: GCC 12's does not
-# start on this kernel). libjpeg itself is not instrumented; our threads' hand-offs are.
+# The JPEG decoding on two threads (split scans, read-ahead) under ThreadSanitizer (clang's:
+# GCC 12's does not start on this kernel). libjpeg itself is not instrumented; our hand-offs are.
 TSAN_CXX ?= clang++-14
-test/unit/run_split_tests_tsan: $(CORE_SRCS) test/unit/test_jpeg_split.cpp $(wildcard src/core/*.hpp test/unit/*.hpp)
-	$(TSAN_CXX) -std=c++17 -O1 -g -fsanitize=thread -Wno-unused-command-line-argument -Isrc/core -o $@ $(CORE_SRCS) test/unit/test_jpeg_split.cpp -lgtest -lgtest_main -pthread -ljpeg -lpng -ldeflate -lz
+test/unit/run_thread_tests_tsan: $(CORE_SRCS) test/unit/test_jpeg_threads.cpp $(wildcard src/core/*.hpp test/unit/*.hpp)
+	$(TSAN_CXX) -std=c++17 -O1 -g -fsanitize=thread -Wno-unused-command-line-argument -Isrc/core -o $@ $(CORE_SRCS) test/unit/test_jpeg_threads.cpp -lgtest -lgtest_main -pthread -ljpeg -lpng -ldeflate -lz
 
-unittest-threads: test/unit/run_split_tests_tsan
-	TSAN_OPTIONS=halt_on_error=1 test/unit/run_split_tests_tsan
+unittest-threads: test/unit/run_thread_tests_tsan
+	TSAN_OPTIONS=halt_on_error=1 test/unit/run_thread_tests_tsan
 
 # libFuzzer targets (clang): `make fuzz` runs each for FUZZ_SECONDS, after replaying
 # test/fuzz/regressions; test/run-tests runs them for 60 seconds each.
@@ -73,7 +73,7 @@ FUZZ_SECONDS ?= 600
 fuzz:
 	test/fuzz/run $(FUZZ_SECONDS)
 
-EXTRA_CLEAN = $(OBJS:.o=.d) $(PG_STAMP) test/unit/run_unit_tests test/unit/run_unit_tests_sanitized test/unit/run_split_tests_tsan test/fuzz/build results regression.diffs regression.out
+EXTRA_CLEAN = $(OBJS:.o=.d) $(PG_STAMP) test/unit/run_unit_tests test/unit/run_unit_tests_sanitized test/unit/run_thread_tests_tsan test/fuzz/build results regression.diffs regression.out
 
 # A release tarball of the committed tree, named after the version in bytea_blur.control.
 dist:

@@ -22,6 +22,9 @@ struct DecodeOptions {
     // Below this estimated cost (jpeg_scan_split.hpp) a file is not worth a second decoder:
     // about 2 ms of decoding here. The tests lower it to split small files.
     uint64_t split_min_cost = uint64_t(1) << 16;
+    // From this many pixels up, with threads 2, a second thread decodes a JPEG's rows ahead of
+    // the blur (jpeg_read_ahead.hpp). The tests lower it.
+    uint64_t read_ahead_pixels = uint64_t(1) << 18;
 };
 
 // Decodes an 8-bit JPEG in its own colour space (grey, YCbCr, RGB, CMYK or YCCK), without
@@ -62,6 +65,8 @@ class JpegPlaneReader {
     const uint8_t *row(int c, uint32_t r) const noexcept;
     // Whether two decoders read the scans (options.threads 2, a progressive file worth it).
     bool split() const noexcept;
+    // Whether a second thread decodes the rows ahead (options.threads 2, not split, large enough).
+    bool read_ahead() const noexcept;
 
   private:
     struct State;

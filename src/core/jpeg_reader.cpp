@@ -8,6 +8,7 @@
 #include <jerror.h>
 
 #include "exif.hpp"
+#include "jpeg_read_ahead.hpp"
 #include "jpeg_split_reader.hpp"
 #include "probe.hpp"
 
@@ -251,11 +252,26 @@ struct JpegPlaneReader::State {
     uint32_t width[4] = {}, height[4] = {};
     double step_x[4] = {}, step_y[4] = {};
     uint32_t rows_per_imcu[4] = {};
+    int components = 0;
     uint32_t imcu = 0;          // iMCU rows decoded
     uint32_t row_count[4] = {}; // of the last one, that belong to the image
     bool finished = false;
     bool split_read = false;
-    ScanWorkerPtr worker; // a split file's second decoder, destroyed first: it uses job's memory
+    InterruptPoll poll = nullptr;
+    const JSAMPARRAY *ahead_rows = nullptr; // the current iMCU row, from the read-ahead
+    // Destroyed first, as they use job: a split file's second decoder, the read-ahead.
+    ScanWorkerPtr worker;
+    ReadAheadPtr ahead;
+
+    // The rows of the iMCU row just decoded that belong to the image.
+    void count_rows() noexcept {
+        for (int c = 0; c < components; c++) {
+            const uint32_t rows = rows_per_imcu[c];
+            const uint32_t first = imcu * rows;
+            row_count[c] = first >= height[c] ? 0 : std::min(rows, height[c] - first);
+        }
+        imcu++;
+    }
 };
 
 JpegPlaneReader::JpegPlaneReader(const uint8_t *data, size_t size, const DecodeOptions &options, int scale_denom,
@@ -288,6 +304,7 @@ JpegPlaneReader::JpegPlaneReader(const uint8_t *data, size_t size, const DecodeO
         check_decode(run_start_raw(&job), job);
     }
     const jpeg_decompress_struct &ci = job.cinfo;
+    state_->components = ci.num_components;
     for (int c = 0; c < ci.num_components; c++) {
         const jpeg_component_info &comp = ci.comp_info[c];
         const size_t stride = size_t(comp.width_in_blocks) * size_t(comp.DCT_scaled_size);
@@ -303,6 +320,18 @@ JpegPlaneReader::JpegPlaneReader(const uint8_t *data, size_t size, const DecodeO
         state_->step_y[c] = double(ci.max_v_samp_factor * DCTSIZE) / (comp.v_samp_factor * comp.DCT_scaled_size);
         state_->rows_per_imcu[c] = uint32_t(count);
     }
+    // A second thread decodes the rows ahead of the pipeline, where it is worth its start and
+    // the second thread is not taken by a split read already.
+    state_->poll = options.poll;
+    if (options.threads > 1 && !split_read && uint64_t(ci.image_width) * ci.image_height >= options.read_ahead_pixels) {
+        size_t stride[4] = {};
+        for (int c = 0; c < ci.num_components; c++)
+            stride[c] = state_->buffers[c].size() / state_->rows_per_imcu[c];
+        job.poll = nullptr; // libjpeg's progress monitor runs on the thread, which must not poll
+        state_->ahead = start_read_ahead(job, stride, state_->rows_per_imcu);
+        if (!state_->ahead)
+            job.poll = options.poll;
+    }
 }
 
 JpegPlaneReader::~JpegPlaneReader() = default;
@@ -314,7 +343,7 @@ uint32_t JpegPlaneReader::height() const noexcept {
     return state_->job.cinfo.image_height;
 }
 int JpegPlaneReader::components() const noexcept {
-    return state_->job.cinfo.num_components;
+    return state_->components;
 }
 uint32_t JpegPlaneReader::plane_width(int c) const noexcept {
     return state_->width[c];
@@ -334,6 +363,18 @@ bool JpegPlaneReader::next() {
     DecodeJob &job = s.job;
     if (s.finished)
         return false;
+    if (s.ahead) {
+        if (s.poll && s.poll())
+            throw_interrupted();
+        s.ahead_rows = next_rows(*s.ahead, s.poll);
+        if (!s.ahead_rows) {
+            s.finished = true;
+            std::fill(std::begin(s.row_count), std::end(s.row_count), 0u);
+            return false;
+        }
+        s.count_rows();
+        return true;
+    }
     const jpeg_decompress_struct &ci = job.cinfo;
     if (ci.output_scanline >= ci.output_height) {
         if (s.worker) {
@@ -350,12 +391,7 @@ bool JpegPlaneReader::next() {
     if (s.worker)
         wait_for_row(*s.worker, ci.output_iMCU_row, job.poll);
     check_decode(run_read_imcu(&job), job);
-    for (int c = 0; c < ci.num_components; c++) {
-        const uint32_t rows = s.rows_per_imcu[c];
-        const uint32_t first = s.imcu * rows;
-        s.row_count[c] = first >= s.height[c] ? 0 : std::min(rows, s.height[c] - first);
-    }
-    s.imcu++;
+    s.count_rows();
     return true;
 }
 
@@ -363,11 +399,15 @@ bool JpegPlaneReader::split() const noexcept {
     return state_->split_read;
 }
 
+bool JpegPlaneReader::read_ahead() const noexcept {
+    return state_->ahead != nullptr;
+}
+
 uint32_t JpegPlaneReader::row_count(int c) const noexcept {
     return state_->row_count[c];
 }
 const uint8_t *JpegPlaneReader::row(int c, uint32_t r) const noexcept {
-    return state_->rows[c][r];
+    return state_->ahead_rows ? state_->ahead_rows[c][r] : state_->rows[c][r];
 }
 
 } // namespace bb

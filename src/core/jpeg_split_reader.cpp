@@ -1,14 +1,11 @@
 #include "jpeg_split_reader.hpp"
 
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
-#include <csignal>
 #include <mutex>
-#include <system_error>
 #include <thread>
 
-#include <pthread.h>
+#include "worker_thread.hpp"
 
 namespace bb {
 namespace jpeg {
@@ -69,27 +66,17 @@ void ScanWorkerDeleter::operator()(ScanWorker *worker) const noexcept {
 
 namespace {
 
-// How often the calling thread polls for interrupts while it waits for the worker.
-constexpr std::chrono::milliseconds kWaitPoll{5};
-
-// Starts the worker's thread with every signal blocked: the host's handlers (a PostgreSQL
-// backend's) must run on its own thread. Leaves it not joinable when no thread can be had.
+// Starts the worker's thread (worker_thread.hpp); leaves it not joinable when no thread can be
+// had.
 void start_thread(ScanWorker *w) {
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    try {
-        w->thread = std::thread(&ScanWorker::consume_all, w);
-    } catch (const std::system_error &) {
-        // no thread to be had (resource limits): the caller does the work in turn
-    }
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    w->thread = start_worker_thread([w] { w->consume_all(); });
 }
 
-// Waits until the worker has row (or is done), polling every kWaitPoll; true when it failed.
+// Waits until the worker has row (or is done), polling every kWorkerWaitPoll; true when it
+// failed.
 bool wait_until(ScanWorker &w, JDIMENSION row, InterruptPoll poll) {
     std::unique_lock<std::mutex> lock(w.mutex);
-    while (!w.progress.wait_for(lock, kWaitPoll, [&] { return w.rows_ready > row; })) {
+    while (!w.progress.wait_for(lock, kWorkerWaitPoll, [&] { return w.rows_ready > row; })) {
         if (poll && poll())
             throw_interrupted(); // the worker's destruction stops it
     }

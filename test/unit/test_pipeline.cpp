@@ -93,9 +93,10 @@ bool counting_poll() {
 // Interrupts a blur at every point where it polls, and checks that each one unwinds with
 // ErrorKind::Interrupted. Under the sanitizers (make unittest-sanitize) a double free or a leak
 // on any of these paths fails the run; one did: libjpeg's jpeg_mem_dest forgets a grown buffer.
-void interrupt_everywhere(const std::vector<uint8_t> &data, double sigma) {
+void interrupt_everywhere(const std::vector<uint8_t> &data, double sigma, int threads = 1) {
     bb::BlurOptions options;
     options.sigma = sigma;
+    options.threads = threads;
     options.quality = 100; // a large output, so that the encoder's buffer has to grow
     options.poll = counting_poll;
     poll_budget = 1L << 40;
@@ -139,6 +140,30 @@ TEST(Pipeline, InterruptedAtEveryPollProgressiveJpeg) {
     const auto jpeg = bbtest::progressive_jpeg_of(bbtest::make_image(320, 200, 3));
     for (double sigma : {5.0, 40.0})
         interrupt_everywhere(jpeg, sigma);
+}
+
+// On two threads: a baseline file's rows decoded ahead, a progressive one's scans split (both
+// large enough for it: 0.3 MP).
+TEST(Pipeline, InterruptedAtEveryPollJpegOnTwoThreads) {
+    const bb::Image image = bbtest::make_image(640, 480, 3);
+    for (double sigma : {1.0, 5.0}) {
+        interrupt_everywhere(bbtest::jpeg_of(image, JCS_YCbCr, 100), sigma, 2);
+        interrupt_everywhere(bbtest::progressive_jpeg_of(image), sigma, 2);
+    }
+}
+
+TEST(Pipeline, TwoThreadsGiveTheSameBytesAsOne) {
+    const bb::Image image = bbtest::make_image(640, 480, 3);
+    for (const auto &jpeg : {bbtest::jpeg_of(image, JCS_YCbCr), bbtest::progressive_jpeg_of(image),
+                             bbtest::jpeg_of(bbtest::make_image(640, 480, 1), JCS_GRAYSCALE)})
+        for (double sigma : {1.0, 5.0, 40.0}) {
+            bb::BlurOptions options;
+            options.sigma = sigma;
+            const auto one = bbtest::bytes_of(bb::blur_image(jpeg.data(), jpeg.size(), options));
+            options.threads = 2;
+            const auto two = bbtest::bytes_of(bb::blur_image(jpeg.data(), jpeg.size(), options));
+            EXPECT_TRUE(one == two) << sigma;
+        }
 }
 
 // Every blur method: float FIR (16-bit with alpha at 3), recursive (8-bit RGB at 20, 8-bit

@@ -1,10 +1,10 @@
-// libFuzzer target, differential, over the two ways a progressive JPEG's scans are read
-// (jpeg_split_reader.hpp): one decoder, and two decoders on two threads sharing the
-// coefficients. The first byte picks the decode scale, the rest is the JPEG; the split is
-// taken however small the file. Both must fail alike (the same kind and message) or give the
-// same planes (the split path reports a fault of the worker's last scan during the output
-// pass, after some rows; one decoder before the first). A progressive file that the plan declines reads the same way
-// twice.
+// libFuzzer target, differential, over the ways a JPEG's planes are read: on one thread, and
+// on two (jpeg_split_reader.hpp for a progressive file's scans split between two decoders,
+// jpeg_read_ahead.hpp for any other file's rows decoded ahead). The first byte picks the
+// decode scale, the rest is the JPEG; both ways are taken however small the file. Both must
+// fail alike (the same kind and message) or give the same planes (the split path reports a
+// fault of the worker's last scan during the output pass, after some rows; one thread before
+// the first).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -28,6 +28,7 @@ Decoded read(const uint8_t *data, size_t size, int scale, int threads) {
     options.max_pixels = 1u << 22;
     options.threads = threads;
     options.split_min_cost = 0;
+    options.read_ahead_pixels = 0;
     try {
         bb::JpegMeta meta;
         bb::JpegPlaneReader reader(data, size, options, scale, &meta);

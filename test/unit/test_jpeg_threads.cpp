@@ -1,6 +1,7 @@
-// A progressive JPEG's scans split between two decoders on two threads (jpeg_scan_split.hpp,
-// jpeg_split_reader.hpp): the plan, and that the planes, the errors and the interrupts are
-// exactly those of one decoder.
+// A JPEG decoded on two threads: a progressive file's scans split between two decoders
+// (jpeg_scan_split.hpp, jpeg_split_reader.hpp), any other file's rows decoded ahead on a
+// second thread (jpeg_read_ahead.hpp). The plan, and that the planes, the errors and the
+// interrupts are exactly those of one thread.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -20,21 +21,25 @@ std::vector<uint8_t> progressive_of(uint32_t width, uint32_t height, int h_samp,
 struct Decoded {
     std::vector<std::vector<uint8_t>> rows;
     bool split = false;
+    bool ahead = false;
     bool failed = false;
     bb::ErrorKind kind = bb::ErrorKind::InvalidData;
     std::string message;
 };
 
-Decoded read_planes(const std::vector<uint8_t> &jpeg, int scale, int threads, bb::InterruptPoll poll = nullptr) {
+Decoded read_planes(const std::vector<uint8_t> &jpeg, int scale, int threads, bb::InterruptPoll poll = nullptr,
+                    uint64_t split_min_cost = 0) {
     Decoded out;
     bb::DecodeOptions options;
     options.threads = threads;
-    options.split_min_cost = 0; // split however small the file
+    options.split_min_cost = split_min_cost; // by default split however small the file
+    options.read_ahead_pixels = 0;           // and read ahead however small
     options.poll = poll;
     try {
         bb::JpegMeta meta;
         bb::JpegPlaneReader reader(jpeg.data(), jpeg.size(), options, scale, &meta);
         out.split = reader.split();
+        out.ahead = reader.read_ahead();
         while (reader.next())
             for (int c = 0; c < reader.components(); c++)
                 for (uint32_t r = 0; r < reader.row_count(c); r++)
@@ -178,5 +183,76 @@ TEST(JpegSplit, InterruptedAtEveryPoll) {
         const Decoded d = read_planes(jpeg, 4, 2, counting_poll);
         ASSERT_TRUE(d.failed) << k;
         EXPECT_EQ(d.kind, bb::ErrorKind::Interrupted) << k;
+    }
+}
+
+TEST(JpegReadAhead, PlanesAreThoseOfOneThreadForEveryKindOfFile) {
+    const bb::Image rgb = bbtest::make_image(203, 131, 3), grey = bbtest::make_image(203, 131, 1);
+    const bb::Image cmyk = bbtest::make_image(203, 131, 4);
+    const std::vector<std::vector<uint8_t>> files = {
+        bbtest::jpeg_of(rgb, JCS_YCbCr),
+        bbtest::jpeg_of(rgb, JCS_RGB),
+        bbtest::jpeg_of(grey, JCS_GRAYSCALE),
+        bbtest::jpeg_of(cmyk, JCS_CMYK),
+        bbtest::progressive_jpeg_of(rgb, 90, true), // three sequential scans
+        progressive_of(203, 131, 2, 1),             // progressive, not split: read ahead
+    };
+    for (size_t f = 0; f < files.size(); f++)
+        for (int scale : {1, 2, 4, 8}) {
+            const Decoded one = read_planes(files[f], scale, 1);
+            const Decoded two = read_planes(files[f], scale, 2, nullptr, UINT64_MAX);
+            ASSERT_FALSE(one.failed) << one.message;
+            ASSERT_FALSE(two.failed) << two.message;
+            EXPECT_FALSE(one.ahead);
+            EXPECT_TRUE(two.ahead) << f;
+            EXPECT_FALSE(two.split);
+            EXPECT_TRUE(one.rows == two.rows) << "file " << f << " at 1/" << scale;
+        }
+}
+
+TEST(JpegReadAhead, AFaultComesAtTheSameRowAsOnOneThread) {
+    // Changed bytes, truncations and a missing end marker in a baseline file: the same rows,
+    // then the same error, or the same planes.
+    const auto jpeg = bbtest::jpeg_of(bbtest::make_image(160, 120, 3), JCS_YCbCr);
+    std::vector<std::vector<uint8_t>> bad_files;
+    for (size_t at = 700; at + 2 < jpeg.size(); at += 131) {
+        if (jpeg[at] == 0xFF || jpeg[at - 1] == 0xFF)
+            continue;
+        std::vector<uint8_t> bad = jpeg;
+        bad[at] = 0xFF; // a marker in the middle of the data
+        bad_files.push_back(bad);
+        bad[at] = uint8_t(jpeg[at] ^ 0x5A);
+        bad_files.push_back(bad);
+        bad_files.emplace_back(jpeg.begin(), jpeg.begin() + long(at));
+    }
+    bad_files.emplace_back(jpeg.begin(), jpeg.end() - 2);
+    int failures = 0;
+    for (size_t f = 0; f < bad_files.size(); f++) {
+        const Decoded one = read_planes(bad_files[f], 2, 1), two = read_planes(bad_files[f], 2, 2);
+        ASSERT_TRUE(two.ahead || two.failed) << f;
+        ASSERT_EQ(one.failed, two.failed) << f << ": " << one.message << " / " << two.message;
+        failures += one.failed;
+        EXPECT_EQ(one.message, two.message) << f;
+        EXPECT_TRUE(one.rows == two.rows) << f << ": " << one.rows.size() << " rows / " << two.rows.size();
+    }
+    EXPECT_GT(failures, 10);
+}
+
+TEST(JpegReadAhead, InterruptedAtEveryPoll) {
+    const auto jpeg = bbtest::jpeg_of(bbtest::make_image(320, 200, 3), JCS_YCbCr);
+    for (int scale : {1, 4}) {
+        poll_budget = 1L << 40;
+        poll_calls = 0;
+        const Decoded all = read_planes(jpeg, scale, 2, counting_poll);
+        ASSERT_FALSE(all.failed);
+        ASSERT_TRUE(all.ahead);
+        const long total = poll_calls;
+        ASSERT_GT(total, 10);
+        for (long k = 0; k < total; k++) {
+            poll_budget = k;
+            const Decoded d = read_planes(jpeg, scale, 2, counting_poll);
+            ASSERT_TRUE(d.failed) << k;
+            EXPECT_EQ(d.kind, bb::ErrorKind::Interrupted) << k;
+        }
     }
 }

@@ -1,0 +1,38 @@
+// The threads the core starts inside its host's process (a PostgreSQL backend, which is
+// single-threaded by design): each runs plain computation on memory the core owns and calls
+// nothing of the host's; it starts with every signal blocked, so that the host's handlers run
+// on the host's thread only; the calling thread polls for interrupts while it waits for one,
+// and joins it before it returns or throws.
+#pragma once
+#include "no_postgres.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include <pthread.h>
+
+namespace bb {
+
+// How often a thread that waits for a worker polls for interrupts.
+constexpr std::chrono::milliseconds kWorkerWaitPoll{5};
+
+// Starts fn on a new thread with every signal blocked there. Returns a thread that is not
+// joinable when none can be had (resource limits); the caller then does the work itself.
+template <class Fn> std::thread start_worker_thread(Fn &&fn) noexcept {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    std::thread thread;
+    try {
+        thread = std::thread(std::forward<Fn>(fn));
+    } catch (const std::system_error &) {
+    } catch (const std::bad_alloc &) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    return thread;
+}
+
+} // namespace bb
