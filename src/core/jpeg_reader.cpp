@@ -252,6 +252,7 @@ struct JpegPlaneReader::State {
     uint32_t width[4] = {}, height[4] = {};
     double step_x[4] = {}, step_y[4] = {};
     uint32_t rows_per_imcu[4] = {};
+    size_t stride[4] = {}; // bytes of a row of each component's iMCU row buffer
     int components = 0;
     uint32_t imcu = 0;          // iMCU rows decoded
     uint32_t row_count[4] = {}; // of the last one, that belong to the image
@@ -319,16 +320,14 @@ JpegPlaneReader::JpegPlaneReader(const uint8_t *data, size_t size, const DecodeO
         state_->step_x[c] = double(ci.max_h_samp_factor * DCTSIZE) / (comp.h_samp_factor * comp.DCT_scaled_size);
         state_->step_y[c] = double(ci.max_v_samp_factor * DCTSIZE) / (comp.v_samp_factor * comp.DCT_scaled_size);
         state_->rows_per_imcu[c] = uint32_t(count);
+        state_->stride[c] = stride;
     }
     // A second thread decodes the rows ahead of the pipeline, where it is worth its start and
     // the second thread is not taken by a split read already.
     state_->poll = options.poll;
     if (options.threads > 1 && !split_read && uint64_t(ci.image_width) * ci.image_height >= options.read_ahead_pixels) {
-        size_t stride[4] = {};
-        for (int c = 0; c < ci.num_components; c++)
-            stride[c] = state_->buffers[c].size() / state_->rows_per_imcu[c];
         job.poll = nullptr; // libjpeg's progress monitor runs on the thread, which must not poll
-        state_->ahead = start_read_ahead(job, stride, state_->rows_per_imcu);
+        state_->ahead = start_read_ahead(job, state_->stride, state_->rows_per_imcu);
         if (!state_->ahead)
             job.poll = options.poll;
     }
