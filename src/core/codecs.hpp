@@ -23,8 +23,11 @@ struct DecodeOptions {
     // about 2 ms of decoding here. The tests lower it to split small files.
     uint64_t split_min_cost = uint64_t(1) << 16;
     // From this many pixels up, with threads 2, a second thread decodes a JPEG's rows ahead of
-    // the blur (jpeg_read_ahead.hpp). The tests lower it.
-    uint64_t read_ahead_pixels = uint64_t(1) << 18;
+    // the blur (jpeg_read_ahead.hpp). Below it the gain is a fraction of a millisecond, and two
+    // backends blurring at once on two cores lose more to the hand-overs: a 0.3 MP JPEG took
+    // 1.3 times as long per image with the second thread, a 4 MP photo as long. The tests
+    // lower it.
+    uint64_t read_ahead_pixels = 2000000;
 };
 
 // Decodes an 8-bit JPEG in its own colour space (grey, YCbCr, RGB, CMYK or YCCK), without

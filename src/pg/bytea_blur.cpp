@@ -14,6 +14,7 @@ extern "C" {
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -121,7 +122,8 @@ bool run_blur(const uint8_t *data, size_t size, double sigma, int quality, Resul
         options.quality = quality;
         options.max_pixels = uint64_t(max_pixels_guc);
         options.poll = interrupt_requested;
-        options.threads = threads_guc;
+        // A parallel query's processes already take the cores: each stays on its own thread.
+        options.threads = IsInParallelMode() ? 1 : threads_guc;
         bb::Buffer out = bb::blur_image(data, size, options);
         // std::bad_alloc is caught by guarded().
         holder->bytes = new bb::Buffer(std::move(out)); // NOLINT(bugprone-unhandled-exception-at-new)

@@ -87,7 +87,7 @@ def run(cur, root, floor_binary, gaps_binary=None):
     print("Real photographs, JPEG at sigma 5 (ms, medians of 5; ratios: PL/Python over bytea_blur,")
     print("bytea_blur over the libjpeg floor, bytea_blur over OpenCV; PSNR of bytea_blur at quality 95")
     print("against SciPy's float64 blur of the decoded photo, dB; bb with bytea_blur.threads at its")
-    print("default 2, bb-1t at 1: they differ on progressive files only)")
+    print("default 2, bb-1t at 1)")
     head = (f"{'photo':<14}{'size':>11}{'samp':>7}{'MP':>6}{'bb':>8}{'bb-1t':>8}{'PL/Py':>8}{'floor':>8}{'OpenCV':>8}"
             f"{'xPL/Py':>8}{'/floor':>8}{'/OpenCV':>8}{'PSNR':>7}")
     print(head)

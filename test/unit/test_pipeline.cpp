@@ -142,20 +142,18 @@ TEST(Pipeline, InterruptedAtEveryPollProgressiveJpeg) {
         interrupt_everywhere(jpeg, sigma);
 }
 
-// On two threads: a baseline file's rows decoded ahead, a progressive one's scans split (both
-// large enough for it: 0.3 MP).
+// On two threads, each large enough for it: a baseline file's rows decoded ahead (2 MP), a
+// progressive one's scans split (0.3 MP).
 TEST(Pipeline, InterruptedAtEveryPollJpegOnTwoThreads) {
-    const bb::Image image = bbtest::make_image(640, 480, 3);
-    for (double sigma : {1.0, 5.0}) {
-        interrupt_everywhere(bbtest::jpeg_of(image, JCS_YCbCr, 100), sigma, 2);
-        interrupt_everywhere(bbtest::progressive_jpeg_of(image), sigma, 2);
-    }
+    interrupt_everywhere(bbtest::jpeg_of(bbtest::make_image(1600, 1250, 3), JCS_YCbCr, 100), 5.0, 2);
+    for (double sigma : {1.0, 5.0})
+        interrupt_everywhere(bbtest::progressive_jpeg_of(bbtest::make_image(640, 480, 3)), sigma, 2);
 }
 
 TEST(Pipeline, TwoThreadsGiveTheSameBytesAsOne) {
-    const bb::Image image = bbtest::make_image(640, 480, 3);
-    for (const auto &jpeg : {bbtest::jpeg_of(image, JCS_YCbCr), bbtest::progressive_jpeg_of(image),
-                             bbtest::jpeg_of(bbtest::make_image(640, 480, 1), JCS_GRAYSCALE)})
+    for (const auto &jpeg : {bbtest::jpeg_of(bbtest::make_image(1600, 1250, 3), JCS_YCbCr),
+                             bbtest::progressive_jpeg_of(bbtest::make_image(640, 480, 3)),
+                             bbtest::jpeg_of(bbtest::make_image(1600, 1250, 1), JCS_GRAYSCALE)})
         for (double sigma : {1.0, 5.0, 40.0}) {
             bb::BlurOptions options;
             options.sigma = sigma;
