@@ -14,8 +14,11 @@ Interrupt checks: the longest time the core runs between two checks for a cancel
 photo above and on PNGs of up to 15 MP (test/bench/poll_gaps.cpp, the core without PostgreSQL).
 """
 import io
+import statistics
 import subprocess
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -68,6 +71,41 @@ def png_bytes(arr, bits16=False):
     out = io.BytesIO()
     Image.fromarray(arr).save(out, "PNG")
     return out.getvalue()
+
+
+def busy_cores(cur, names, each=12):
+    """The price of the second thread when no core is idle: as many backends as cores (two here)
+    blur the same photo at once, each call in turn, at bytea_blur.threads 1 and 2 (interleaved,
+    three rounds); ms per image of all the backends together, the median round."""
+    dsn = cur.connection.dsn
+    backends = [psycopg2.connect(dsn) for _ in range(2)]
+    for b in backends:
+        b.autocommit = True
+    query = "SELECT sum(length(bytea_blur(data))) FROM photo_images, generate_series(1, %s) WHERE name = %s"
+    print()
+    print(f"Two backends blurring at once on the two cores (ms per image, all backends together; {each} each)")
+    head = f"{'photo':<14}{'threads 1':>10}{'threads 2':>10}{'2 / 1':>8}"
+    print(head)
+    print("-" * len(head))
+    for name in names:
+        times = {1: [], 2: []}
+        for _ in range(3):
+            for threads in (1, 2):
+                for b in backends:
+                    with b.cursor() as c:
+                        c.execute("SET bytea_blur.threads = %s", (threads,))
+                        c.execute(query, (1, name))  # warm
+                runs = [threading.Thread(target=lambda b=b: b.cursor().execute(query, (each, name))) for b in backends]
+                start = time.monotonic()
+                for t in runs:
+                    t.start()
+                for t in runs:
+                    t.join()
+                times[threads].append((time.monotonic() - start) * 1000 / (each * len(backends)))
+        one, two = statistics.median(times[1]), statistics.median(times[2])
+        print(f"{name:<14}{one:>10.2f}{two:>10.2f}{two / one:>8.2f}")
+    for b in backends:
+        b.close()
 
 
 def run(cur, root, floor_binary, gaps_binary=None):
@@ -126,6 +164,7 @@ def run(cur, root, floor_binary, gaps_binary=None):
                 worst[k] = v if worst[k] is None else bad(worst[k], v)
     print(f"{'worst, 2-5 MP':<14}{'':>11}{'':>7}{'':>6}{'':>8}{'':>8}{'':>8}{'':>8}{'':>8}"
           f"{worst['xPL/Py']:>8.1f}{worst['/floor']:>8.2f}{worst['/OpenCV']:>8.2f}{worst_psnr:>7.1f}")
+    busy_cores(cur, ["Path", "ColorfulCups", "Kleiber"])
 
     # PNGs from the Path photo at 2.5 MP
     source = root / PHOTOS["Path"]
