@@ -132,7 +132,10 @@ class Cancellation(unittest.TestCase):
         cls.conn.close()
 
     def test_statement_timeout(self):
-        state, elapsed_ms = error_after_timeout(self.conn, "SELECT length(bytea_blur(data, 50)) FROM big_image")
+        # sigma 1 keeps the planes at full size; ten blurs, so that the statement surely outlasts
+        # the timeout however fast the machine (one took under 150 ms on two threads)
+        state, elapsed_ms = error_after_timeout(
+            self.conn, "SELECT length(bytea_blur(data, 1)) FROM big_image, generate_series(1, 10)")
         self.assertEqual(state, "57014")
         print(f"\n    statement_timeout 150 ms: error after {elapsed_ms:.0f} ms", file=sys.stderr)
         self.assertLess(elapsed_ms, 150 + 300)
@@ -217,7 +220,8 @@ class ProgressiveCancellation(unittest.TestCase):
         self.cancels(1)
 
     def test_statement_timeout(self):
-        state, elapsed_ms = error_after_timeout(self.conn, "SELECT length(bytea_blur(data)) FROM big_progressive")
+        state, elapsed_ms = error_after_timeout(
+            self.conn, "SELECT length(bytea_blur(data, 1)) FROM big_progressive, generate_series(1, 5)")
         self.assertEqual(state, "57014")
         print(f"\n    statement_timeout 150 ms, progressive JPEG on two threads: error after {elapsed_ms:.0f} ms",
               file=sys.stderr)
