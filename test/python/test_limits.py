@@ -112,18 +112,22 @@ def cancel_after(conn, worker, table, sigma, delay, repeat=1):
     return result.get("state"), (result.get("end", cancelled_at) - cancelled_at) * 1000
 
 
+def create_big_jpeg_table(conn, table, seed, **jpeg_options):
+    """A table of one 48-megapixel (8000 x 6000) photo-like JPEG."""
+    big = np.tile(photo(1000, 750, seed=seed), (8, 8, 1))
+    with conn.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
+        cur.execute(f"CREATE TABLE {table} AS SELECT %s::bytea AS data",
+                    (psycopg2.Binary(encode(big, "JPEG", **jpeg_options)),))
+
+
 class Cancellation(unittest.TestCase):
     """A blur of a 48-megapixel photo stops within 300 ms of a timeout or a cancel."""
 
     @classmethod
     def setUpClass(cls):
         cls.conn = connect()
-        tile = photo(1000, 750, seed=21)
-        big = np.tile(tile, (8, 8, 1))  # 8000 x 6000
-        with cls.conn.cursor() as cur:
-            cur.execute("DROP TABLE IF EXISTS big_image")
-            cur.execute("CREATE TABLE big_image AS SELECT %s::bytea AS data",
-                        (psycopg2.Binary(encode(big, "JPEG", quality=85)),))
+        create_big_jpeg_table(cls.conn, "big_image", 21, quality=85)
 
     @classmethod
     def tearDownClass(cls):
@@ -179,12 +183,8 @@ class ProgressiveCancellation(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.conn = connect()
-        tile = photo(1000, 750, seed=22)
-        big = np.tile(tile, (8, 8, 1))  # 8000 x 6000
+        create_big_jpeg_table(cls.conn, "big_progressive", 22, quality=90, progressive=True)
         with cls.conn.cursor() as cur:
-            cur.execute("DROP TABLE IF EXISTS big_progressive")
-            cur.execute("CREATE TABLE big_progressive AS SELECT %s::bytea AS data",
-                        (psycopg2.Binary(encode(big, "JPEG", quality=90, progressive=True)),))
             start = time.monotonic()
             cur.execute("SELECT length(bytea_blur(data)) FROM big_progressive")
             cls.blur_seconds = time.monotonic() - start
