@@ -109,11 +109,8 @@ const JSAMPARRAY *next_rows(ReadAhead &ahead, InterruptPoll poll) {
         ahead.taken = ahead.returned;
         ahead.released.notify_one();
     }
-    while (
-        !ahead.produced.wait_for(lock, kWorkerWaitPoll, [&] { return ahead.filled > ahead.returned || ahead.done; })) {
-        if (poll && poll())
-            throw_interrupted(); // the read-ahead's destruction stops the thread
-    }
+    wait_polling(
+        ahead.produced, lock, [&] { return ahead.filled > ahead.returned || ahead.done; }, poll);
     if (ahead.filled > ahead.returned)
         return ahead.slots[ahead.returned++ % kReadAheadRows].arrays;
     lock.unlock();

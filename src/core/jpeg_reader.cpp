@@ -258,7 +258,7 @@ struct JpegPlaneReader::State {
     uint32_t row_count[4] = {}; // of the last one, that belong to the image
     bool finished = false;
     bool split_read = false;
-    InterruptPoll poll = nullptr;
+    InterruptPoll poll = nullptr;           // the caller's, polled on its thread by next() (job.poll is libjpeg's)
     const JSAMPARRAY *ahead_rows = nullptr; // the current iMCU row, from the read-ahead
     // Destroyed first, as they use job: a split file's second decoder, the read-ahead.
     ScanWorkerPtr worker;
@@ -322,9 +322,9 @@ JpegPlaneReader::JpegPlaneReader(const uint8_t *data, size_t size, const DecodeO
         state_->rows_per_imcu[c] = uint32_t(count);
         state_->stride[c] = stride;
     }
+    state_->poll = options.poll;
     // A second thread decodes the rows ahead of the pipeline, where it is worth its start and
     // the second thread is not taken by a split read already.
-    state_->poll = options.poll;
     if (options.threads > 1 && !split_read && uint64_t(ci.image_width) * ci.image_height >= options.read_ahead_pixels) {
         job.poll = nullptr; // libjpeg's progress monitor runs on the thread, which must not poll
         state_->ahead = start_read_ahead(job, state_->stride, state_->rows_per_imcu);
@@ -377,7 +377,7 @@ bool JpegPlaneReader::next() {
     const jpeg_decompress_struct &ci = job.cinfo;
     if (ci.output_scanline >= ci.output_height) {
         if (s.worker) {
-            wait_for_end(*s.worker, job.poll);
+            wait_for_end(*s.worker, s.poll);
             s.worker.reset();
         }
         check_decode(run_finish_decompress(&job), job);
@@ -385,10 +385,10 @@ bool JpegPlaneReader::next() {
         std::fill(std::begin(s.row_count), std::end(s.row_count), 0u);
         return false;
     }
-    if (job.poll && job.poll())
+    if (s.poll && s.poll())
         throw_interrupted();
     if (s.worker)
-        wait_for_row(*s.worker, ci.output_iMCU_row, job.poll);
+        wait_for_row(*s.worker, ci.output_iMCU_row, s.poll);
     check_decode(run_read_imcu(&job), job);
     s.count_rows();
     return true;

@@ -72,14 +72,11 @@ void start_thread(ScanWorker *w) {
     w->thread = start_worker_thread([w] { w->consume_all(); });
 }
 
-// Waits until the worker has row (or is done), polling every kWorkerWaitPoll; true when it
-// failed.
+// Waits until the worker has row (or is done), polling for interrupts; true when it failed.
 bool wait_until(ScanWorker &w, JDIMENSION row, InterruptPoll poll) {
     std::unique_lock<std::mutex> lock(w.mutex);
-    while (!w.progress.wait_for(lock, kWorkerWaitPoll, [&] { return w.rows_ready > row; })) {
-        if (poll && poll())
-            throw_interrupted(); // the worker's destruction stops it
-    }
+    wait_polling(
+        w.progress, lock, [&] { return w.rows_ready > row; }, poll);
     return w.done && w.status != Status::Ok;
 }
 

@@ -7,17 +7,31 @@
 #include "no_postgres.hpp"
 
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
 #include <system_error>
 #include <thread>
 #include <utility>
 
 #include <pthread.h>
 
+#include "errors.hpp"
+
 namespace bb {
 
 // How often a thread that waits for a worker polls for interrupts.
 constexpr std::chrono::milliseconds kWorkerWaitPoll{5};
+
+// Waits on ready, under lock, until done() holds, polling every kWorkerWaitPoll. Throws
+// Error(Interrupted) when poll says stop; the worker's owner then stops and joins it.
+template <class Done>
+void wait_polling(std::condition_variable &ready, std::unique_lock<std::mutex> &lock, Done done, InterruptPoll poll) {
+    while (!ready.wait_for(lock, kWorkerWaitPoll, done)) {
+        if (poll && poll())
+            throw_interrupted();
+    }
+}
 
 // Starts fn on a new thread with every signal blocked there. Returns a thread that is not
 // joinable when none can be had (resource limits); the caller then does the work itself.
