@@ -15,11 +15,11 @@ export PG_CRASH_PATTERN='terminated by signal|was terminated|PANIC|server proces
 pg_use() {
     local config=${PG_CONFIG:-pg_config}
     PG_BINDIR=$("$config" --bindir) || { echo "pg_use: $config not found: is PostgreSQL installed?" >&2; return 1; }
-    PG_MAJOR=$("$config" --version | sed -n 's/^PostgreSQL \([0-9]*\).*/\1/p')
+    PG_SERVER_MAJOR=$("$config" --version | sed -n 's/^PostgreSQL \([0-9]*\).*/\1/p')
     # PATH as it was before the first call, with this version's bin in front
     _PG_BASE_PATH=${_PG_BASE_PATH:-$PATH}
     PATH=$PG_BINDIR:$_PG_BASE_PATH
-    export PG_BINDIR PG_MAJOR PATH _PG_BASE_PATH
+    export PG_BINDIR PG_SERVER_MAJOR PATH _PG_BASE_PATH
 }
 
 # Runs a command as the cluster's owner (postgres when the caller is root), from a folder that
