@@ -60,7 +60,7 @@ unittest-sanitize: test/unit/run_unit_tests_sanitized
 
 # The JPEG decoding on two threads (split scans, read-ahead) under ThreadSanitizer (clang's:
 # GCC 12's does not start on this kernel). libjpeg itself is not instrumented; our hand-offs are.
-TSAN_CXX ?= clang++-14
+TSAN_CXX ?= clang++
 test/unit/run_thread_tests_tsan: $(CORE_SRCS) test/unit/test_jpeg_threads.cpp $(wildcard src/core/*.hpp test/unit/*.hpp)
 	$(TSAN_CXX) -std=c++17 -O1 -g -fsanitize=thread -Wno-unused-command-line-argument -Isrc/core -o $@ $(CORE_SRCS) test/unit/test_jpeg_threads.cpp -lgtest -lgtest_main -pthread -ljpeg -lpng -ldeflate -lz
 

@@ -168,7 +168,7 @@ bool plan_scan_split(const uint8_t *data, size_t size, uint64_t min_cost, ScanSp
         segments.push_back({{start, end - start}, scan});
         p = end;
     }
-    if (!frame.components)
+    if (frame.components < 1) // read_frame allows 1 to 4; none means no frame was read
         return false;
 
     // The components whose AC scans go to the worker: the split with the smaller larger half.

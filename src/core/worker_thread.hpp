@@ -43,7 +43,9 @@ template <class Fn> std::thread start_worker_thread(Fn &&fn) noexcept {
     try {
         thread = std::thread(std::forward<Fn>(fn));
     } catch (const std::system_error &) {
+        thread = std::thread(); // no thread to be had: the caller does the work itself
     } catch (const std::bad_alloc &) {
+        thread = std::thread();
     }
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     return thread;

@@ -6,10 +6,10 @@
 # pg_config_for, for the version a script uses.
 BUILD_PACKAGES="g++ make pkg-config libjpeg-dev libpng-dev libdeflate-dev zlib1g-dev"
 TEST_PACKAGES="libgtest-dev python3-psycopg2 python3-numpy python3-scipy python3-pil python3-django postgresql-contrib xxd"
-FUZZ_PACKAGES="clang-14 libclang-rt-14-dev"
+FUZZ_PACKAGES="clang libclang-rt-dev"
 # The Debian package gate: what pg_buildext and dpkg-buildpackage need; LINT_PACKAGES the
 # source checks (run once, on the machine itself).
-DEB_PACKAGES="build-essential debhelper dpkg-dev fakeroot git"
+DEB_PACKAGES="build-essential debhelper dpkg-dev fakeroot git postgresql-server-dev-all"
 LINT_PACKAGES="clang-format clang-tidy cppcheck"
 GATE_PACKAGES="$DEB_PACKAGES $LINT_PACKAGES"
 # What building PostgreSQL from Debian's source package needs (test/lib/build-postgres); the
