@@ -86,13 +86,34 @@ struct JpegLayout {
 };
 JpegLayout jpeg_layout(uint32_t width, uint32_t height, const JpegMeta &meta);
 
+// How a blurred JPEG is written: the input's colour space, and
+//  - chroma: a 3-component YCbCr file blurred at sigma >= kChroma420Sigma is written 4:2:0,
+//    whatever its own subsampling. Above half the subsampled chroma's Nyquist frequency
+//    (a quarter cycle per pixel) the Gaussian keeps exp(-2 pi^2 sigma^2 / 16) of the signal:
+//    0.7 % at sigma 2, nothing 8-bit samples can hold at 5. Below it the file's own subsampling
+//    stays (at sigma 1, 29 % of that detail would survive and be lost to 4:2:0).
+//  - Huffman tables optimised for the image (libjpeg's optimize_coding) when libjpeg's
+//    whole-image coefficient buffer, which that needs, takes at most kOptimizeBufferBytes
+//    (128 bytes per 8x8 block: 3 bytes a pixel at 4:2:0, so up to about 22 MP); above it the
+//    standard tables, and the streaming encoder's memory. A blurred picture fits the standard
+//    tables badly: they are made for sharp ones.
+constexpr double kChroma420Sigma = 2.0;
+constexpr size_t kOptimizeBufferBytes = size_t(64) << 20;
+struct JpegEncoding {
+    JpegMeta meta;         // the input's, with the sampling to write
+    bool optimize = false; // optimised Huffman tables
+};
+JpegEncoding jpeg_encoding_for(const JpegMeta &input, uint32_t width, uint32_t height, double sigma);
+
 // Encodes component planes laid out as jpeg_layout says, in the file's colour space and
 // sampling, without conversion, one iMCU row at a time: the caller fills rows_per_step(c) rows
 // of padded_width[c] samples of each component through row(), then calls write(), until
-// done(); finish() returns the file.
+// done(); finish() returns the file. With optimize, libjpeg holds the image's coefficients and
+// writes the file in finish(), polling between iMCU rows.
 class JpegPlaneWriter {
   public:
-    JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta, int quality);
+    JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta, int quality, bool optimize = false,
+                    InterruptPoll poll = nullptr);
     ~JpegPlaneWriter();
     JpegPlaneWriter(const JpegPlaneWriter &) = delete;
     JpegPlaneWriter &operator=(const JpegPlaneWriter &) = delete;
@@ -107,6 +128,11 @@ class JpegPlaneWriter {
     struct State;
     std::unique_ptr<State> state_;
 };
+
+// The PNG filter (kPngFilterSub or kPngFilterUp) the in-memory encoder uses for image.
+constexpr int kPngFilterSub = 1;
+constexpr int kPngFilterUp = 2;
+int choose_png_filter(const Image &image) noexcept;
 
 // Decodes any PNG to 8- or 16-bit grey, grey+alpha, RGB or RGBA: palettes expand to RGB(A),
 // 1/2/4-bit grey to 8 bits, tRNS to an alpha channel; interlaced images are read whole.

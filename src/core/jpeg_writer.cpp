@@ -29,6 +29,17 @@ void term_memory_destination(j_compress_ptr cinfo) {
     dest->size = dest->capacity - dest->pub.free_in_buffer;
 }
 
+// libjpeg calls this between iMCU rows of each pass; with optimised tables the last pass
+// (the entropy coding of the whole image) runs inside jpeg_finish_compress. An interrupt
+// leaves libjpeg the way its errors do, by the jump back to the run_* function.
+void on_progress(j_common_ptr cinfo) {
+    auto *job = static_cast<EncodeJob *>(cinfo->client_data);
+    if (job->poll && job->poll()) {
+        job->interrupted = true;
+        std::longjmp(job->err.jump, 1);
+    }
+}
+
 // Creates the compressor, sets it up like the decoded file and writes the headers. Called only
 // from the run_* functions below, inside their setjmp.
 void start_encode(EncodeJob *job) {
@@ -68,6 +79,12 @@ void start_encode(EncodeJob *job) {
         }
         cinfo->raw_data_in = TRUE;
     }
+    cinfo->optimize_coding = job->optimize ? TRUE : FALSE;
+    if (job->poll) {
+        cinfo->client_data = job;
+        job->progress.progress_monitor = on_progress;
+        cinfo->progress = &job->progress;
+    }
     jpeg_start_compress(cinfo, TRUE);
     if (job->exif_size)
         jpeg_write_marker(cinfo, JPEG_APP0 + 1, job->exif, job->exif_size);
@@ -87,7 +104,7 @@ Buffer take_output(MemoryDestination &dest) {
 // Encodes interleaved pixels (the reference path).
 Status run_encode(EncodeJob *volatile job) {
     if (setjmp(job->err.jump))
-        return Status::Failed;
+        return job->interrupted ? Status::Interrupted : Status::Failed;
     start_encode(job);
     j_compress_ptr cinfo = &job->cinfo;
     const Image &image = *job->image;
@@ -109,7 +126,7 @@ Status run_encode(EncodeJob *volatile job) {
 
 Status run_start_encode(EncodeJob *volatile job) {
     if (setjmp(job->err.jump))
-        return Status::Failed;
+        return job->interrupted ? Status::Interrupted : Status::Failed;
     start_encode(job);
     return Status::Ok;
 }
@@ -117,7 +134,7 @@ Status run_start_encode(EncodeJob *volatile job) {
 // Encodes one iMCU row of raw component data from raw_rows.
 Status run_write_imcu(EncodeJob *volatile job) {
     if (setjmp(job->err.jump))
-        return Status::Failed;
+        return job->interrupted ? Status::Interrupted : Status::Failed;
     j_compress_ptr cinfo = &job->cinfo;
     jpeg_write_raw_data(cinfo, job->raw_rows, JDIMENSION(cinfo->max_v_samp_factor * DCTSIZE));
     return Status::Ok;
@@ -125,7 +142,7 @@ Status run_write_imcu(EncodeJob *volatile job) {
 
 Status run_finish_encode(EncodeJob *volatile job) {
     if (setjmp(job->err.jump))
-        return Status::Failed;
+        return job->interrupted ? Status::Interrupted : Status::Failed;
     jpeg_finish_compress(&job->cinfo);
     return Status::Ok;
 }
@@ -136,7 +153,9 @@ void prepare_encode_job(EncodeJob &job, const JpegMeta &meta, int quality, Inter
     job.cinfo.err = &job.err.pub;
     job.meta = &meta;
     job.quality = quality;
+    job.optimize = false;
     job.poll = poll;
+    job.interrupted = false;
     job.exif = exif.bytes;
     job.exif_size = meta.orientation ? sizeof exif.bytes : 0;
     job.dest.capacity = 65536;
@@ -189,14 +208,36 @@ struct JpegPlaneWriter::State {
     uint32_t imcu = 0, imcus = 0;
 };
 
-JpegPlaneWriter::JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta, int quality) : state_(new State) {
+JpegEncoding jpeg_encoding_for(const JpegMeta &input, uint32_t width, uint32_t height, double sigma) {
+    JpegEncoding encoding;
+    encoding.meta = input;
+    JpegMeta &meta = encoding.meta;
+    if (meta.components == 3 && meta.color_space == JCS_YCbCr && sigma >= kChroma420Sigma) {
+        const int h[3] = {2, 1, 1}, v[3] = {2, 1, 1};
+        for (int c = 0; c < 3; c++) {
+            meta.h_samp[c] = h[c];
+            meta.v_samp[c] = v[c];
+        }
+    }
+    const JpegLayout layout = jpeg_layout(width, height, meta);
+    uint64_t blocks = 0;
+    for (int c = 0; c < layout.components; c++)
+        blocks += uint64_t(layout.padded_width[c] / DCTSIZE) * (layout.padded_height[c] / DCTSIZE);
+    encoding.optimize = blocks * sizeof(JBLOCK) <= kOptimizeBufferBytes;
+    return encoding;
+}
+
+JpegPlaneWriter::JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta, int quality, bool optimize,
+                                 InterruptPoll poll)
+    : state_(new State) {
     State &s = *state_;
     s.layout = layout;
     s.meta = meta;
     s.exif = ExifOrientation(meta.orientation);
     EncodeJob &job = s.job;
     job.layout = &s.layout;
-    prepare_encode_job(job, s.meta, quality, nullptr, s.exif);
+    prepare_encode_job(job, s.meta, quality, poll, s.exif);
+    job.optimize = optimize;
     for (int c = 0; c < layout.components; c++) {
         const size_t count = size_t(meta.v_samp[c]) * DCTSIZE;
         s.buffers[c].resize(size_t(layout.padded_width[c]) * count);
@@ -205,7 +246,10 @@ JpegPlaneWriter::JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta,
             s.rows[c][r] = s.buffers[c].data() + size_t(layout.padded_width[c]) * r;
         job.raw_rows[c] = s.rows[c].data();
     }
-    if (run_start_encode(&job) != Status::Ok)
+    const Status status = run_start_encode(&job);
+    if (status == Status::Interrupted)
+        throw_interrupted();
+    if (status != Status::Ok)
         throw_jpeg_error(job.err, false);
     s.imcu = 0;
     s.imcus = layout.components ? layout.padded_height[0] / (uint32_t(meta.v_samp[0]) * DCTSIZE) : 0;
@@ -226,7 +270,10 @@ bool JpegPlaneWriter::done() const noexcept {
 void JpegPlaneWriter::write() {
     if (done())
         throw std::logic_error("JpegPlaneWriter: more rows written than the image has");
-    if (run_write_imcu(&state_->job) != Status::Ok)
+    const Status status = run_write_imcu(&state_->job);
+    if (status == Status::Interrupted)
+        throw_interrupted();
+    if (status != Status::Ok)
         throw_jpeg_error(state_->job.err, false);
     state_->imcu++;
 }
@@ -235,7 +282,10 @@ Buffer JpegPlaneWriter::finish() {
     EncodeJob &job = state_->job;
     if (!done())
         throw std::logic_error("JpegPlaneWriter: finished before the last row");
-    if (run_finish_encode(&job) != Status::Ok)
+    const Status status = run_finish_encode(&job);
+    if (status == Status::Interrupted)
+        throw_interrupted();
+    if (status != Status::Ok)
         throw_jpeg_error(job.err, false);
     return take_output(job.dest);
 }

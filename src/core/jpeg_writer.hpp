@@ -31,7 +31,10 @@ struct EncodeJob {
     const Image *image;
     const JpegMeta *meta;
     int quality;
+    bool optimize; // optimised Huffman tables: libjpeg buffers the image, writes it at the end
     InterruptPoll poll;
+    bool interrupted; // the poll said so inside libjpeg (its progress monitor)
+    jpeg_progress_mgr progress;
     const uint8_t *exif;
     unsigned exif_size;
     MemoryDestination dest;
@@ -41,7 +44,8 @@ struct EncodeJob {
 };
 
 // The phases, each inside its setjmp: all of an interleaved image (the reference path), the
-// headers of raw encoding, one iMCU row from raw_rows, the end of the file.
+// headers of raw encoding, one iMCU row from raw_rows, the end of the file (with optimised
+// tables, the whole entropy coding: Status::Interrupted when the poll says so between rows).
 Status run_encode(EncodeJob *volatile job);
 Status run_start_encode(EncodeJob *volatile job);
 Status run_write_imcu(EncodeJob *volatile job);

@@ -62,8 +62,12 @@ Buffer blur_jpeg(const uint8_t *data, size_t size, const BlurOptions &options, c
     const double sigma = options.sigma;
     const int scale = jpeg_decode_scale(sigma);
     const double working_sigma = scale == 8 ? kWorkingSigmaScaled : kWorkingSigma;
-    JpegMeta meta;
-    JpegPlaneReader reader(data, size, decode, scale, &meta);
+    JpegMeta input;
+    JpegPlaneReader reader(data, size, decode, scale, &input);
+    // The output's sampling and tables (codecs.hpp): the planes are resampled to the output's
+    // sampling, whatever the input's.
+    const JpegEncoding encoding = jpeg_encoding_for(input, reader.width(), reader.height(), sigma);
+    const JpegMeta &meta = encoding.meta;
     const JpegLayout layout = jpeg_layout(reader.width(), reader.height(), meta);
     const int components = reader.components();
     int max_h = 1, max_v = 1;
@@ -94,7 +98,7 @@ Buffer blur_jpeg(const uint8_t *data, size_t size, const BlurOptions &options, c
         g.padded_width = layout.padded_width[c];
         streams.emplace_back(g);
     }
-    JpegPlaneWriter writer(layout, meta, options.quality);
+    JpegPlaneWriter writer(layout, meta, options.quality, encoding.optimize, options.poll);
     auto decode_more = [&] {
         if (!reader.next())
             throw std::logic_error("blur_jpeg: the decoder ran out of rows");

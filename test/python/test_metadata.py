@@ -7,6 +7,21 @@ from PIL import Image
 from bbtest import FIXTURES, blur, connect, read_png
 
 
+def huffman_tables(jpeg):
+    """The Huffman tables defined before the first scan, by class << 4 | id: counts, symbols."""
+    tables, p = {}, 2
+    while p + 4 <= len(jpeg) and jpeg[p] == 0xFF and jpeg[p + 1] != 0xDA:
+        length = jpeg[p + 2] << 8 | jpeg[p + 3]
+        if jpeg[p + 1] == 0xC4:
+            q = p + 4
+            while q + 17 <= p + 2 + length:
+                count = sum(jpeg[q + 1:q + 17])
+                tables[jpeg[q]] = bytes(jpeg[q + 1:q + 17 + count])
+                q += 17 + count
+        p += 2 + length
+    return tables
+
+
 class JpegMetadata(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -29,13 +44,29 @@ class JpegMetadata(unittest.TestCase):
         self.assertFalse(exif.get_ifd(1) if hasattr(exif, "get_ifd") else None)
         self.assertNotIn(b"\xff\xd8\xff", blur(self.conn, self.src)[3:])
 
-    def test_subsampling_kept(self):
+    def test_chroma_subsampling(self):
+        """Below sigma 2 a file keeps its chroma subsampling; from 2 on, where the blur leaves no
+        chroma detail that 4:2:0 could lose, it is written 4:2:0 (Pillow's 2)."""
         from PIL import JpegImagePlugin
         for name in ("rgb420.jpg", "rgb422.jpg", "rgb444.jpg"):
             src = (FIXTURES / name).read_bytes()
             before = JpegImagePlugin.get_sampling(Image.open(io.BytesIO(src)))
-            after = JpegImagePlugin.get_sampling(Image.open(io.BytesIO(blur(self.conn, src))))
-            self.assertEqual(before, after, name)
+            for sigma in (0, 1, 1.9):
+                after = JpegImagePlugin.get_sampling(Image.open(io.BytesIO(blur(self.conn, src, sigma))))
+                self.assertEqual(after, before, (name, sigma))
+            for sigma in (2, 5, 50):
+                after = JpegImagePlugin.get_sampling(Image.open(io.BytesIO(blur(self.conn, src, sigma))))
+                self.assertEqual(after, 2, (name, sigma))
+
+    def test_huffman_tables_fit_the_image(self):
+        """The blurred file's Huffman tables are its own (libjpeg's optimize_coding), not the
+        standard ones of ITU T.81 K.3, which fit a blurred picture badly."""
+        standard_luma_dc = bytes([0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]) + bytes(range(12))
+        for name in ("rgb420.jpg", "rgb444.jpg", "gray.jpg", "sample.jpg"):
+            out = blur(self.conn, (FIXTURES / name).read_bytes())
+            tables = huffman_tables(out)
+            self.assertIn(0x00, tables, name)
+            self.assertNotEqual(tables[0x00], standard_luma_dc, name)
 
     def test_colour_spaces_kept(self):
         for name, mode in (("gray.jpg", "L"), ("cmyk.jpg", "CMYK"), ("ycck.jpg", "CMYK"), ("progressive.jpg", "RGB")):

@@ -1,0 +1,153 @@
+"""Bytes per blurred image: what a site sends to browsers for each blurred copy, beside its
+fidelity and its time, for every way of doing the job, in one run, on the real photographs.
+
+JPEG, each photo as its camera or publisher saved it, at sigma 5 and quality 75:
+  bytea_blur   SELECT bytea_blur(data), bytea_blur.threads 2 (the default) and 1
+  sharp        Node's sharp (libvips), one thread: blur(5), jpeg({quality: 75}) (4:2:0 and
+               optimised Huffman tables, its defaults); test/bench/sharp_blur.js
+  OpenCV       cv2.imdecode + GaussianBlur(sigma 5) + cv2.imencode(quality 75)
+  Pillow       ImageFilter.GaussianBlur(5) + save(quality 75)
+  seed         the original PL/Python function (SciPy's blur, Pillow's encoder at quality 75)
+PNG, each photo scaled to 1920x1280 and saved by Pillow as 8-bit RGB, at sigma 5: the same
+peers (the seed writes JPEG only).
+PSNR: of the decoded output against SciPy's float64 Gaussian (sigma 5, reflect, truncate 4) of
+the input as Pillow decodes it, rounded, in dB: the blur's error and the encoder's together.
+"""
+import io
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import psycopg2
+from PIL import Image, ImageFilter
+from scipy import ndimage
+
+from bench import median_ms
+from photos import PHOTOS, sampling
+
+RUNS = 5
+
+
+def psnr(out_bytes, reference):
+    out = np.asarray(Image.open(io.BytesIO(out_bytes)).convert("RGB")).astype(np.float64)
+    mse = np.mean((out - reference) ** 2)
+    return 10 * np.log10(255 ** 2 / mse) if mse else float("inf")
+
+
+def scipy_reference(data, sigma=5.0):
+    decoded = np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(np.float64)
+    return np.clip(np.round(ndimage.gaussian_filter(decoded, sigma=(sigma, sigma, 0), mode="reflect",
+                                                    truncate=4.0)), 0, 255)
+
+
+def sharp(sharp_dir, data, suffix, runs):
+    """sharp's median ms and its output, or None where Node or sharp is missing."""
+    if not sharp_dir:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / ("in" + suffix), Path(tmp) / ("out" + suffix)
+        src.write_bytes(data)
+        script = Path(__file__).with_name("sharp_blur.js")
+        done = subprocess.run(["node", str(script), sharp_dir, str(src), "5", "75", str(runs), str(dst)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            print(f"    sharp failed: {done.stderr.strip()[-200:]}")
+            return None
+        return float(done.stdout.split()[0]), dst.read_bytes()
+
+
+def run(cur, root, sharp_dir=None):
+    root = Path(root)
+    cur.execute("DROP TABLE IF EXISTS byte_images; CREATE TABLE byte_images (name text PRIMARY KEY, data bytea)")
+    cur.execute("ALTER TABLE byte_images ALTER COLUMN data SET STORAGE EXTERNAL")
+
+    def bb(name, threads, runs):
+        cur.execute("SET bytea_blur.threads = %s", (threads,))
+        query = "SELECT bytea_blur(data) FROM byte_images WHERE name = %s"
+        ms = median_ms(lambda: (cur.execute(query, (name,)), cur.fetchone()), runs)
+        cur.execute(query, (name,))
+        out = bytes(cur.fetchone()[0])
+        cur.execute("RESET bytea_blur.threads")
+        return ms, out
+
+    def seed(name):
+        cur.execute("SELECT plpython_blur(data) FROM byte_images WHERE name = %s", (name,))
+        return bytes(cur.fetchone()[0])
+
+    inputs = []
+    for name, rel in PHOTOS.items():
+        path = root / rel
+        if path.exists():
+            inputs.append((name, path.read_bytes()))
+    if not inputs:
+        print("output bytes: skipped (no photographs)")
+        return
+    print()
+    print("Bytes per blurred image, real photographs, JPEG at sigma 5, quality 75 (KB; PSNR against")
+    print("SciPy's blur, dB; ms, medians; bb/sharp: bytea_blur's bytes over sharp's)")
+    head = (f"{'photo':<13}{'samp':>6}{'bb KB':>7}{'dB':>6}{'ms':>7}{'1t ms':>7}{'sharp':>7}{'dB':>6}{'ms':>7}"
+            f"{'OpenCV':>7}{'dB':>6}{'Pillow':>7}{'dB':>6}{'seed':>7}{'dB':>6}{'bb/sharp':>9}")
+    print(head)
+    print("-" * len(head))
+    worst = {"ratio": 0.0, "db": float("inf"), "name": ""}
+    for name, data in inputs:
+        w, h = Image.open(io.BytesIO(data)).size
+        runs = 3 if w * h > 10e6 else RUNS
+        cur.execute("INSERT INTO byte_images VALUES (%s, %s)", (name, psycopg2.Binary(data)))
+        ref = scipy_reference(data)
+        bb_ms, bb_out = bb(name, 2, runs)
+        bb1_ms, _ = bb(name, 1, runs)
+        sh = sharp(sharp_dir, data, ".jpg", runs)
+        buf = np.frombuffer(data, np.uint8)
+        cv_out = cv2.imencode(".jpg", cv2.GaussianBlur(cv2.imdecode(buf, cv2.IMREAD_COLOR), (0, 0), 5),
+                              [cv2.IMWRITE_JPEG_QUALITY, 75])[1].tobytes()
+        pil = io.BytesIO()
+        Image.open(io.BytesIO(data)).filter(ImageFilter.GaussianBlur(5)).save(pil, "JPEG", quality=75)
+        seed_out = seed(name)
+        sh_kb = f"{len(sh[1]) / 1024:>7.0f}{psnr(sh[1], ref):>6.1f}{sh[0]:>7.1f}" if sh else f"{'-':>7}{'-':>6}{'-':>7}"
+        ratio = len(bb_out) / len(sh[1]) if sh else float("nan")
+        db = psnr(bb_out, ref)
+        print(f"{name:<13}{sampling(data):>6}{len(bb_out) / 1024:>7.0f}{db:>6.1f}{bb_ms:>7.1f}{bb1_ms:>7.1f}{sh_kb}"
+              f"{len(cv_out) / 1024:>7.0f}{psnr(cv_out, ref):>6.1f}{len(pil.getvalue()) / 1024:>7.0f}"
+              f"{psnr(pil.getvalue(), ref):>6.1f}{len(seed_out) / 1024:>7.0f}{psnr(seed_out, ref):>6.1f}{ratio:>9.2f}")
+        if ratio > worst["ratio"]:
+            worst.update(ratio=ratio, name=name)
+        worst["db"] = min(worst["db"], db)
+    print(f"worst: bb/sharp {worst['ratio']:.2f} ({worst['name']}), bytea_blur's PSNR {worst['db']:.1f} dB")
+
+    print()
+    print("Bytes per blurred image, the photographs as 1920x1280 8-bit RGB PNGs, sigma 5 (KB; PSNR")
+    print("against SciPy's blur, dB; ms, medians; ratios: bytea_blur over OpenCV and over sharp)")
+    head = (f"{'photo':<13}{'in KB':>7}{'bb KB':>7}{'dB':>6}{'ms':>7}{'sharp':>7}{'dB':>6}{'ms':>7}{'OpenCV':>7}"
+            f"{'dB':>6}{'ms':>7}{'Pillow':>7}{'/OpenCV':>8}{'/cv ms':>7}{'/sharp':>7}")
+    print(head)
+    print("-" * len(head))
+    worst = {"cv": 0.0, "sharp": 0.0, "ms": 0.0}
+    for name, data in inputs:
+        rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB").resize((1920, 1280), Image.LANCZOS))
+        png = io.BytesIO()
+        Image.fromarray(rgb).save(png, "PNG")
+        png = png.getvalue()
+        label = f"png {name}"
+        cur.execute("INSERT INTO byte_images VALUES (%s, %s)", (label, psycopg2.Binary(png)))
+        ref = scipy_reference(png)
+        bb_ms, bb_out = bb(label, 2, RUNS)
+        sh = sharp(sharp_dir, png, ".png", RUNS)
+        buf = np.frombuffer(png, np.uint8)
+        cv_ms = median_ms(lambda: cv2.imencode(".png", cv2.GaussianBlur(cv2.imdecode(buf, cv2.IMREAD_UNCHANGED),
+                                                                        (0, 0), 5)), RUNS)
+        cv_out = cv2.imencode(".png", cv2.GaussianBlur(cv2.imdecode(buf, cv2.IMREAD_UNCHANGED), (0, 0), 5))[1].tobytes()
+        pil = io.BytesIO()
+        Image.open(io.BytesIO(png)).filter(ImageFilter.GaussianBlur(5)).save(pil, "PNG")
+        sh_cols = f"{len(sh[1]) / 1024:>7.0f}{psnr(sh[1], ref):>6.1f}{sh[0]:>7.1f}" if sh else f"{'-':>7}{'-':>6}{'-':>7}"
+        r_cv, r_ms = len(bb_out) / len(cv_out), bb_ms / cv_ms
+        r_sh = len(bb_out) / len(sh[1]) if sh else float("nan")
+        print(f"{name:<13}{len(png) / 1024:>7.0f}{len(bb_out) / 1024:>7.0f}{psnr(bb_out, ref):>6.1f}{bb_ms:>7.1f}"
+              f"{sh_cols}{len(cv_out) / 1024:>7.0f}{psnr(cv_out, ref):>6.1f}{cv_ms:>7.1f}"
+              f"{len(pil.getvalue()) / 1024:>7.0f}{r_cv:>8.2f}{r_ms:>7.2f}{r_sh:>7.2f}")
+        worst = {"cv": max(worst["cv"], r_cv), "sharp": max(worst["sharp"], r_sh), "ms": max(worst["ms"], r_ms)}
+    print(f"worst: bytes /OpenCV {worst['cv']:.2f}, /sharp {worst['sharp']:.2f}; time /OpenCV {worst['ms']:.2f}")
+    cur.execute("DROP TABLE byte_images")

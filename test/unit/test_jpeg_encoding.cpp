@@ -1,0 +1,158 @@
+// How a blurred JPEG is written (codecs.hpp, jpeg_encoding_for): chroma 4:2:0 from sigma 2 on,
+// Huffman tables optimised for the image up to the coefficient buffer's limit, and a cancel
+// inside libjpeg's entropy pass.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "codecs.hpp"
+#include "helpers.hpp"
+#include "pipeline.hpp"
+
+namespace {
+
+bb::JpegMeta meta_of(int color_space, int components, int luma_h, int luma_v) {
+    bb::JpegMeta meta;
+    meta.color_space = color_space;
+    meta.components = components;
+    meta.h_samp[0] = luma_h;
+    meta.v_samp[0] = luma_v;
+    return meta;
+}
+
+std::vector<uint8_t> ycbcr_jpeg(uint32_t width, uint32_t height, int luma_h, int luma_v) {
+    const bb::JpegMeta meta = meta_of(JCS_YCbCr, 3, luma_h, luma_v);
+    return bbtest::bytes_of(bb::encode_jpeg(bbtest::make_image(width, height, 3), meta, 90, nullptr));
+}
+
+// The Huffman tables a JPEG file defines (DHT segments before the first scan), by class and
+// id (class << 4 | id): the 16 code counts, then the symbols.
+std::map<int, std::vector<uint8_t>> huffman_tables(const std::vector<uint8_t> &file) {
+    std::map<int, std::vector<uint8_t>> tables;
+    size_t p = 2;
+    while (p + 4 <= file.size() && file[p] == 0xFF && file[p + 1] != 0xDA) {
+        const size_t length = size_t(file[p + 2]) << 8 | file[p + 3];
+        if (file[p + 1] == 0xC4) {
+            size_t q = p + 4;
+            while (q + 17 <= p + 2 + length) {
+                const int key = file[q];
+                size_t count = 0;
+                for (int i = 1; i <= 16; i++)
+                    count += file[q + size_t(i)];
+                tables[key].assign(file.begin() + long(q) + 1, file.begin() + long(q + 17 + count));
+                q += 17 + count;
+            }
+        }
+        p += 2 + length;
+    }
+    return tables;
+}
+
+// libjpeg's standard luminance DC table (ITU T.81 K.3): its code counts and symbols.
+const std::vector<uint8_t> kStandardLumaDc = {0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0,  0,
+                                              0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+
+bb::JpegMeta sampling_of(const std::vector<uint8_t> &jpeg) {
+    bb::JpegMeta meta;
+    bb::decode_jpeg(jpeg.data(), jpeg.size(), bb::DecodeOptions(), &meta);
+    return meta;
+}
+
+} // namespace
+
+TEST(JpegEncoding, ChromaIs420FromSigma2) {
+    for (const auto &luma : {std::pair<int, int>{1, 1}, {2, 1}, {1, 2}, {2, 2}}) {
+        const bb::JpegMeta in = meta_of(JCS_YCbCr, 3, luma.first, luma.second);
+        for (const double sigma : {0.0, 1.0, 1.99}) {
+            const bb::JpegEncoding kept = bb::jpeg_encoding_for(in, 640, 480, sigma);
+            EXPECT_EQ(kept.meta.h_samp[0], luma.first) << sigma;
+            EXPECT_EQ(kept.meta.v_samp[0], luma.second) << sigma;
+        }
+        for (const double sigma : {2.0, 5.0, 100.0}) {
+            const bb::JpegEncoding out = bb::jpeg_encoding_for(in, 640, 480, sigma);
+            EXPECT_EQ(out.meta.h_samp[0], 2);
+            EXPECT_EQ(out.meta.v_samp[0], 2);
+            for (int c = 1; c < 3; c++) {
+                EXPECT_EQ(out.meta.h_samp[c], 1);
+                EXPECT_EQ(out.meta.v_samp[c], 1);
+            }
+        }
+    }
+    // Grey, RGB, CMYK and YCCK files keep their own sampling at any sigma.
+    for (const auto &other : {meta_of(JCS_GRAYSCALE, 1, 1, 1), meta_of(JCS_RGB, 3, 1, 1), meta_of(JCS_CMYK, 4, 1, 1),
+                              meta_of(JCS_YCCK, 4, 2, 2)}) {
+        const bb::JpegEncoding out = bb::jpeg_encoding_for(other, 640, 480, 5.0);
+        for (int c = 0; c < other.components; c++) {
+            EXPECT_EQ(out.meta.h_samp[c], other.h_samp[c]);
+            EXPECT_EQ(out.meta.v_samp[c], other.v_samp[c]);
+        }
+    }
+}
+
+TEST(JpegEncoding, OptimisedTablesUpToTheBufferLimit) {
+    const bb::JpegMeta in = meta_of(JCS_YCbCr, 3, 2, 2);
+    // 4:2:0: 6 blocks of 128 bytes per 16x16 MCU, 3 bytes a pixel
+    const uint32_t side = 4736; // 296 x 296 MCUs: 296 * 296 * 6 * 128 bytes = 64.2 MiB
+    EXPECT_TRUE(bb::jpeg_encoding_for(in, 4096, 4096, 5.0).optimize);
+    EXPECT_TRUE(bb::jpeg_encoding_for(in, 4720, 4720, 5.0).optimize); // 295 x 295 MCUs
+    EXPECT_FALSE(bb::jpeg_encoding_for(in, side, side, 5.0).optimize);
+    // at sigma 1 a 4:4:4 file stays so: twice the blocks
+    const bb::JpegMeta full = meta_of(JCS_YCbCr, 3, 1, 1);
+    EXPECT_TRUE(bb::jpeg_encoding_for(full, 3344, 3344, 1.0).optimize);
+    EXPECT_FALSE(bb::jpeg_encoding_for(full, 3352, 3352, 1.0).optimize);
+}
+
+TEST(JpegEncoding, BlurredFileHasItsOwnTablesAndChroma) {
+    const std::vector<uint8_t> in = ycbcr_jpeg(96, 64, 1, 1); // 4:4:4
+    ASSERT_EQ(huffman_tables(in)[0x00], kStandardLumaDc);
+    bb::BlurOptions options;
+    options.sigma = 5.0;
+    const std::vector<uint8_t> blurred = bbtest::bytes_of(bb::blur_image(in.data(), in.size(), options));
+    const bb::JpegMeta out = sampling_of(blurred);
+    EXPECT_EQ(out.h_samp[0], 2);
+    EXPECT_EQ(out.v_samp[0], 2);
+    EXPECT_EQ(out.h_samp[1], 1);
+    const auto tables = huffman_tables(blurred);
+    ASSERT_EQ(tables.size(), 4u); // DC and AC, luma and chroma
+    EXPECT_NE(tables.at(0x00), kStandardLumaDc);
+    // a light blur keeps 4:4:4, still with the image's own tables
+    options.sigma = 1.0;
+    const std::vector<uint8_t> light = bbtest::bytes_of(bb::blur_image(in.data(), in.size(), options));
+    EXPECT_EQ(sampling_of(light).h_samp[0], 1);
+    EXPECT_EQ(sampling_of(light).v_samp[0], 1);
+    EXPECT_NE(huffman_tables(light).at(0x00), kStandardLumaDc);
+}
+
+// With optimised tables libjpeg writes the whole file inside jpeg_finish_compress; a cancel
+// there is answered between its iMCU rows, and everything is freed (ASan's leak check).
+TEST(JpegEncoding, CancelInsideTheEntropyPass) {
+    const std::vector<uint8_t> in = ycbcr_jpeg(256, 256, 2, 2);
+    bb::JpegMeta meta;
+    bb::JpegPlaneReader reader(in.data(), in.size(), bb::DecodeOptions(), 1, &meta);
+    const bb::JpegLayout layout = bb::jpeg_layout(reader.width(), reader.height(), meta);
+    static bool cancel;
+    static int polls;
+    cancel = false;
+    polls = 0;
+    bb::JpegPlaneWriter writer(layout, meta, 75, true, [] {
+        polls++;
+        return cancel;
+    });
+    while (!writer.done()) {
+        for (int c = 0; c < 3; c++)
+            for (uint32_t r = 0; r < writer.rows_per_step(c); r++)
+                std::memset(writer.row(c, r), 128, layout.padded_width[c]);
+        writer.write();
+    }
+    const int polls_before = polls;
+    cancel = true;
+    try {
+        writer.finish();
+        FAIL() << "finish() was not interrupted";
+    } catch (const bb::Error &e) {
+        EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted);
+    }
+    EXPECT_EQ(polls, polls_before + 1); // the first row of the entropy pass
+}
