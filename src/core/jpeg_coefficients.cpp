@@ -5,7 +5,6 @@
 
 #include <jerror.h>
 
-#include "jpeg_reader.hpp"
 #include "large_memory.hpp"
 
 // libjpeg declares this type and leaves it to its memory manager; ours is a coefficient array
@@ -23,7 +22,7 @@ namespace jpeg {
 namespace {
 
 CoefficientStore &store_of(j_common_ptr cinfo) noexcept {
-    return static_cast<DecodeJob *>(cinfo->client_data)->coefficients;
+    return *reinterpret_cast<ErrorManager *>(cinfo->err)->coefficients;
 }
 
 // Ends the decode the way libjpeg's own errors do (jpeg_glue.cpp): error_exit jumps back to
@@ -111,7 +110,8 @@ void free_pool(j_common_ptr cinfo, int pool_id) {
 
 } // namespace
 
-void use_coefficient_store(j_decompress_ptr cinfo, CoefficientStore *store, const CoefficientStore *lender) noexcept {
+void use_coefficient_store(j_common_ptr cinfo, CoefficientStore *store, const CoefficientStore *lender) noexcept {
+    reinterpret_cast<ErrorManager *>(cinfo->err)->coefficients = store;
     jpeg_memory_mgr *mem = cinfo->mem;
     *store = CoefficientStore{*mem, nullptr, nullptr, 0, lender};
     mem->request_virt_barray = request_arrays;

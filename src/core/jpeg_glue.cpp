@@ -54,6 +54,7 @@ void init_error_manager(ErrorManager *err) {
     err->msg_code = 0;
     err->message[0] = '\0';
     err->dc_elsewhere = false;
+    err->coefficients = nullptr;
 }
 
 [[noreturn]] void throw_jpeg_error(const ErrorManager &err, bool decoding) {

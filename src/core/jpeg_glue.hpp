@@ -19,6 +19,8 @@ namespace jpeg {
 // libjpeg through its progress monitor.
 enum class Status { Ok, Failed, Interrupted };
 
+struct CoefficientStore; // jpeg_coefficients.hpp
+
 struct ErrorManager {
     jpeg_error_mgr pub;
     std::jmp_buf jump;
@@ -28,6 +30,9 @@ struct ErrorManager {
     // (jpeg_scan_split.hpp): libjpeg's warning that an AC scan comes before any DC scan of its
     // component is then expected, and only that one.
     bool dc_elsewhere;
+    // Where the libjpeg object keeps whole-image coefficient arrays (jpeg_coefficients.hpp),
+    // when it uses our store: a progressive decoder's, an encoder's with optimised tables.
+    CoefficientStore *coefficients;
 };
 
 // Sets err up as the error manager of a libjpeg object: fatal errors, and the warnings that

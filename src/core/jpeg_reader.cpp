@@ -86,7 +86,7 @@ Status run_read_header(DecodeJob *volatile job) {
     jpeg_create_decompress(&job->cinfo);
     job->created = true;
     job->cinfo.client_data = job;
-    use_coefficient_store(&job->cinfo, &job->coefficients, job->lender);
+    use_coefficient_store(reinterpret_cast<j_common_ptr>(&job->cinfo), &job->coefficients, job->lender);
     job->cinfo.progress = &job->progress;
     if (job->ranges)
         use_range_source(job);

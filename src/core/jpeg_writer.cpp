@@ -48,6 +48,10 @@ void start_encode(EncodeJob *job) {
     const int components = job->layout ? job->layout->components : job->image->channels;
     jpeg_create_compress(cinfo);
     job->created = true;
+    // With optimised tables libjpeg holds the image's coefficients (3 bytes a pixel at 4:2:0):
+    // in huge pages, not in fresh 4 KiB pages each faulted in (jpeg_coefficients.hpp).
+    if (job->optimize)
+        use_coefficient_store(reinterpret_cast<j_common_ptr>(cinfo), &job->coefficients);
     cinfo->dest = &job->dest.pub;
     cinfo->image_width = job->layout ? job->layout->width : job->image->width;
     cinfo->image_height = job->layout ? job->layout->height : job->image->height;

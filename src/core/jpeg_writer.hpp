@@ -6,6 +6,7 @@
 
 #include "codecs.hpp"
 #include "exif.hpp"
+#include "jpeg_coefficients.hpp"
 #include "jpeg_glue.hpp"
 
 namespace bb {
@@ -32,6 +33,7 @@ struct EncodeJob {
     const JpegMeta *meta;
     int quality;
     bool optimize; // optimised Huffman tables: libjpeg buffers the image, writes it at the end
+    CoefficientStore coefficients; // where, with optimize
     InterruptPoll poll;
     bool interrupted; // the poll said so inside libjpeg (its progress monitor)
     jpeg_progress_mgr progress;
@@ -56,6 +58,7 @@ struct EncodeGuard {
     ~EncodeGuard() {
         if (job->created)
             jpeg_destroy_compress(&job->cinfo);
+        release_coefficient_store(&job->coefficients);
         std::free(job->dest.buffer);
     }
 };
