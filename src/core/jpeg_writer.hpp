@@ -32,7 +32,7 @@ struct EncodeJob {
     const Image *image;
     const JpegMeta *meta;
     int quality;
-    bool optimize; // optimised Huffman tables: libjpeg buffers the image, writes it at the end
+    bool optimize;                 // optimised Huffman tables: libjpeg buffers the image, writes it at the end
     CoefficientStore coefficients; // where, with optimize
     InterruptPoll poll;
     bool interrupted; // the poll said so inside libjpeg (its progress monitor)
