@@ -4,7 +4,8 @@ fidelity and its time, for every way of doing the job, in one run, on the real p
 JPEG, each photo as its camera or publisher saved it, at sigma 5 and quality 75:
   bytea_blur   SELECT bytea_blur(data), bytea_blur.threads 2 (the default) and 1
   sharp        Node's sharp (libvips), one thread: blur(5), jpeg({quality: 75}) (4:2:0 and
-               optimised Huffman tables, its defaults); test/bench/sharp_blur.js
+               optimised Huffman tables, its defaults), keeping the ICC profile as bytea_blur
+               does; test/bench/sharp_blur.js
   OpenCV       cv2.imdecode + GaussianBlur(sigma 5) + cv2.imencode(quality 75)
   Pillow       ImageFilter.GaussianBlur(5) + save(quality 75)
   seed         the original PL/Python function (SciPy's blur, Pillow's encoder at quality 75)
