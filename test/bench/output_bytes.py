@@ -44,6 +44,14 @@ def scipy_reference(data, sigma=5.0):
                                                     truncate=4.0)), 0, 255)
 
 
+def table(title, head):
+    """Prints a table's title lines and its head underlined."""
+    print()
+    print(title)
+    print(head)
+    print("-" * len(head))
+
+
 def sharp(sharp_dir, data, suffix, runs):
     """sharp's median ms and its output, or None where Node or sharp is missing."""
     if not sharp_dir:
@@ -86,13 +94,10 @@ def run(cur, root, sharp_dir=None):
     if not inputs:
         print("output bytes: skipped (no photographs)")
         return
-    print()
-    print("Bytes per blurred image, real photographs, JPEG at sigma 5, quality 75 (KB; PSNR against")
-    print("SciPy's blur, dB; ms, medians; bb/sharp: bytea_blur's bytes over sharp's)")
-    head = (f"{'photo':<13}{'samp':>6}{'bb KB':>7}{'dB':>6}{'ms':>7}{'1t ms':>7}{'sharp':>7}{'dB':>6}{'ms':>7}"
-            f"{'OpenCV':>7}{'dB':>6}{'Pillow':>7}{'dB':>6}{'seed':>7}{'dB':>6}{'bb/sharp':>9}")
-    print(head)
-    print("-" * len(head))
+    table("Bytes per blurred image, real photographs, JPEG at sigma 5, quality 75 (KB; PSNR against\n"
+          "SciPy's blur, dB; ms, medians; bb/sharp: bytea_blur's bytes over sharp's)",
+          f"{'photo':<13}{'samp':>6}{'bb KB':>7}{'dB':>6}{'ms':>7}{'1t ms':>7}{'sharp':>7}{'dB':>6}{'ms':>7}"
+          f"{'OpenCV':>7}{'dB':>6}{'Pillow':>7}{'dB':>6}{'seed':>7}{'dB':>6}{'bb/sharp':>9}")
     worst = {"ratio": 0.0, "db": float("inf"), "name": ""}
     for name, data in inputs:
         w, h = Image.open(io.BytesIO(data)).size
@@ -119,13 +124,10 @@ def run(cur, root, sharp_dir=None):
         worst["db"] = min(worst["db"], db)
     print(f"worst: bb/sharp {worst['ratio']:.2f} ({worst['name']}), bytea_blur's PSNR {worst['db']:.1f} dB")
 
-    print()
-    print("Bytes per blurred image, the photographs as 1920x1280 8-bit RGB PNGs, sigma 5 (KB; PSNR")
-    print("against SciPy's blur, dB; ms, medians; ratios: bytea_blur over OpenCV and over sharp)")
-    head = (f"{'photo':<13}{'in KB':>7}{'bb KB':>7}{'dB':>6}{'ms':>7}{'sharp':>7}{'dB':>6}{'ms':>7}{'OpenCV':>7}"
-            f"{'dB':>6}{'ms':>7}{'Pillow':>7}{'/OpenCV':>8}{'/cv ms':>7}{'/sharp':>7}")
-    print(head)
-    print("-" * len(head))
+    table("Bytes per blurred image, the photographs as 1920x1280 8-bit RGB PNGs, sigma 5 (KB; PSNR\n"
+          "against SciPy's blur, dB; ms, medians; ratios: bytea_blur over OpenCV and over sharp)",
+          f"{'photo':<13}{'in KB':>7}{'bb KB':>7}{'dB':>6}{'ms':>7}{'sharp':>7}{'dB':>6}{'ms':>7}{'OpenCV':>7}"
+          f"{'dB':>6}{'ms':>7}{'Pillow':>7}{'/OpenCV':>8}{'/cv ms':>7}{'/sharp':>7}")
     worst = {"cv": 0.0, "sharp": 0.0, "ms": 0.0}
     for name, data in inputs:
         rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB").resize((1920, 1280), Image.LANCZOS))
