@@ -46,7 +46,12 @@ debian_root_run() { # DIR DEBS USER HOME COMMAND [ENV...]
     hostname >"$dir/etc/hostname"
     printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' \
         "$(hostname)" >"$dir/etc/hosts"
-    unshare --mount --pid --fork --kill-child -- bash -c '
+    # unshare makes every mount of the new namespace private, which needs / to be a mount
+    # point; inside a chroot (a release root made within test/fresh-machine's Debian root) it is
+    # not, and the mounts are left as they are: private already, as the outer unshare made them.
+    local propagation=()
+    unshare --mount true 2>/dev/null || propagation=(--propagation unchanged)
+    unshare --mount "${propagation[@]}" --pid --fork --kill-child -- bash -c '
         set -e
         dir=$1 debs=$2 user=$3 home=$4 command=$5 tmp=$6 binds=$7
         shift 7
