@@ -196,6 +196,13 @@ private_apt() { # NAME LINE...
     fi
 }
 
+# The counts of a runner's closing line "N passed, N failed[, N skipped]", the last line of LOG,
+# as "PASSED FAILED SKIPPED" (SKIPPED empty when absent); nothing when the line is not there.
+summary_counts() { # LOG
+    tail -n 1 "$1" 2>/dev/null |
+        sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed\(, \([0-9]*\) skipped\)\{0,1\}$/\1 \2 \4/p'
+}
+
 ensure_packages() {
     local missing=()
     local pkg
