@@ -129,10 +129,15 @@ class JpegPlaneWriter {
     std::unique_ptr<State> state_;
 };
 
-// The PNG filter (kPngFilterSub or kPngFilterUp) the in-memory encoder uses for image.
+// The PNG filter (kPngFilterSub or kPngFilterUp) the in-memory encoder uses for image: the one
+// that compresses smaller on kPngTrialBands bands of at least kPngTrialRows rows and
+// kPngTrialBandBytes each (png_codec.cpp).
 constexpr int kPngFilterSub = 1;
 constexpr int kPngFilterUp = 2;
-int choose_png_filter(const Image &image) noexcept;
+constexpr uint32_t kPngTrialBands = 4;
+constexpr uint32_t kPngTrialRows = 16;
+constexpr size_t kPngTrialBandBytes = 64u << 10;
+int choose_png_filter(const Image &image);
 
 // Decodes any PNG to 8- or 16-bit grey, grey+alpha, RGB or RGBA: palettes expand to RGB(A),
 // 1/2/4-bit grey to 8 bits, tRNS to an alpha channel; interlaced images are read whole.

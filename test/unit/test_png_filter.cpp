@@ -1,9 +1,12 @@
-// The PNG filter the in-memory encoder picks (choose_png_filter: Sub or Up, whichever leaves the
-// smaller residues on a sample of rows), what it writes, and that every choice decodes exactly.
+// The PNG filter the in-memory encoder picks (choose_png_filter: Sub or Up, whichever compresses
+// smaller on a sample of rows), what it writes, and that every choice decodes exactly.
 #include <gtest/gtest.h>
 
 #include <libdeflate.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <vector>
 
 #include "codecs.hpp"
@@ -58,25 +61,83 @@ void expect_same(const bb::Image &a, const bb::Image &b) {
 
 } // namespace
 
-TEST(PngFilter, SubForDetailAcrossUpForDetailDown) {
+namespace {
+
+// The whole image's bytes with one filter, compressed as the encoder compresses them.
+size_t compressed_with(const bb::Image &img, int filter) {
+    const size_t row_bytes = img.row_bytes(), bpp = size_t(img.channels);
+    std::vector<uint8_t> lines;
+    for (uint32_t y = 0; y < img.height; y++)
+        for (size_t i = 0; i < row_bytes; i++) {
+            const uint8_t left = i >= bpp ? img.row(y)[i - bpp] : 0, above = y ? img.row(y - 1)[i] : 0;
+            lines.push_back(uint8_t(img.row(y)[i] - (filter == bb::kPngFilterSub ? left : above)));
+        }
+    libdeflate_compressor *c = libdeflate_alloc_compressor(1);
+    std::vector<uint8_t> out(libdeflate_deflate_compress_bound(c, lines.size()));
+    const size_t n = libdeflate_deflate_compress(c, lines.data(), lines.size(), out.data(), out.size());
+    libdeflate_free_compressor(c);
+    return n;
+}
+
+// The sum of the residues' absolute values, as signed bytes, with one filter.
+uint64_t residues(const bb::Image &img, int filter) {
+    const size_t row_bytes = img.row_bytes(), bpp = size_t(img.channels);
+    uint64_t sum = 0;
+    for (uint32_t y = 1; y < img.height; y++)
+        for (size_t i = 0; i < row_bytes; i++) {
+            const uint8_t left = i >= bpp ? img.row(y)[i - bpp] : 0, above = img.row(y - 1)[i];
+            sum +=
+                uint64_t(std::abs(int(int8_t(uint8_t(img.row(y)[i] - (filter == bb::kPngFilterSub ? left : above))))));
+        }
+    return sum;
+}
+
+} // namespace
+
+TEST(PngFilter, WritesItsChoiceOnEveryRow) {
     for (const int channels : {1, 2, 3, 4}) {
-        // each row one level, the rows all different: Sub leaves zeros, Up does not
+        // each row one level, the rows all different (Sub leaves zeros), and each column one
+        // level (Up leaves zeros)
         const bb::Image across = image_of(64, 48, channels, [](uint32_t, uint32_t y, int c) { return y * 5 + c; });
-        // each column one level: Up leaves zeros
         const bb::Image down = image_of(64, 48, channels, [](uint32_t x, uint32_t, int c) { return x * 3 + c; });
-        EXPECT_EQ(bb::choose_png_filter(across), bb::kPngFilterSub) << channels;
-        EXPECT_EQ(bb::choose_png_filter(down), bb::kPngFilterUp) << channels;
         for (const auto *img : {&across, &down}) {
+            const int chosen = bb::choose_png_filter(*img);
+            const int other = chosen == bb::kPngFilterSub ? bb::kPngFilterUp : bb::kPngFilterSub;
+            EXPECT_LE(compressed_with(*img, chosen), compressed_with(*img, other)) << channels;
             const auto png = bbtest::png_of(*img);
-            const int want = img == &across ? bb::kPngFilterSub : bb::kPngFilterUp;
             for (const int f : row_filters(png, *img))
-                ASSERT_EQ(f, want);
+                ASSERT_EQ(f, chosen);
             bb::PngMeta meta;
             expect_same(bb::decode_png(png.data(), png.size(), bb::DecodeOptions(), &meta), *img);
         }
     }
     // 16-bit images keep Up
     EXPECT_EQ(bb::choose_png_filter(bbtest::make_image(64, 48, 3, 16)), bb::kPngFilterUp);
+}
+
+TEST(PngFilter, ChoosesTheSmallerOutputNotTheSmallerResidues) {
+    // Waves running diagonally over a slope: Sub leaves the smaller residues, but Up's repeat
+    // from row to row and compress smaller (the benchmark's Flow and FallenLeaf photos are so),
+    // on an image tall enough to be tried on kPngTrialBands bands.
+    for (const int channels : {1, 3}) {
+        const bb::Image diag = image_of(600, 600, channels, [](uint32_t x, uint32_t y, int c) {
+            return long(std::lround(40 * std::sin((double(x) + 2.0 * y) / 9.0) + 0.8 * y + 30 * c)) & 255;
+        });
+        ASSERT_LT(residues(diag, bb::kPngFilterSub), residues(diag, bb::kPngFilterUp));
+        ASSERT_LT(compressed_with(diag, bb::kPngFilterUp), compressed_with(diag, bb::kPngFilterSub));
+        EXPECT_EQ(bb::choose_png_filter(diag), bb::kPngFilterUp) << channels;
+    }
+    // Photo-like images (noise over ramps): a short one is tried whole, so the choice is the
+    // smaller; on a tall one the sample may miss by a little where the two come close.
+    for (const uint32_t height : {60u, 600u}) {
+        const bb::Image img = bbtest::make_image(600, height, 3);
+        const size_t sub = compressed_with(img, bb::kPngFilterSub), up = compressed_with(img, bb::kPngFilterUp);
+        const size_t chosen = bb::choose_png_filter(img) == bb::kPngFilterSub ? sub : up;
+        if (height == 60)
+            EXPECT_EQ(chosen, std::min(sub, up));
+        else
+            EXPECT_LE(chosen, std::min(sub, up) * 102 / 100) << sub << " " << up;
+    }
 }
 
 TEST(PngFilter, EveryChoiceDecodesExactly) {
