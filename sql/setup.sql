@@ -19,6 +19,16 @@ INSERT INTO fixture VALUES ('gray_trns.png', decode(:'f', 'base64'));
 INSERT INTO fixture VALUES ('graya8.png', decode(:'f', 'base64'));
 \set f `base64 -w0 test/fixtures/iccp.png`
 INSERT INTO fixture VALUES ('iccp.png', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/lossless.webp`
+INSERT INTO fixture VALUES ('lossless.webp', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/lossy.webp`
+INSERT INTO fixture VALUES ('lossy.webp', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/rgba_lossless.webp`
+INSERT INTO fixture VALUES ('rgba_lossless.webp', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/rgba_lossy.webp`
+INSERT INTO fixture VALUES ('rgba_lossy.webp', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/animated.webp`
+INSERT INTO fixture VALUES ('animated.webp', decode(:'f', 'base64'));
 \set f `base64 -w0 test/fixtures/interlaced.png`
 INSERT INTO fixture VALUES ('interlaced.png', decode(:'f', 'base64'));
 \set f `base64 -w0 test/fixtures/meta.png`

@@ -1,6 +1,7 @@
-// JPEG (libjpeg-turbo) and PNG (libpng) decoders and encoders. Both libraries report fatal
-// errors by longjmp; every setjmp lives in a C-style function whose frame owns no C++ object,
-// and a jump becomes an Error thrown only after that frame has returned.
+// JPEG (libjpeg-turbo), PNG (libpng) and WebP (libwebp) decoders and encoders. libjpeg and
+// libpng report fatal errors by longjmp; every setjmp lives in a C-style function whose frame
+// owns no C++ object, and a jump becomes an Error thrown only after that frame has returned.
+// libwebp returns a status.
 #pragma once
 #include "no_postgres.hpp"
 
@@ -159,5 +160,15 @@ Buffer encode_png(const Image &image, const PngMeta &meta, InterruptPoll poll,
 // its pixels are garbage afterwards.
 Buffer encode_png_in_place(Image &image, const PngMeta &meta, InterruptPoll poll,
                            size_t in_memory_bytes = kPngInMemoryBytes);
+
+// Decodes a still WebP image, lossy or lossless, to 8-bit RGB or RGBA (alpha when the file has
+// it), kWebpPieceBytes of the file at a time with options.poll checked between two; the
+// header is checked against options.max_pixels before any pixel memory is allocated.
+// Animated files are refused (Unsupported).
+constexpr size_t kWebpPieceBytes = 16u << 10;
+Image decode_webp(const uint8_t *data, size_t size, const DecodeOptions &options, WebpMeta *meta);
+// Encodes lossless when meta.lossless, else lossy at quality; poll is checked by libwebp's
+// progress hook. Keeps meta.icc and meta.orientation (a minimal EXIF chunk), nothing else.
+Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, InterruptPoll poll);
 
 } // namespace bb

@@ -16,10 +16,12 @@ uint16_t tiff_u16(const uint8_t *p, bool big) {
 } // namespace
 
 int exif_orientation(const uint8_t *p, size_t n) {
-    if (n < 14 || std::memcmp(p, "Exif\0\0", 6) != 0)
+    // JPEG's APP1 payload starts "Exif\0\0"; WebP's EXIF chunk is the TIFF structure itself
+    const bool prefixed = n >= 6 && std::memcmp(p, "Exif\0\0", 6) == 0;
+    const uint8_t *tiff = prefixed ? p + 6 : p;
+    const size_t len = prefixed ? n - 6 : n;
+    if (len < 8)
         return 0;
-    const uint8_t *tiff = p + 6;
-    const size_t len = n - 6;
     bool big;
     if (!std::memcmp(tiff, "MM\0*", 4))
         big = true;

@@ -8,8 +8,9 @@
 
 namespace bb {
 
-// Reads the orientation tag (0x0112) of IFD0 from an EXIF APP1 payload; 0 when absent or
-// malformed (the payload is untrusted: every offset is checked against n).
+// Reads the orientation tag (0x0112) of IFD0 from an EXIF APP1 payload ("Exif\0\0" and the
+// TIFF structure) or a WebP EXIF chunk (the TIFF structure alone); 0 when absent or malformed
+// (the payload is untrusted: every offset is checked against n).
 int exif_orientation(const uint8_t *p, size_t n);
 
 // A minimal EXIF block carrying the orientation alone: no thumbnail, no other tag.

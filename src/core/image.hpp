@@ -15,7 +15,7 @@
 
 namespace bb {
 
-enum class Format { Jpeg, Png };
+enum class Format { Jpeg, Png, Webp };
 
 // A byte buffer, from malloc or, from kLargeMemoryBytes up, from allocate_large (zeroed; see
 // large_memory.hpp); allocation failure is an ErrorKind::OutOfMemory, not a crash. Encoders
@@ -99,6 +99,14 @@ struct JpegMeta {
     uint8_t density_unit = 0;
     uint16_t x_density = 1;
     uint16_t y_density = 1;
+};
+
+// What a WebP encoder needs to write a file like the one decoded: lossless or lossy, and the
+// metadata the policy keeps (the ICC profile; of EXIF, the orientation alone).
+struct WebpMeta {
+    bool lossless = false;
+    std::vector<uint8_t> icc;
+    int orientation = 0; // EXIF orientation 1-8, 0 when absent
 };
 
 // The PNG ancillary chunks that change how the image displays.

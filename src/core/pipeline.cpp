@@ -211,6 +211,12 @@ Buffer blur_image(const uint8_t *data, size_t size, const BlurOptions &options) 
     decode.threads = options.threads;
     if (info.format == Format::Jpeg)
         return blur_jpeg(data, size, options, decode);
+    if (info.format == Format::Webp) {
+        WebpMeta meta;
+        Image image = decode_webp(data, size, decode, &meta);
+        gaussian_blur(image, options.sigma, options.poll);
+        return encode_webp(image, meta, options.quality, options.poll);
+    }
     // PNG: decoded as scanlines, blurred in place, filtered and compressed in place.
     decode.png_row_prefix = 1;
     PngMeta meta;

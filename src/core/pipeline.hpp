@@ -14,7 +14,7 @@ namespace bb {
 
 struct BlurOptions {
     double sigma = 5.0;
-    int quality = 75;                // JPEG quality 1-100; ignored for PNG
+    int quality = 75;                // JPEG and lossy WebP quality 1-100; ignored for PNG
     uint64_t max_pixels = 100000000; // larger images are refused from their header
     InterruptPoll poll = nullptr;
     int threads = 1; // threads one call may use (bytea_blur.threads): 1 or 2
@@ -27,7 +27,8 @@ void validate_options(const BlurOptions &options);
 // coarsest at which the blur keeps its detail.
 int jpeg_decode_scale(double sigma);
 
-// Returns the blurred image encoded like the input (JPEG in, JPEG out; PNG in, PNG out).
+// Returns the blurred image encoded like the input (JPEG in, JPEG out; PNG in, PNG out; WebP
+// in, WebP out, lossless as lossless and lossy as lossy).
 Buffer blur_image(const uint8_t *data, size_t size, const BlurOptions &options);
 
 } // namespace bb

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string>
 
+#include <webp/decode.h>
+
 namespace bb {
 namespace {
 
@@ -35,8 +37,6 @@ std::string hex_prefix(const uint8_t *data, size_t size) {
 const char *other_format(const uint8_t *d, size_t n) {
     if (n >= 6 && (!std::memcmp(d, "GIF87a", 6) || !std::memcmp(d, "GIF89a", 6)))
         return "GIF";
-    if (n >= 12 && !std::memcmp(d, "RIFF", 4) && !std::memcmp(d + 8, "WEBP", 4))
-        return "WebP";
     if (n >= 4 && (!std::memcmp(d, "II*\0", 4) || !std::memcmp(d, "MM\0*", 4)))
         return "TIFF";
     if (n >= 12 && !std::memcmp(d + 4, "ftyp", 4)) {
@@ -177,6 +177,32 @@ ImageInfo probe_png(const uint8_t *d, size_t n) {
     return info;
 }
 
+bool is_webp(const uint8_t *d, size_t n) {
+    return n >= 12 && !std::memcmp(d, "RIFF", 4) && !std::memcmp(d + 8, "WEBP", 4);
+}
+
+// libwebp's own header parser (the RIFF container, VP8X's canvas, VP8's frame header, VP8L's
+// signature): it reads headers only, and checks every size against n.
+ImageInfo probe_webp(const uint8_t *d, size_t n) {
+    WebPBitstreamFeatures features;
+    const VP8StatusCode status = WebPGetFeatures(d, n, &features);
+    if (status == VP8_STATUS_NOT_ENOUGH_DATA)
+        invalid("truncated WebP header", "The data ends before the WebP image's dimensions.");
+    if (status != VP8_STATUS_OK)
+        invalid("invalid WebP header", "The RIFF container or the image's header is malformed.");
+    if (features.width <= 0 || features.height <= 0)
+        invalid("invalid WebP header", "The image has a width or height of zero.");
+    ImageInfo info;
+    info.format = Format::Webp;
+    info.width = uint32_t(features.width);
+    info.height = uint32_t(features.height);
+    info.channels = features.has_alpha ? 4 : 3;
+    info.bit_depth = 8;
+    info.webp_lossless = features.format == 2;
+    info.webp_animated = features.has_animation != 0;
+    return info;
+}
+
 } // namespace
 
 ImageInfo probe(const uint8_t *data, size_t size) {
@@ -186,14 +212,19 @@ ImageInfo probe(const uint8_t *data, size_t size) {
         return probe_jpeg(data, size);
     if (size >= 8 && !std::memcmp(data, kPngSignature, 8))
         return probe_png(data, size);
+    if (is_webp(data, size))
+        return probe_webp(data, size);
     if (const char *other = other_format(data, size))
         throw Error(ErrorKind::Unsupported, std::string(other) + " images are not supported",
-                    "Only JPEG and PNG images can be processed.");
+                    "Only JPEG, PNG and WebP images can be processed.");
     invalid("unrecognised image format",
-            "The data starts with bytes " + hex_prefix(data, size) + ", which begin neither a JPEG nor a PNG file.");
+            "The data starts with bytes " + hex_prefix(data, size) + ", which begin no JPEG, PNG or WebP file.");
 }
 
 void check_supported(const ImageInfo &info) {
+    if (info.format == Format::Webp && info.webp_animated)
+        throw Error(ErrorKind::Unsupported, "animated WebP is not supported",
+                    "Only still WebP images can be processed; this one is an animation.");
     if (info.format != Format::Jpeg)
         return;
     const int sof = info.jpeg_sof;
@@ -221,11 +252,34 @@ void check_pixel_limit(uint64_t width, uint64_t height, uint64_t max_pixels) {
                         std::to_string(max_pixels) + ".");
 }
 
+namespace {
+
+// One line a format: what bytea_image_info and the view's img_content_type report.
+struct FormatNames {
+    Format format;
+    const char *name;
+    const char *mime;
+};
+constexpr FormatNames kFormatNames[] = {
+    {Format::Jpeg, "jpeg", "image/jpeg"},
+    {Format::Png, "png", "image/png"},
+    {Format::Webp, "webp", "image/webp"},
+};
+
+const FormatNames &names_of(Format f) noexcept {
+    for (const FormatNames &n : kFormatNames)
+        if (n.format == f)
+            return n;
+    return kFormatNames[0];
+}
+
+} // namespace
+
 const char *format_name(Format f) noexcept {
-    return f == Format::Jpeg ? "jpeg" : "png";
+    return names_of(f).name;
 }
 const char *mime_type(Format f) noexcept {
-    return f == Format::Jpeg ? "image/jpeg" : "image/png";
+    return names_of(f).mime;
 }
 
 } // namespace bb

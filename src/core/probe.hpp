@@ -22,10 +22,13 @@ struct ImageInfo {
     // PNG only
     int png_color_type = -1;
     bool png_interlaced = false;
+    // WebP only
+    bool webp_lossless = false;
+    bool webp_animated = false;
 };
 
 // Throws Error(InvalidData) for empty, unrecognised or malformed headers, and for a width or
-// height of zero; Error(Unsupported) for a recognised format we do not read (GIF, WebP...).
+// height of zero; Error(Unsupported) for a recognised format we do not read (GIF, AVIF...).
 ImageInfo probe(const uint8_t *data, size_t size);
 
 // Throws Error(Unsupported) when the blur pipeline cannot process an image with this header.

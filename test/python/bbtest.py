@@ -52,7 +52,7 @@ def encode(arr, fmt="PNG", **kw):
 
 
 def decode(data):
-    """Pixels of an 8-bit JPEG or PNG, as Pillow decodes them."""
+    """Pixels of an 8-bit JPEG, PNG or WebP, as Pillow decodes them."""
     return np.asarray(Image.open(io.BytesIO(data)))
 
 

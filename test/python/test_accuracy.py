@@ -85,6 +85,45 @@ class PngAccuracy(unittest.TestCase):
                 self.assertLessEqual(np.max(np.abs(out[:, :, 3] - np.round(alpha))), 1)
 
 
+class WebpAccuracy(unittest.TestCase):
+    """WebP is blurred like PNG, in 8-bit RGB(A): lossless files within 1 level of SciPy at
+    every sigma; lossy ones at least 40 dB against SciPy's blur of the decoded input at
+    quality 90 (the encoder's loss on top of the blur's)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.conn = connect()
+        cls.rgb = photo(83, 61, seed=3)
+
+    def test_lossless_within_1(self):
+        src = encode(self.rgb, "WEBP", lossless=True)
+        for sigma in PngAccuracy.SIGMAS:
+            with self.subTest(sigma=sigma):
+                out = decode(blur(self.conn, src, sigma))
+                ref = np.round(scipy_blur(self.rgb, sigma))
+                self.assertEqual(out.shape, self.rgb.shape)
+                self.assertLessEqual(np.max(np.abs(out.astype(np.float64) - ref)), 1)
+
+    def test_lossless_alpha_is_premultiplied(self):
+        arr = np.zeros((40, 60, 4), np.uint8)
+        arr[:, :30] = (255, 0, 0, 0)  # red, invisible
+        arr[:, 30:] = (0, 0, 255, 255)  # blue, opaque
+        out = decode(blur(self.conn, encode(arr, "WEBP", lossless=True), 4))
+        visible = out[:, :, 3] > 0
+        self.assertTrue(np.all(out[visible][:, 0] == 0), "red bled into visible pixels")
+        self.assertLessEqual(np.max(np.abs(out[:, :, 3] - np.round(scipy_blur(arr[:, :, 3], 4)))), 1)
+
+    def test_lossy_at_quality_90(self):
+        arr = photo(320, 240, seed=9)
+        src = encode(arr, "WEBP", quality=90)
+        decoded = decode(src)
+        for sigma in (1, 2, 5, 20):
+            with self.subTest(sigma=sigma):
+                out = decode(blur(self.conn, src, sigma, 90))
+                ref = np.clip(np.round(scipy_blur(decoded, sigma)), 0, 255)
+                self.assertGreaterEqual(psnr(out, ref), 40.0)
+
+
 class JpegAccuracy(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -13,7 +13,8 @@ from bbtest import CORPUS, FIXTURES, connect, sqlstate_of
 
 DOCUMENTED = {"22P03", "0A000", "54000", "53200"}
 FIXTURE_NAMES = ["rgb420.jpg", "progressive.jpg", "gray.jpg", "cmyk.jpg", "ycck.jpg",
-                 "rgb8.png", "rgba16.png", "interlaced.png", "palette_trns.png", "gray1.png"]
+                 "rgb8.png", "rgba16.png", "interlaced.png", "palette_trns.png", "gray1.png",
+                 "lossy.webp", "rgba_lossless.webp", "rgba_lossy.webp"]
 
 
 def postmaster_pid():
@@ -120,6 +121,57 @@ class Hostile(unittest.TestCase):
         for prefix in (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"):
             for n in (0, 10, 1000):
                 self.assert_clean(prefix + bytes(rng.randrange(256) for _ in range(n)), {"22P03", "0A000"})
+
+    def test_webp_chunks(self):
+        """WebP's RIFF chunks: a truncation at every chunk boundary (and inside each header), every
+        chunk's size past the end, a canvas or an image header that declares far more pixels than
+        the file holds, and animations (a thousand frames, frames outside the canvas): refused
+        with 0A000 from the header, before any frame is decoded."""
+        def chunks(data):
+            pos, out = 12, []
+            while pos + 8 <= len(data):
+                size = struct.unpack("<I", data[pos + 4:pos + 8])[0]
+                out.append((pos, data[pos:pos + 4], size))
+                pos += 8 + size + (size & 1)
+            return out
+        for name in ("lossy.webp", "rgba_lossy.webp", "rgba_lossless.webp"):
+            data = (FIXTURES / name).read_bytes()
+            found = chunks(data)
+            self.assertGreaterEqual(len(found), 1, name)
+            for pos, kind, size in found:
+                for n in (pos, pos + 4, pos + 8, pos + 8 + size // 2):
+                    if n < len(data):
+                        self.assert_clean(data[:n], {"22P03"}, label=f"{name}[:{n}] in {kind}")
+                grown = bytearray(data)
+                grown[pos + 4:pos + 8] = struct.pack("<I", 0x7FFFFFF0)
+                self.assert_clean(bytes(grown), {"22P03"}, label=f"{name}: {kind} size past the end")
+            riff = bytearray(data)
+            riff[4:8] = struct.pack("<I", 0x7FFFFFF0)
+            self.assert_clean(bytes(riff), {"22P03"}, label=f"{name}: RIFF size past the end")
+        # VP8L's header declaring 16384 x 16384 in a file of a few hundred bytes
+        vp8l = bytearray((FIXTURES / "lossless.webp").read_bytes())
+        at = vp8l.index(b"VP8L") + 8
+        self.assertEqual(vp8l[at], 0x2F)
+        bits = 16383 | (16383 << 14) | ((vp8l[at + 4] >> 4) << 28)
+        vp8l[at + 1:at + 5] = struct.pack("<I", bits)
+        self.assertEqual(sqlstate_of(self.conn, bytes(vp8l)), "54000")
+        # VP8X's canvas declaring 16777216 x 16777216 around a small image
+        still = (FIXTURES / "lossless.webp").read_bytes()
+        body = still[12:]
+        vp8x = b"VP8X" + struct.pack("<I", 10) + bytes([0, 0, 0, 0]) + (0xFFFFFF).to_bytes(3, "little") * 2
+        canvas = b"RIFF" + struct.pack("<I", 4 + len(vp8x) + len(body)) + b"WEBP" + vp8x + body
+        self.assert_clean(canvas, {"22P03", "54000"}, label="VP8X canvas")
+        # animations: a thousand frames; a frame placed outside the canvas
+        frame = lambda x, y: (b"ANMF" + struct.pack("<I", 16 + len(body)) + x.to_bytes(3, "little") +
+                              y.to_bytes(3, "little") + (66).to_bytes(3, "little") + (44).to_bytes(3, "little") +
+                              (100).to_bytes(3, "little") + b"\0" + body)
+        anim_head = lambda w, h: (b"VP8X" + struct.pack("<I", 10) + bytes([0x02, 0, 0, 0]) +
+                                  (w - 1).to_bytes(3, "little") + (h - 1).to_bytes(3, "little") +
+                                  b"ANIM" + struct.pack("<I", 6) + b"\0\0\0\0\0\0")
+        for label, payload in (("1000 frames", anim_head(67, 45) + frame(0, 0) * 1000),
+                               ("a frame outside the canvas", anim_head(67, 45) + frame(5000, 5000))):
+            data = b"RIFF" + struct.pack("<I", 4 + len(payload)) + b"WEBP" + payload
+            self.assertEqual(sqlstate_of(self.conn, data), "0A000", label)
 
     @unittest.skipUnless((CORPUS / "png" / "testpngs" / "crashers").is_dir(), "no conformance corpus")
     def test_libpng_crashers(self):

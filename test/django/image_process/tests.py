@@ -79,6 +79,20 @@ class UploadAndBlur(TestCase):
         self.assertEqual((blurred.format, blurred.size, blurred.mode), ("PNG", original.size, "RGBA"))
         self.assertLess(roughness(blurred), roughness(original) / 3)
 
+    def test_webp_lossy_and_lossless_with_alpha(self):
+        rgba = np.dstack([photo(160, 120, seed=3), np.tile(np.linspace(0, 255, 160, dtype=np.uint8), (120, 1))])
+        for name, options in (("sticker.webp", {"quality": 90}), ("logo.webp", {"lossless": True})):
+            with self.subTest(name=name):
+                data = encoded(rgba, "WEBP", **options)
+                pk = self.upload(name, data, "image/webp")
+                response = self.client.get(f"/blurred/{pk}/")
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response["Content-Type"], "image/webp")
+                original = Image.open(io.BytesIO(data))
+                blurred = Image.open(io.BytesIO(response.content))
+                self.assertEqual((blurred.format, blurred.size, blurred.mode), ("WEBP", original.size, "RGBA"))
+                self.assertLess(roughness(blurred), roughness(original) / 3)
+
     def test_original_view_serves_pk_1(self):
         ImageFile.objects.create(id=1, image="first.jpg", image_data=self.photo_jpeg)
         response = self.client.get("/blurred/")

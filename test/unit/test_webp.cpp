@@ -1,0 +1,290 @@
+// WebP (libwebp): still images lossy and lossless, alpha, the metadata policy (ICC kept, EXIF
+// cut to its orientation, XMP dropped), the limits read from the header, animations refused,
+// every truncation an error, and a cancel.
+#include <gtest/gtest.h>
+
+#include <webp/decode.h>
+#include <webp/demux.h>
+#include <webp/encode.h>
+#include <webp/mux.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "codecs.hpp"
+#include "exif.hpp"
+#include "gaussian.hpp"
+#include "helpers.hpp"
+#include "pipeline.hpp"
+#include "probe.hpp"
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+// A WebP of img (8-bit RGB or RGBA) through libwebp's simple API.
+Bytes webp_of(const bb::Image &img, bool lossless, float quality = 90) {
+    uint8_t *out = nullptr;
+    const int stride = int(img.stride());
+    size_t n;
+    if (img.channels == 4)
+        n = lossless ? WebPEncodeLosslessRGBA(img.row(0), int(img.width), int(img.height), stride, &out)
+                     : WebPEncodeRGBA(img.row(0), int(img.width), int(img.height), stride, quality, &out);
+    else
+        n = lossless ? WebPEncodeLosslessRGB(img.row(0), int(img.width), int(img.height), stride, &out)
+                     : WebPEncodeRGB(img.row(0), int(img.width), int(img.height), stride, quality, &out);
+    Bytes bytes(out, out + n);
+    WebPFree(out);
+    return bytes;
+}
+
+// file with the given chunks set (ICCP, EXIF, XMP ) by libwebp's muxer.
+Bytes with_chunks(const Bytes &file, const std::vector<std::pair<std::string, Bytes>> &chunks) {
+    const WebPData in = {file.data(), file.size()};
+    WebPMux *mux = WebPMuxCreate(&in, 1);
+    for (const auto &c : chunks) {
+        const WebPData d = {c.second.data(), c.second.size()};
+        EXPECT_EQ(WebPMuxSetChunk(mux, c.first.c_str(), &d, 1), WEBP_MUX_OK);
+    }
+    WebPData out;
+    WebPDataInit(&out);
+    EXPECT_EQ(WebPMuxAssemble(mux, &out), WEBP_MUX_OK);
+    Bytes bytes(out.bytes, out.bytes + out.size);
+    WebPDataClear(&out);
+    WebPMuxDelete(mux);
+    return bytes;
+}
+
+// The payload of a chunk of file, empty when absent.
+Bytes chunk(const Bytes &file, const char *fourcc) {
+    const WebPData in = {file.data(), file.size()};
+    WebPDemuxer *demux = WebPDemux(&in);
+    Bytes out;
+    WebPChunkIterator it;
+    if (demux && WebPDemuxGetChunk(demux, fourcc, 1, &it)) {
+        out.assign(it.chunk.bytes, it.chunk.bytes + it.chunk.size);
+        WebPDemuxReleaseChunkIterator(&it);
+    }
+    WebPDemuxDelete(demux);
+    return out;
+}
+
+// A big-endian TIFF structure with IFD0 holding the orientation and a second tag (a camera
+// make), as a camera writes more than the orientation.
+Bytes exif_tiff(int orientation) {
+    Bytes t = {'M',  'M',  0, 42, 0, 0, 0, 8, 0,   2, // header, IFD0 at 8, 2 entries
+               0x01, 0x0f, 0, 2,  0, 0, 0, 4, 'C', 'a',
+               'm',  0, // Make, ASCII, "Cam"
+               0x01, 0x12, 0, 3,  0, 0, 0, 1, 0,   uint8_t(orientation),
+               0,    0, // orientation
+               0,    0,    0, 0};
+    return t;
+}
+
+bb::Image decode(const Bytes &file, bb::WebpMeta *meta = nullptr, bb::DecodeOptions options = {}) {
+    return bb::decode_webp(file.data(), file.size(), options, meta);
+}
+
+bb::Buffer blur(const Bytes &file, double sigma, int quality = 75) {
+    bb::BlurOptions options;
+    options.sigma = sigma;
+    options.quality = quality;
+    return bb::blur_image(file.data(), file.size(), options);
+}
+
+Bytes bytes_of(const bb::Buffer &b) {
+    return Bytes(b.begin(), b.end());
+}
+
+} // namespace
+
+TEST(Webp, LosslessDecodesExactlyWithAndWithoutAlpha) {
+    for (const int channels : {3, 4}) {
+        const bb::Image img = bbtest::make_image(37, 21, channels, 8, channels == 4 ? 3 : -1);
+        const Bytes file = webp_of(img, true);
+        const bb::ImageInfo info = bb::probe(file.data(), file.size());
+        EXPECT_EQ(info.format, bb::Format::Webp);
+        EXPECT_STREQ(bb::format_name(info.format), "webp");
+        EXPECT_STREQ(bb::mime_type(info.format), "image/webp");
+        EXPECT_EQ(info.width, 37u);
+        EXPECT_EQ(info.height, 21u);
+        EXPECT_EQ(info.channels, channels);
+        EXPECT_EQ(info.bit_depth, 8);
+        EXPECT_TRUE(info.webp_lossless);
+        bb::WebpMeta meta;
+        const bb::Image out = decode(file, &meta);
+        EXPECT_TRUE(meta.lossless);
+        ASSERT_EQ(out.channels, channels);
+        EXPECT_EQ(out.alpha_channel, channels == 4 ? 3 : -1);
+        for (uint32_t y = 0; y < img.height; y++)
+            ASSERT_EQ(std::memcmp(out.row(y), img.row(y), img.row_bytes()), 0) << channels << " row " << y;
+    }
+}
+
+TEST(Webp, LosslessInLosslessOutExactlyTheBlur) {
+    for (const int channels : {3, 4}) {
+        const bb::Image img = bbtest::make_image(64, 40, channels, 8, channels == 4 ? 3 : -1);
+        const Bytes file = webp_of(img, true);
+        const Bytes out = bytes_of(blur(file, 2.0));
+        const bb::ImageInfo info = bb::probe(out.data(), out.size());
+        EXPECT_EQ(info.format, bb::Format::Webp);
+        EXPECT_TRUE(info.webp_lossless);
+        EXPECT_EQ(info.channels, channels);
+        bb::Image want = decode(file);
+        bb::gaussian_blur(want, 2.0, nullptr);
+        const bb::Image got = decode(out);
+        for (uint32_t y = 0; y < want.height; y++)
+            for (size_t i = 0; i < want.row_bytes(); i++) {
+                // fully transparent pixels may carry any colour (libwebp's exact = 0)
+                if (channels == 4 && want.row(y)[i - i % 4 + 3] == 0)
+                    continue;
+                ASSERT_EQ(got.row(y)[i], want.row(y)[i]) << channels << " at " << y << "," << i;
+            }
+    }
+}
+
+TEST(Webp, LossyInLossyOutAtQuality) {
+    const bb::Image img = bbtest::make_image(96, 64, 3);
+    const Bytes file = webp_of(img, false, 90);
+    EXPECT_FALSE(bb::probe(file.data(), file.size()).webp_lossless);
+    const Bytes low = bytes_of(blur(file, 1.0, 20)), high = bytes_of(blur(file, 1.0, 95));
+    for (const Bytes *out : {&low, &high}) {
+        const bb::ImageInfo info = bb::probe(out->data(), out->size());
+        EXPECT_EQ(info.format, bb::Format::Webp);
+        EXPECT_FALSE(info.webp_lossless);
+        EXPECT_EQ(info.width, 96u);
+        EXPECT_EQ(info.height, 64u);
+    }
+    EXPECT_LT(low.size(), high.size());
+}
+
+TEST(Webp, KeepsTheIccProfileAndTheOrientationAlone) {
+    const Bytes icc(300, 0x5a);
+    const Bytes xmp = {'<', 'x', '/', '>'};
+    const Bytes file = with_chunks(webp_of(bbtest::make_image(20, 10, 3), true),
+                                   {{"ICCP", icc}, {"EXIF", exif_tiff(6)}, {"XMP ", xmp}});
+    bb::WebpMeta meta;
+    decode(file, &meta);
+    EXPECT_EQ(meta.icc, icc);
+    EXPECT_EQ(meta.orientation, 6);
+    const Bytes out = bytes_of(blur(file, 1.0));
+    EXPECT_EQ(chunk(out, "ICCP"), icc);
+    const Bytes exif = chunk(out, "EXIF");
+    const bb::ExifOrientation minimal(6);
+    EXPECT_EQ(exif, Bytes(minimal.bytes + 6, minimal.bytes + sizeof minimal.bytes)); // the orientation alone
+    EXPECT_TRUE(chunk(out, "XMP ").empty());
+    // and a file without metadata gets none
+    const Bytes plain = bytes_of(blur(webp_of(bbtest::make_image(20, 10, 3), false), 1.0));
+    EXPECT_TRUE(chunk(plain, "ICCP").empty());
+    EXPECT_TRUE(chunk(plain, "EXIF").empty());
+}
+
+TEST(Webp, EveryTruncationIsAnError) {
+    // lossy with alpha and an ICC profile: VP8X, ICCP, ALPH and VP8 chunks
+    const Bytes file = with_chunks(webp_of(bbtest::make_image(24, 16, 4, 8, 3), false, 80), {{"ICCP", Bytes(40, 1)}});
+    for (size_t n = 0; n < file.size(); n++) {
+        try {
+            blur(Bytes(file.begin(), file.begin() + long(n)), 1.0);
+            ADD_FAILURE() << "a truncation to " << n << " of " << file.size() << " bytes was accepted";
+        } catch (const bb::Error &e) {
+            EXPECT_EQ(e.kind(), bb::ErrorKind::InvalidData) << n << ": " << e.what();
+        }
+    }
+}
+
+TEST(Webp, ChunkSizesPastTheEndAreErrors) {
+    Bytes file = webp_of(bbtest::make_image(24, 16, 3), true);
+    // the first chunk (VP8L) declares more bytes than the file has
+    file[16] = 0xff;
+    file[17] = 0xff;
+    file[18] = 0x0f;
+    EXPECT_THROW(blur(file, 1.0), bb::Error);
+    // the RIFF size likewise
+    Bytes riff = webp_of(bbtest::make_image(24, 16, 3), true);
+    riff[4] = 0xff;
+    riff[5] = 0xff;
+    riff[6] = 0xff;
+    riff[7] = 0x0f;
+    EXPECT_THROW(blur(riff, 1.0), bb::Error);
+}
+
+TEST(Webp, AHugeDeclaredImageIsRefusedFromItsHeader) {
+    // a 1x1 lossless file whose VP8L header is made to declare 16384 x 16384
+    Bytes file = webp_of(bbtest::make_image(1, 1, 3), true);
+    ASSERT_EQ(file[20], 0x2f); // VP8L signature, then 14 bits of width - 1 and of height - 1
+    const uint32_t bits = 16383u | (16383u << 14) | (uint32_t(file[24] >> 4) << 28);
+    file[21] = uint8_t(bits);
+    file[22] = uint8_t(bits >> 8);
+    file[23] = uint8_t(bits >> 16);
+    file[24] = uint8_t(bits >> 24);
+    const bb::ImageInfo info = bb::probe(file.data(), file.size());
+    EXPECT_EQ(info.width, 16384u);
+    EXPECT_EQ(info.height, 16384u);
+    try {
+        blur(file, 1.0); // 268 megapixels against the default 100
+        ADD_FAILURE() << "accepted";
+    } catch (const bb::Error &e) {
+        EXPECT_EQ(e.kind(), bb::ErrorKind::TooLarge) << e.what();
+    }
+}
+
+TEST(Webp, AnimationsAreRefused) {
+    WebPAnimEncoderOptions options;
+    ASSERT_TRUE(WebPAnimEncoderOptionsInit(&options));
+    WebPAnimEncoder *encoder = WebPAnimEncoderNew(16, 16, &options);
+    ASSERT_NE(encoder, nullptr);
+    WebPConfig config;
+    WebPConfigInit(&config);
+    for (int frame = 0; frame < 3; frame++) {
+        const bb::Image img = bbtest::make_image(16, 16, 4, 8, 3);
+        WebPPicture pic;
+        WebPPictureInit(&pic);
+        pic.use_argb = 1;
+        pic.width = 16;
+        pic.height = 16;
+        ASSERT_TRUE(WebPPictureImportRGBA(&pic, img.row(0), int(img.stride())));
+        for (int i = 0; i < pic.argb_stride * pic.height; i++)
+            pic.argb[i] ^= uint32_t(frame * 0x101010);
+        ASSERT_TRUE(WebPAnimEncoderAdd(encoder, &pic, frame * 100, &config));
+        WebPPictureFree(&pic);
+    }
+    WebPAnimEncoderAdd(encoder, nullptr, 300, nullptr);
+    WebPData anim;
+    WebPDataInit(&anim);
+    ASSERT_TRUE(WebPAnimEncoderAssemble(encoder, &anim));
+    WebPAnimEncoderDelete(encoder);
+    const Bytes file(anim.bytes, anim.bytes + anim.size);
+    WebPDataClear(&anim);
+    EXPECT_TRUE(bb::probe(file.data(), file.size()).webp_animated);
+    try {
+        blur(file, 1.0);
+        ADD_FAILURE() << "accepted";
+    } catch (const bb::Error &e) {
+        EXPECT_EQ(e.kind(), bb::ErrorKind::Unsupported);
+        EXPECT_NE(std::string(e.what()).find("animated WebP"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Webp, ACancelStopsTheDecodeAndTheEncode) {
+    const bb::Image img = bbtest::make_image(300, 200, 3);
+    for (const bool lossless : {true, false}) {
+        const Bytes file = webp_of(img, lossless);
+        bb::DecodeOptions options;
+        options.poll = [] { return true; };
+        try {
+            decode(file, nullptr, options);
+            ADD_FAILURE() << "the decode was not stopped";
+        } catch (const bb::Error &e) {
+            EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted);
+        }
+        bb::WebpMeta meta;
+        meta.lossless = lossless;
+        try {
+            bb::encode_webp(img, meta, 75, [] { return true; });
+            ADD_FAILURE() << "the encode was not stopped";
+        } catch (const bb::Error &e) {
+            EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted);
+        }
+    }
+}
