@@ -80,9 +80,9 @@ int input_factor(const JpegMeta &meta, int c, bool x) {
 //  - the linear interpolation up (or down) to the output's samples (interpolation_variance);
 //  - the viewer's upsampling of the output's chroma (factor_out), less that of the input's
 //    (factor_in), which the reference already has.
-// Without them a sigma of 5 came out as about 5.4 on libjpeg's 1/4-scale decode, and luma's
-// PSNR against SciPy lost 2-4 dB (test/bench/run's bytes table: OneStandsOut 44.8 -> 48.8 dB in
-// luma, 43.0 -> 44.7 in RGB at quality 75, at no cost in time).
+// Without them a sigma of 5 came out as about 5.4 on libjpeg's 1/4-scale decode: on the
+// OneStandsOut photo at quality 75, luma's PSNR against SciPy was 44.8 dB, now 48.8 (the
+// benchmark's bytes table, in RGB: 42.9 -> 44.5 dB), at no cost in time.
 double plane_sigma(double sigma, double step, int factor_in, uint32_t m, double ratio, int factor_out) {
     const double spacing = step * m; // of the blurred samples, in image pixels
     const double variance = sigma * sigma - (step * step - double(factor_in) * factor_in) / 12.0 -
