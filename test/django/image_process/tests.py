@@ -67,31 +67,26 @@ class UploadAndBlur(TestCase):
         self.assertEqual((blurred.format, blurred.size, blurred.mode), ("JPEG", original.size, original.mode))
         self.assertLess(roughness(blurred), roughness(original) / 3)
 
-    def test_png_with_alpha(self):
-        rgba = np.dstack([photo(160, 120, seed=2), np.tile(np.linspace(0, 255, 160, dtype=np.uint8), (120, 1))])
-        data = encoded(rgba, "PNG")
-        pk = self.upload("logo.png", data, "image/png")
+    def assert_served_blurred_with_alpha(self, name, data, fmt, content_type):
+        """Uploads data, then fetches its blurred copy: the same format, size and RGBA, and blurred."""
+        pk = self.upload(name, data, content_type)
         response = self.client.get(f"/blurred/{pk}/")
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(response["Content-Type"], "image/png")
+        self.assertEqual(response["Content-Type"], content_type)
         original = Image.open(io.BytesIO(data))
         blurred = Image.open(io.BytesIO(response.content))
-        self.assertEqual((blurred.format, blurred.size, blurred.mode), ("PNG", original.size, "RGBA"))
+        self.assertEqual((blurred.format, blurred.size, blurred.mode), (fmt, original.size, "RGBA"))
         self.assertLess(roughness(blurred), roughness(original) / 3)
+
+    def test_png_with_alpha(self):
+        rgba = np.dstack([photo(160, 120, seed=2), np.tile(np.linspace(0, 255, 160, dtype=np.uint8), (120, 1))])
+        self.assert_served_blurred_with_alpha("logo.png", encoded(rgba, "PNG"), "PNG", "image/png")
 
     def test_webp_lossy_and_lossless_with_alpha(self):
         rgba = np.dstack([photo(160, 120, seed=3), np.tile(np.linspace(0, 255, 160, dtype=np.uint8), (120, 1))])
         for name, options in (("sticker.webp", {"quality": 90}), ("logo.webp", {"lossless": True})):
             with self.subTest(name=name):
-                data = encoded(rgba, "WEBP", **options)
-                pk = self.upload(name, data, "image/webp")
-                response = self.client.get(f"/blurred/{pk}/")
-                self.assertEqual(response.status_code, 200)
-                self.assertEqual(response["Content-Type"], "image/webp")
-                original = Image.open(io.BytesIO(data))
-                blurred = Image.open(io.BytesIO(response.content))
-                self.assertEqual((blurred.format, blurred.size, blurred.mode), ("WEBP", original.size, "RGBA"))
-                self.assertLess(roughness(blurred), roughness(original) / 3)
+                self.assert_served_blurred_with_alpha(name, encoded(rgba, "WEBP", **options), "WEBP", "image/webp")
 
     def test_original_view_serves_pk_1(self):
         ImageFile.objects.create(id=1, image="first.jpg", image_data=self.photo_jpeg)
