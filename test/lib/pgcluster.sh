@@ -35,11 +35,21 @@ pg_cluster_start() {
     [ "$(id -u)" = 0 ] && chown postgres: "$PG_CLUSTER_DIR"
     _pg_as_owner "$PG_BINDIR/initdb" -D "$PG_CLUSTER_DIR/data" -U postgres --auth=trust -E UTF8 \
         --locale=C >"$PG_CLUSTER_DIR/initdb.log" 2>&1 || { cat "$PG_CLUSTER_DIR/initdb.log"; return 1; }
-    local port=$((20000 + RANDOM % 20000))
-    local opts="-p $port -k $PG_CLUSTER_DIR -c listen_addresses= -c fsync=off"
-    for o in "$@"; do opts="$opts -c $o"; done
-    _pg_as_owner "$PG_BINDIR/pg_ctl" -D "$PG_CLUSTER_DIR/data" -l "$PG_CLUSTER_DIR/server.log" \
-        -o "$opts" -w -t 60 start >/dev/null || { cat "$PG_CLUSTER_DIR/server.log"; return 1; }
+    # A random port below Linux's ephemeral range (32768 up), where the machine's own outgoing
+    # connections take theirs. A node that listens on 127.0.0.1 (pg_node_start) may still find
+    # its port taken by another process: a server that does not start shows its log (on
+    # stderr: pg_node_start's caller reads stdout) and is tried twice more on other ports.
+    local port opts o attempt
+    for attempt in 1 2 3; do
+        port=$((20000 + RANDOM % 12000))
+        opts="-p $port -k $PG_CLUSTER_DIR -c listen_addresses= -c fsync=off"
+        for o in "$@"; do opts="$opts -c $o"; done
+        _pg_as_owner "$PG_BINDIR/pg_ctl" -D "$PG_CLUSTER_DIR/data" -l "$PG_CLUSTER_DIR/server.log" \
+            -o "$opts" -w -t 60 start >/dev/null && break
+        sed "s/^/pg_cluster_start: port $port: /" "$PG_CLUSTER_DIR/server.log" >&2
+        [ "$attempt" -lt 3 ] || return 1
+        rm -f "$PG_CLUSTER_DIR/server.log"
+    done
     export PGHOST=$PG_CLUSTER_DIR PGPORT=$port PGUSER=postgres PGDATABASE=postgres
     export PG_SERVER_LOG=$PG_CLUSTER_DIR/server.log PG_CLUSTER_DIR
 }
@@ -63,7 +73,7 @@ pg_standby_start() {
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
     _pg_as_owner "$PG_BINDIR/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U postgres -D "$dir/data" -R \
         -X stream -c fast >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; return 1; }
-    port=$((20000 + RANDOM % 20000))
+    port=$((20000 + RANDOM % 12000))
     _pg_as_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
         -o "-p $port -k $dir -c listen_addresses= -c fsync=off -c hot_standby=on" -w -t 60 start >/dev/null ||
         { cat "$dir/server.log" >&2; return 1; }
