@@ -25,5 +25,8 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 MEDIA_ROOT = os.environ.get("BB_DJANGO_MEDIA", tempfile.mkdtemp(prefix="bb_django_media_"))
+# where a live server (the browser test) serves media and static files from: not the app's pages
+MEDIA_URL = "/media/"
+STATIC_URL = "/static/"
 USE_TZ = True
 TEMPLATES = []
