@@ -19,7 +19,7 @@ FROM pg_proc p WHERE p.proname IN ('bytea_blur', 'bytea_image_info') ORDER BY 1;
 SELECT c.relname, c.relkind, pg_get_userbyid(c.relowner) AS owner, privileges(c.relacl) AS acl
 FROM pg_class c WHERE c.relname IN ('applyblur', 'image_process_imagefile', 'image_process_imagefile_id_seq')
 ORDER BY 1;
-SELECT has_function_privilege('regress_bb_other', 'bytea_blur(bytea, double precision, integer)', 'EXECUTE') AS other_may_blur,
+SELECT has_function_privilege('regress_bb_other', 'bytea_blur(bytea, double precision, integer, text)', 'EXECUTE') AS other_may_blur,
        has_function_privilege('regress_bb_other', 'bytea_image_info(bytea)', 'EXECUTE') AS other_may_read_info,
        has_table_privilege('regress_bb_other', 'applyblur', 'SELECT') AS other_may_read_view,
        has_table_privilege('regress_bb_other', 'image_process_imagefile', 'SELECT') AS other_may_read_table;

@@ -40,3 +40,30 @@ SELECT 'only after upgrade' AS side, * FROM (SELECT * FROM upgraded EXCEPT SELEC
 UNION ALL
 SELECT 'only in fresh install', * FROM (SELECT * FROM fresh EXCEPT SELECT * FROM upgraded) b;
 DROP EXTENSION bytea_blur;
+
+-- 1.2 to 1.3 replaces bytea_blur(data, sigma, quality) with a four-argument function. What was
+-- granted on the old is granted on the new; an object of the user's own that calls the old one
+-- stops the update before anything changes, named in the error; without it the update runs,
+-- and calls written for 1.2 give the same bytes after it.
+CREATE ROLE regress_bb_grantee;
+CREATE EXTENSION bytea_blur VERSION '1.2';
+INSERT INTO image_process_imagefile (image, image_data)
+SELECT name, data FROM fixture WHERE name IN ('rgb420.jpg', 'rgba8.png') ORDER BY name;
+GRANT EXECUTE ON FUNCTION bytea_blur(bytea, double precision, integer) TO regress_bb_grantee WITH GRANT OPTION;
+CREATE TABLE blurred_before AS SELECT id, bytea_blur(image_data, 2.5, 60) AS blurred FROM image_process_imagefile;
+CREATE VIEW my_blurs AS SELECT id, bytea_blur(image_data, 2.0) AS blurred FROM image_process_imagefile;
+SELECT expect_error($$ALTER EXTENSION bytea_blur UPDATE TO '1.3'$$);
+SELECT extversion FROM pg_extension WHERE extname = 'bytea_blur';
+DROP VIEW my_blurs;
+ALTER EXTENSION bytea_blur UPDATE TO '1.3';
+SELECT extversion FROM pg_extension WHERE extname = 'bytea_blur';
+SELECT p.oid::regprocedure AS function, p.proisstrict,
+       has_function_privilege('regress_bb_grantee', p.oid, 'EXECUTE') AS grantee_may_blur,
+       has_function_privilege('regress_bb_grantee', p.oid, 'EXECUTE WITH GRANT OPTION') AS grantee_may_grant
+FROM pg_proc p WHERE p.proname LIKE 'bytea_blur%' ORDER BY 1;
+SELECT b.id, bytea_blur(i.image_data, 2.5, 60) = b.blurred AS same_bytes
+FROM blurred_before b JOIN image_process_imagefile i USING (id) ORDER BY b.id;
+SELECT img_id, (bytea_image_info(img_binary)).format, img_content_type FROM applyblur ORDER BY img_id;
+DROP TABLE blurred_before;
+DROP EXTENSION bytea_blur; -- and the table it made
+DROP ROLE regress_bb_grantee;

@@ -20,6 +20,7 @@ struct DecodeOptions {
     InterruptPoll poll = nullptr;
     size_t png_row_prefix = 0; // decode_png's Image::row_prefix for 8-bit images: 1 to encode in place
     int threads = 1;           // 2 lets JpegPlaneReader decode a progressive file's scans on two threads
+    bool jpeg_to_rgb = false;  // decode_jpeg: YCbCr converted to RGB (for another format's encoder)
     // Below this estimated cost (jpeg_scan_split.hpp) a file is not worth a second decoder:
     // about 2 ms of decoding here. The tests lower it to split small files.
     uint64_t split_min_cost = uint64_t(1) << 16;
@@ -32,11 +33,19 @@ struct DecodeOptions {
 };
 
 // Decodes an 8-bit JPEG in its own colour space (grey, YCbCr, RGB, CMYK or YCCK), without
-// colour conversion; chroma planes are upsampled to full size. The blur itself streams planes
+// colour conversion (but YCbCr to RGB with options.jpeg_to_rgb, for a blur written in another
+// format); chroma planes are upsampled to full size. The blur itself streams planes
 // with the classes below; these interleaved functions are the reference the unit tests check
 // the planar path against, and the way they write test JPEGs in any colour space.
 Image decode_jpeg(const uint8_t *data, size_t size, const DecodeOptions &options, JpegMeta *meta);
-Buffer encode_jpeg(const Image &image, const JpegMeta &meta, int quality, InterruptPoll poll);
+Buffer encode_jpeg(const Image &image, const JpegMeta &meta, int quality, InterruptPoll poll, bool optimize = false);
+
+// Writes 8-bit grey or RGB pixels (decoded from another format) as a JPEG at quality: RGB as
+// YCbCr, with the sampling and Huffman tables jpeg_encoding_for gives a YCbCr file of full
+// chroma blurred at sigma; the ICC profile and the EXIF orientation (0: none) kept. Converts
+// RGB to YCbCr in place.
+Buffer encode_jpeg_from_pixels(Image &image, const std::vector<uint8_t> &icc, int orientation, int quality,
+                               double sigma, InterruptPoll poll);
 
 // Streams a JPEG's component planes out of libjpeg in raw mode, one iMCU row (8 or 16 sample
 // rows) at a time: no colour conversion and no chroma upsampling, each component at its own

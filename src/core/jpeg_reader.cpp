@@ -97,6 +97,8 @@ Status run_read_header(DecodeJob *volatile job) {
     jpeg_read_header(&job->cinfo, TRUE);
     // Keep the file's colour space: blurring is linear, so no conversion is needed.
     job->cinfo.out_color_space = job->cinfo.jpeg_color_space;
+    if (job->to_rgb && job->cinfo.jpeg_color_space == JCS_YCbCr)
+        job->cinfo.out_color_space = JCS_RGB;
     if (job->scale_denom) {
         job->cinfo.raw_data_out = TRUE;
         job->cinfo.scale_num = 1;

@@ -46,6 +46,7 @@ struct DecodeJob {
     RangeSource range_source;
     bool buffered;
     const CoefficientStore *lender;
+    bool to_rgb; // interleaved decoding: YCbCr converted to RGB
 };
 
 // The phases, each inside its setjmp: the header (raw mode and scale when scale_denom is set),

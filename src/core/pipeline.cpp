@@ -8,6 +8,7 @@
 #include <string>
 
 #include "codecs.hpp"
+#include "convert.hpp"
 #include "gaussian.hpp"
 #include "planes.hpp"
 #include "probe.hpp"
@@ -187,6 +188,64 @@ Buffer blur_jpeg(const uint8_t *data, size_t size, const BlurOptions &options, c
     return writer.finish();
 }
 
+// A blur written in another format than its input's: decoded whole to grey, RGB or either
+// with alpha (a JPEG's YCbCr converted by libjpeg), blurred, converted to what the target
+// takes, encoded. The ICC profile travels. The EXIF orientation stays a tag in a JPEG; it is
+// applied to the pixels for PNG, whose writer keeps no EXIF, and for WebP, whose EXIF
+// orientation browsers ignore (Chromium shows such a file sideways: test_browser.py), so that
+// a photo a browser shows upright as a JPEG stays upright.
+Buffer blur_to_format(const uint8_t *data, size_t size, const ImageInfo &info, Format target,
+                      const BlurOptions &options, DecodeOptions decode) {
+    if (info.format == Format::Jpeg && info.channels == 4)
+        throw Error(ErrorKind::Unsupported, "a CMYK JPEG can only be blurred to JPEG",
+                    std::string("Converting CMYK or YCCK to ") + format_name(target) +
+                        " needs a colour profile; blur it with format NULL or 'jpeg'.");
+    if (target == Format::Jpeg && info.channels % 2 == 0)
+        throw Error(ErrorKind::Unsupported, "JPEG has no alpha channel",
+                    std::string("This ") + format_name(info.format) +
+                        " image has alpha; blur it to png or webp, which keep alpha.");
+    Image image;
+    std::vector<uint8_t> icc;
+    int orientation = 0;
+    if (info.format == Format::Jpeg) {
+        decode.jpeg_to_rgb = true;
+        JpegMeta meta;
+        image = decode_jpeg(data, size, decode, &meta);
+        icc = std::move(meta.icc);
+        orientation = meta.orientation;
+    } else if (info.format == Format::Webp) {
+        WebpMeta meta;
+        image = decode_webp(data, size, decode, &meta);
+        icc = std::move(meta.icc);
+        orientation = meta.orientation;
+    } else {
+        PngMeta meta;
+        image = decode_png(data, size, decode, &meta);
+        if (meta.has_iccp)
+            icc = std::move(meta.iccp);
+    }
+    gaussian_blur(image, options.sigma, options.poll);
+    if (target == Format::Jpeg) {
+        to_8bit(image, options.poll);
+        return encode_jpeg_from_pixels(image, icc, orientation, options.quality, options.sigma, options.poll);
+    }
+    apply_orientation(image, orientation, options.poll);
+    if (target == Format::Webp) {
+        to_8bit(image, options.poll);
+        grey_to_rgb(image, options.poll);
+        WebpMeta meta;
+        meta.icc = std::move(icc);
+        return encode_webp(image, meta, options.quality, options.poll);
+    }
+    PngMeta meta;
+    if (!icc.empty()) {
+        meta.has_iccp = true;
+        meta.iccp_name = "ICC profile";
+        meta.iccp = std::move(icc);
+    }
+    return encode_png(image, meta, options.poll);
+}
+
 } // namespace
 
 void validate_options(const BlurOptions &options) {
@@ -209,6 +268,8 @@ Buffer blur_image(const uint8_t *data, size_t size, const BlurOptions &options) 
     decode.max_pixels = options.max_pixels;
     decode.poll = options.poll;
     decode.threads = options.threads;
+    if (options.output && *options.output != info.format)
+        return blur_to_format(data, size, info, *options.output, options, decode);
     if (info.format == Format::Jpeg)
         return blur_jpeg(data, size, options, decode);
     if (info.format == Format::Webp) {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "errors.hpp"
@@ -17,7 +18,8 @@ struct BlurOptions {
     int quality = 75;                // JPEG and lossy WebP quality 1-100; ignored for PNG
     uint64_t max_pixels = 100000000; // larger images are refused from their header
     InterruptPoll poll = nullptr;
-    int threads = 1; // threads one call may use (bytea_blur.threads): 1 or 2
+    int threads = 1;              // threads one call may use (bytea_blur.threads): 1 or 2
+    std::optional<Format> output; // the format to write; none: the input's own
 };
 
 // Throws Error(InvalidParameter) unless 0 <= sigma <= 1000 and 1 <= quality <= 100.
@@ -28,7 +30,12 @@ void validate_options(const BlurOptions &options);
 int jpeg_decode_scale(double sigma);
 
 // Returns the blurred image encoded like the input (JPEG in, JPEG out; PNG in, PNG out; WebP
-// in, WebP out, lossless as lossless and lossy as lossy).
+// in, WebP out, lossless as lossless and lossy as lossy), or in options.output when that is
+// another format. Then (see blur_to_format in pipeline.cpp) the ICC profile is kept; the EXIF
+// orientation stays a tag in a JPEG and is applied to the pixels for PNG and WebP; JPEG is
+// written at quality (YCbCr, 4:2:0 from sigma 2), WebP lossy at quality, PNG at the input's
+// bit depth; grey becomes RGB for WebP, 16 bits become 8 for JPEG and WebP. Refused with
+// Error(Unsupported): alpha to JPEG, and a CMYK or YCCK JPEG to another format.
 Buffer blur_image(const uint8_t *data, size_t size, const BlurOptions &options);
 
 } // namespace bb

@@ -282,4 +282,20 @@ const char *mime_type(Format f) noexcept {
     return names_of(f).mime;
 }
 
+Format parse_format_name(const std::string &name) {
+    std::string lower;
+    for (const char c : name)
+        lower += (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
+    if (lower == "jpg")
+        return Format::Jpeg;
+    std::string known;
+    for (const FormatNames &n : kFormatNames) {
+        if (lower == n.name)
+            return n.format;
+        known += std::string(known.empty() ? "" : ", ") + n.name;
+    }
+    throw Error(ErrorKind::InvalidParameter, "unknown output format \"" + name.substr(0, 64) + "\"",
+                "format is one of " + known + " (or jpg), or NULL for the input's own format.");
+}
+
 } // namespace bb

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "image.hpp"
 
@@ -39,5 +40,9 @@ void check_pixel_limit(uint64_t width, uint64_t height, uint64_t max_pixels);
 
 const char *format_name(Format f) noexcept;
 const char *mime_type(Format f) noexcept;
+
+// The format a name given in SQL means: a format_name ("jpeg", "png", "webp") or "jpg", in any
+// case. Throws Error(InvalidParameter) for any other name.
+Format parse_format_name(const std::string &name);
 
 } // namespace bb

@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <new>
+#include <string>
 #include <vector>
 
 extern "C" {
@@ -114,8 +115,10 @@ ResultHolder *new_result_holder() {
     return holder;
 }
 
-bool run_blur(const uint8_t *data, size_t size, double sigma, int quality, ResultHolder *holder,
-              CoreFailure *failure) noexcept {
+// format: the output format's name as given in SQL (not NUL-terminated), or null for the
+// input's own format.
+bool run_blur(const uint8_t *data, size_t size, double sigma, int quality, const char *format, size_t format_size,
+              ResultHolder *holder, CoreFailure *failure) noexcept {
     // guarded() catches everything the lambda throws (cppcheck 2.17 sees a throw escape).
     // cppcheck-suppress throwInNoexceptFunction
     return guarded(failure, [&] {
@@ -126,6 +129,8 @@ bool run_blur(const uint8_t *data, size_t size, double sigma, int quality, Resul
         options.poll = interrupt_requested;
         // A parallel query's processes already take the cores: each stays on its own thread.
         options.threads = IsInParallelMode() ? 1 : threads_guc;
+        if (format)
+            options.output = bb::parse_format_name(std::string(format, format_size));
         bb::Buffer out = bb::blur_image(data, size, options);
         // std::bad_alloc is caught by guarded().
         holder->bytes = new bb::Buffer(std::move(out)); // NOLINT(bugprone-unhandled-exception-at-new)
@@ -152,17 +157,22 @@ void _PG_init(void) {
     BB_RESERVE_GUC_PREFIX("bytea_blur");
 }
 
-// bytea_blur(data bytea, sigma float8, quality int4) returns bytea: the image blurred and
-// re-encoded in its own format.
+// bytea_blur(data bytea, sigma float8, quality int4 [, format text]) returns bytea: the image
+// blurred and re-encoded in its own format, or in format when that is not null. Version 1.2's
+// SQL declares three arguments and STRICT; 1.3's four, not STRICT: a null data, sigma or
+// quality gives null, a null format the input's own.
 Datum bytea_blur(PG_FUNCTION_ARGS) {
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+        PG_RETURN_NULL();
     bytea *input = PG_GETARG_BYTEA_PP(0);
     const double sigma = PG_GETARG_FLOAT8(1);
     const int32 quality = PG_GETARG_INT32(2);
+    text *format = PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_TEXT_PP(3) : nullptr;
     ResultHolder *holder = new_result_holder();
     CoreFailure failure;
 
     if (!run_blur(reinterpret_cast<const uint8_t *>(VARDATA_ANY(input)), VARSIZE_ANY_EXHDR(input), sigma, quality,
-                  holder, &failure))
+                  format ? VARDATA_ANY(format) : nullptr, format ? VARSIZE_ANY_EXHDR(format) : 0, holder, &failure))
         raise_failure(&failure);
 
     const size_t size = holder->bytes->size();

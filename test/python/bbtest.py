@@ -30,10 +30,21 @@ def connect(dbname=None):
     return conn
 
 
-def blur(conn, data, sigma=5.0, quality=75):
+def blur(conn, data, sigma=5.0, quality=75, fmt=None):
+    """bytea_blur(data, sigma, quality), or with fmt its output format argument."""
     with conn.cursor() as cur:
-        cur.execute("SELECT bytea_blur(%s, %s, %s)", (psycopg2.Binary(data), sigma, quality))
+        if fmt is None:
+            cur.execute("SELECT bytea_blur(%s, %s, %s)", (psycopg2.Binary(data), sigma, quality))
+        else:
+            cur.execute("SELECT bytea_blur(%s, %s, %s, %s)", (psycopg2.Binary(data), sigma, quality, fmt))
         return bytes(cur.fetchone()[0])
+
+
+def image_info(conn, data):
+    """bytea_image_info(data) as a dict: format, mime_type, width, height, channels, bit_depth."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT * FROM bytea_image_info(%s)", (psycopg2.Binary(data),))
+        return dict(zip([c.name for c in cur.description], cur.fetchone()))
 
 
 def sqlstate_of(conn, data, sigma=5.0, quality=75):

@@ -1,0 +1,96 @@
+#include "convert.hpp"
+
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+namespace bb {
+namespace {
+
+// Checks for an interrupt every 64 rows.
+void poll_row(uint32_t y, InterruptPoll poll) {
+    if (poll && (y & 63) == 63 && poll())
+        throw_interrupted();
+}
+
+Image like(const Image &image, uint32_t width, uint32_t height, int channels, int depth) {
+    Image out;
+    out.width = width;
+    out.height = height;
+    out.channels = channels;
+    out.depth = depth;
+    out.alpha_channel = image.alpha_channel < 0 ? -1 : channels - 1;
+    out.allocate();
+    return out;
+}
+
+} // namespace
+
+void to_8bit(Image &image, InterruptPoll poll) {
+    if (image.depth == 8)
+        return;
+    Image out = like(image, image.width, image.height, image.channels, 8);
+    const size_t samples = size_t(image.width) * size_t(image.channels);
+    for (uint32_t y = 0; y < image.height; y++) {
+        const uint8_t *in = image.row(y);
+        uint8_t *o = out.row(y);
+        for (size_t i = 0; i < samples; i++) {
+            uint16_t v;
+            std::memcpy(&v, in + 2 * i, 2);
+            o[i] = uint8_t((uint32_t(v) * 255 + 32767) / 65535);
+        }
+        poll_row(y, poll);
+    }
+    image = std::move(out);
+}
+
+void grey_to_rgb(Image &image, InterruptPoll poll) {
+    if (image.channels > 2)
+        return;
+    if (image.depth != 8)
+        throw std::logic_error("grey_to_rgb: 8-bit samples expected");
+    const bool alpha = image.channels == 2;
+    Image out = like(image, image.width, image.height, alpha ? 4 : 3, 8);
+    for (uint32_t y = 0; y < image.height; y++) {
+        const uint8_t *in = image.row(y);
+        uint8_t *o = out.row(y);
+        for (uint32_t x = 0; x < image.width; x++) {
+            o[0] = o[1] = o[2] = in[0];
+            if (alpha)
+                o[3] = in[1];
+            in += image.channels;
+            o += out.channels;
+        }
+        poll_row(y, poll);
+    }
+    image = std::move(out);
+}
+
+void apply_orientation(Image &image, int orientation, InterruptPoll poll) {
+    if (orientation < 2 || orientation > 8)
+        return;
+    const uint32_t w = image.width, h = image.height;
+    const bool swap = orientation >= 5;
+    Image out = like(image, swap ? h : w, swap ? w : h, image.channels, image.depth);
+    const size_t bpp = size_t(image.channels) * image.bytes_per_sample();
+    for (uint32_t y = 0; y < out.height; y++) {
+        uint8_t *o = out.row(y);
+        for (uint32_t x = 0; x < out.width; x++, o += bpp) {
+            uint32_t sx = x, sy = y; // the stored pixel that shows at (x, y)
+            switch (orientation) {
+            case 2: sx = w - 1 - x; break;
+            case 3: sx = w - 1 - x, sy = h - 1 - y; break;
+            case 4: sy = h - 1 - y; break;
+            case 5: sx = y, sy = x; break;
+            case 6: sx = y, sy = h - 1 - x; break;
+            case 7: sx = w - 1 - y, sy = h - 1 - x; break;
+            default: sx = w - 1 - y, sy = x; break; // 8
+            }
+            std::memcpy(o, image.row(sy) + sx * bpp, bpp);
+        }
+        poll_row(y, poll);
+    }
+    image = std::move(out);
+}
+
+} // namespace bb

@@ -1,0 +1,22 @@
+// Turning decoded pixels into what another format's encoder takes, for a blur written in a
+// format other than its input's: fewer bits, grey to colour, EXIF orientation applied to the
+// pixels. Each returns a new image or changes one in place; none keeps a PNG row prefix.
+#pragma once
+#include "no_postgres.hpp"
+
+#include "errors.hpp"
+#include "image.hpp"
+
+namespace bb {
+
+// 16-bit samples to 8, rounded (v * 255 / 65535); 8-bit images are left as they are.
+void to_8bit(Image &image, InterruptPoll poll);
+
+// Grey to RGB and grey+alpha to RGBA, 8-bit; colour images are left as they are.
+void grey_to_rgb(Image &image, InterruptPoll poll);
+
+// The image as a viewer shows it under EXIF orientation 1-8 (2-8 flip and turn it; 5-8 swap
+// its width and height); 0 and 1 leave it as it is.
+void apply_orientation(Image &image, int orientation, InterruptPoll poll);
+
+} // namespace bb
