@@ -33,6 +33,8 @@ from bbtest import FIXTURES, ROOT, encode, photo, png_header_only  # noqa: E402
 HOST = "127.0.0.1"
 COORDINATOR = os.environ.get("BB_CITUS_COORDINATOR")
 WORKERS = os.environ.get("BB_CITUS_WORKERS", "").split()
+# the version CREATE EXTENSION installs
+VERSION = re.search(r"default_version = '([^']+)'", (ROOT / "bytea_blur.control").read_text()).group(1)
 GOOD = ["rgb420.jpg", "rgb422.jpg", "rgb444.jpg", "progressive.jpg", "cmyk.jpg", "gray.jpg", "rgba8.png",
         "rgb16.png", "gray16.png", "palette_trns.png", "interlaced.png", "graya8.png"]
 BAD = {  # name: (bytes, SQLSTATE)
@@ -130,7 +132,7 @@ class DistributedDjangoTable(unittest.TestCase):
         rows = query(self.conn, "SELECT nodeport, result FROM run_command_on_workers("
                                 "$$SELECT extversion FROM pg_extension WHERE extname = 'bytea_blur'$$) ORDER BY 1")
         self.assertEqual(sorted(str(r[0]) for r in rows), sorted(WORKERS))
-        self.assertEqual({r[1] for r in rows}, {"1.2"})
+        self.assertEqual({r[1] for r in rows}, {VERSION})
         # Django's table stays Django's: adopted on the coordinator, a member nowhere
         self.assertEqual(query(self.conn, "SELECT count(*) FROM pg_depend WHERE objid ="
                                           " 'image_process_imagefile'::regclass AND deptype = 'e'")[0][0], 0)
@@ -161,6 +163,26 @@ class DistributedDjangoTable(unittest.TestCase):
             local = query(self.conn, "SELECT bytea_blur(%s), (bytea_image_info(%s)).mime_type",
                           (psycopg2.Binary(data), psycopg2.Binary(data)))[0]
             self.assertEqual((bytes(blurred), content_type), (bytes(local[0]), local[1]), by_id[img_id])
+
+    def test_output_format_is_passed_to_the_workers(self):
+        # bytea_blur(..., format => 'webp') in a scan runs on the workers, named argument and
+        # all, and gives what a single node gives; a refused conversion keeps its SQLSTATE.
+        names = ["rgb420.jpg", "gray16.png", "rgba8.png"]
+        ids = [self.ids[name] for name in names]
+        sql = ("SELECT id, bytea_blur(image_data, 3, format => 'webp') FROM image_process_imagefile"
+               " WHERE id = ANY(%s) ORDER BY id")
+        plan = explain(self.conn, sql, (ids,))
+        self.assertTrue(set(task_nodes(plan)) and set(task_nodes(plan)) <= {int(p) for p in WORKERS}, plan)
+        worker_calls = [line for line in plan.splitlines() if "Output:" in line and "bytea_blur(" in line]
+        self.assertTrue(worker_calls and all("'webp'" in line for line in worker_calls), plan)
+        rows = dict(query(self.conn, sql, (ids,)))
+        for name in names:
+            data = (FIXTURES / name).read_bytes()
+            local = query(self.conn, "SELECT bytea_blur(%s, 3, format => 'webp')", (psycopg2.Binary(data),))[0][0]
+            self.assertEqual(bytes(rows[self.ids[name]]), bytes(local), name)
+        remote = error_of(self.conn, "SELECT bytea_blur(image_data, format => 'jpeg') FROM image_process_imagefile"
+                                     " WHERE id = %s", (self.ids["rgba8.png"],))
+        self.assertEqual(remote[0], "0A000")
 
     def test_bad_image_on_a_worker_keeps_its_sqlstate_and_message(self):
         for name, (data, sqlstate) in BAD.items():
@@ -277,7 +299,7 @@ class ExtensionMadeTableAndANewWorker(unittest.TestCase):
         conn.close()
         query(self.conn, "SELECT citus_add_node(%s, %s)", (HOST, int(port)))
         conn = connect(port, self.db)
-        self.assertEqual(query(conn, "SELECT extversion FROM pg_extension WHERE extname = 'bytea_blur'"), [("1.2",)])
+        self.assertEqual(query(conn, "SELECT extversion FROM pg_extension WHERE extname = 'bytea_blur'"), [(VERSION,)])
         conn.close()
         query(self.conn, "SELECT citus_rebalance_start(shard_transfer_mode := 'block_writes')")
         query(self.conn, "SELECT citus_rebalance_wait()")
