@@ -78,6 +78,20 @@ class BlurredPagesInChromium(LiveServerTestCase):
         data = encoded(np.dstack([rgb, alpha]), "PNG")
         self.assert_shows_blurred("alpha.png", data, "image/png", (320, 200))
 
+    def test_jpeg_served_as_webp(self):
+        # the page of a JPEG upload's blur in WebP (views.blurred_as): upright, as the JPEG shows
+        thumbnail = encoded(photo(40, 30, seed=6), "JPEG", quality=80)
+        data = encoded(photo(400, 300, seed=6), "JPEG", quality=90, exif=exif_with_thumbnail(6, thumbnail))
+        _, page = self.upload_in_browser("portrait.jpg", data)
+        self.driver.get(self.live_server_url + page.rstrip("/") + ".webp")
+        (shown,) = measure_page_images(self.driver)
+        (original,) = show_and_measure(self.driver, [data_url(data, "image/jpeg")])
+        self.assertTrue(shown["loaded"])
+        self.assertEqual(shown["natural"], [300, 400])
+        for channel in range(3):
+            self.assertAlmostEqual(shown["colour"][channel], original["colour"][channel], delta=MEAN_TOLERANCE)
+        self.assertLess(shown["detail"], 0.25 * original["detail"])
+
     def test_webp(self):
         data = encoded(photo(320, 200, seed=4), "WEBP", quality=90)
         self.assert_shows_blurred("photo.webp", data, "image/webp", (320, 200))

@@ -88,6 +88,25 @@ class UploadAndBlur(TestCase):
             with self.subTest(name=name):
                 self.assert_served_blurred_with_alpha(name, encoded(rgba, "WEBP", **options), "WEBP", "image/webp")
 
+    def test_served_in_another_format(self):
+        # bytea_blur's format argument through a query expression (views.BlurAs): a JPEG upload
+        # served as WebP and as PNG; a PNG with alpha cannot be a JPEG (0A000, a 415 here).
+        pk = self.upload("photo.jpg", self.photo_jpeg, "image/jpeg")
+        original = Image.open(io.BytesIO(self.photo_jpeg))
+        for fmt, pillow in (("webp", "WEBP"), ("png", "PNG"), ("jpeg", "JPEG")):
+            with self.subTest(fmt=fmt):
+                response = self.client.get(f"/blurred/{pk}.{fmt}")
+                self.assertEqual(response.status_code, 200, response.content[:200])
+                self.assertEqual(response["Content-Type"], f"image/{fmt}")
+                blurred = Image.open(io.BytesIO(response.content))
+                self.assertEqual((blurred.format, blurred.size), (pillow, original.size))
+                self.assertLess(roughness(blurred), roughness(original) / 3)
+        rgba = np.dstack([photo(40, 30, seed=5), np.full((30, 40), 128, np.uint8)])
+        logo = self.upload("logo.png", encoded(rgba, "PNG"), "image/png")
+        self.assertEqual(self.client.get(f"/blurred/{logo}.jpeg").status_code, 415)
+        self.assertEqual(self.client.get(f"/blurred/{logo}.webp").status_code, 200)
+        self.assertEqual(self.client.get(f"/blurred/{logo}.gif").status_code, 404)
+
     def test_original_view_serves_pk_1(self):
         ImageFile.objects.create(id=1, image="first.jpg", image_data=self.photo_jpeg)
         response = self.client.get("/blurred/")

@@ -1,10 +1,24 @@
-from django.db import DataError, connection, transaction
+from django.db import DataError, NotSupportedError, connection, transaction
+from django.db.models import BinaryField, F, Func, Value
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from .forms import ImageFileForm
-from .models import BlurredImage
+from .models import BlurredImage, ImageFile
+
+# the formats blurred_as serves, and their content types (the URL admits only these)
+CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+class BlurAs(Func):
+    """bytea_blur(data, sigma, quality, format) as a query expression (bytea_blur 1.3)."""
+
+    function = "bytea_blur"
+    output_field = BinaryField()
+
+    def __init__(self, data, fmt, sigma=5.0, quality=75):
+        super().__init__(data, Value(float(sigma)), Value(int(quality)), Value(fmt))
 
 
 @csrf_exempt
@@ -51,3 +65,22 @@ def blurred(request, pk):
     if blurred_image.img_binary is None:
         raise Http404("the upload has no image data")
     return HttpResponse(bytes(blurred_image.img_binary), content_type=content_type)
+
+
+def blurred_as(request, pk, fmt):
+    """The blurred copy of one upload in the format the URL names (a JPEG upload served as
+    WebP, say), blurred in the database by one query."""
+    try:
+        with transaction.atomic():
+            data = ImageFile.objects.filter(pk=pk).annotate(blurred=BlurAs(F("image_data"), fmt)).values_list(
+                "blurred", flat=True).get()
+    except ImageFile.DoesNotExist:
+        raise Http404("no such image")
+    except DataError as error:
+        return HttpResponse(f"not a usable image: {error}", status=422, content_type="text/plain")
+    except NotSupportedError as error:
+        # 0A000: a conversion the format cannot hold (alpha to JPEG, CMYK to another format)
+        return HttpResponse(f"not available as {fmt}: {error}", status=415, content_type="text/plain")
+    if data is None:
+        raise Http404("the upload has no image data")
+    return HttpResponse(bytes(data), content_type=CONTENT_TYPES[fmt])
