@@ -11,6 +11,10 @@ JPEG, each photo as its camera or publisher saved it, at sigma 5 and quality 75:
   seed         the original PL/Python function (SciPy's blur, Pillow's encoder at quality 75)
 PNG, each photo scaled to 1920x1280 and saved by Pillow as 8-bit RGB, at sigma 5: the same
 peers (the seed writes JPEG only).
+WebP, each photo's JPEG blurred and served as WebP at quality 75 (a site that stores JPEGs and
+sends WebP): bytea_blur(data, format => 'webp'), sharp's webp({quality: 75}) (libwebp, effort
+4, one thread) and Pillow's save(WEBP, quality 75, method 4), each beside bytea_blur's own JPEG
+of the first table.
 PSNR: of the decoded output against SciPy's float64 Gaussian (sigma 5, reflect, truncate 4) of
 the input as Pillow decodes it, rounded, in dB: the blur's error and the encoder's together.
 """
@@ -52,16 +56,17 @@ def table(title, head):
     print("-" * len(head))
 
 
-def sharp(sharp_dir, data, suffix, runs):
-    """sharp's median ms and its output, or None where Node or sharp is missing."""
+def sharp(sharp_dir, data, suffix, runs, target=None):
+    """sharp's median ms and its output (in the input's format, or in target), or None where
+    Node or sharp is missing."""
     if not sharp_dir:
         return None
     with tempfile.TemporaryDirectory() as tmp:
-        src, dst = Path(tmp) / ("in" + suffix), Path(tmp) / ("out" + suffix)
+        src, dst = Path(tmp) / ("in" + suffix), Path(tmp) / "out"
         src.write_bytes(data)
         script = Path(__file__).with_name("sharp_blur.js")
-        done = subprocess.run(["node", str(script), sharp_dir, str(src), "5", "75", str(runs), str(dst)],
-                              capture_output=True, text=True)
+        done = subprocess.run(["node", str(script), sharp_dir, str(src), "5", "75", str(runs), str(dst)]
+                              + ([target] if target else []), capture_output=True, text=True)
         if done.returncode != 0:
             print(f"    sharp failed: {done.stderr.strip()[-200:]}")
             return None
@@ -73,11 +78,11 @@ def run(cur, root, sharp_dir=None):
     cur.execute("DROP TABLE IF EXISTS byte_images; CREATE TABLE byte_images (name text PRIMARY KEY, data bytea)")
     cur.execute("ALTER TABLE byte_images ALTER COLUMN data SET STORAGE EXTERNAL")
 
-    def bb(name, threads, runs):
+    def bb(name, threads, runs, target=None):
         cur.execute("SET bytea_blur.threads = %s", (threads,))
-        query = "SELECT bytea_blur(data) FROM byte_images WHERE name = %s"
-        ms = median_ms(lambda: (cur.execute(query, (name,)), cur.fetchone()), runs)
-        cur.execute(query, (name,))
+        query = "SELECT bytea_blur(data, 5, 75, %s) FROM byte_images WHERE name = %s"
+        ms = median_ms(lambda: (cur.execute(query, (target, name)), cur.fetchone()), runs)
+        cur.execute(query, (target, name))
         out = bytes(cur.fetchone()[0])
         cur.execute("RESET bytea_blur.threads")
         return ms, out
@@ -99,6 +104,7 @@ def run(cur, root, sharp_dir=None):
           f"{'photo':<13}{'samp':>6}{'bb KB':>7}{'dB':>6}{'ms':>7}{'1t ms':>7}{'sharp':>7}{'dB':>6}{'ms':>7}"
           f"{'OpenCV':>7}{'dB':>6}{'Pillow':>7}{'dB':>6}{'seed':>7}{'dB':>6}{'bb/sharp':>9}")
     worst = {"ratio": 0.0, "db": float("inf"), "name": ""}
+    jpeg_bytes = {}
     for name, data in inputs:
         w, h = Image.open(io.BytesIO(data)).size
         runs = 3 if w * h > 10e6 else RUNS
@@ -115,6 +121,7 @@ def run(cur, root, sharp_dir=None):
         seed_out = seed(name)
         sh_kb = f"{len(sh[1]) / 1024:>7.0f}{psnr(sh[1], ref):>6.1f}{sh[0]:>7.1f}" if sh else f"{'-':>7}{'-':>6}{'-':>7}"
         ratio = len(bb_out) / len(sh[1]) if sh else float("nan")
+        jpeg_bytes[name] = len(bb_out)
         db = psnr(bb_out, ref)
         print(f"{name:<13}{sampling(data):>6}{len(bb_out) / 1024:>7.0f}{db:>6.1f}{bb_ms:>7.1f}{bb1_ms:>7.1f}{sh_kb}"
               f"{len(cv_out) / 1024:>7.0f}{psnr(cv_out, ref):>6.1f}{len(pil.getvalue()) / 1024:>7.0f}"
@@ -123,6 +130,34 @@ def run(cur, root, sharp_dir=None):
             worst.update(ratio=ratio, name=name)
         worst["db"] = min(worst["db"], db)
     print(f"worst: bb/sharp {worst['ratio']:.2f} ({worst['name']}), bytea_blur's PSNR {worst['db']:.1f} dB")
+
+    table("Bytes per blurred image, the JPEG photographs blurred at sigma 5 and served as WebP at quality\n"
+          "75 (KB; PSNR against SciPy's blur, dB; ms, medians; ratios: bytea_blur over sharp, and\n"
+          "bytea_blur's WebP over its own JPEG of the first table)",
+          f"{'photo':<13}{'bb KB':>7}{'dB':>6}{'ms':>7}{'sharp':>7}{'dB':>6}{'ms':>7}{'Pillow':>7}{'dB':>6}{'ms':>7}"
+          f"{'/sharp':>7}{'/sh ms':>7}{'/jpeg':>6}")
+    worst = {"bytes": 0.0, "ms": 0.0, "jpeg": 0.0}
+    for name, data in inputs:
+        w, h = Image.open(io.BytesIO(data)).size
+        runs = 3 if w * h > 10e6 else RUNS
+        ref = scipy_reference(data)
+        bb_ms, bb_out = bb(name, 2, runs, "webp")
+        sh = sharp(sharp_dir, data, ".jpg", runs, "webp")
+
+        def pillow():
+            out = io.BytesIO()
+            Image.open(io.BytesIO(data)).filter(ImageFilter.GaussianBlur(5)).save(out, "WEBP", quality=75, method=4)
+            return out.getvalue()
+        pil_ms = median_ms(pillow, runs)
+        pil_out = pillow()
+        sh_cols = f"{len(sh[1]) / 1024:>7.0f}{psnr(sh[1], ref):>6.1f}{sh[0]:>7.1f}" if sh else f"{'-':>7}{'-':>6}{'-':>7}"
+        r_bytes = len(bb_out) / len(sh[1]) if sh else float("nan")
+        r_ms = bb_ms / sh[0] if sh else float("nan")
+        r_jpeg = len(bb_out) / jpeg_bytes[name]
+        print(f"{name:<13}{len(bb_out) / 1024:>7.0f}{psnr(bb_out, ref):>6.1f}{bb_ms:>7.1f}{sh_cols}"
+              f"{len(pil_out) / 1024:>7.0f}{psnr(pil_out, ref):>6.1f}{pil_ms:>7.1f}{r_bytes:>7.2f}{r_ms:>7.2f}{r_jpeg:>6.2f}")
+        worst = {"bytes": max(worst["bytes"], r_bytes), "ms": max(worst["ms"], r_ms), "jpeg": max(worst["jpeg"], r_jpeg)}
+    print(f"worst: bytes /sharp {worst['bytes']:.2f}, time /sharp {worst['ms']:.2f}, WebP over JPEG {worst['jpeg']:.2f}")
 
     table("Bytes per blurred image, the photographs as 1920x1280 8-bit RGB PNGs, sigma 5 (KB; PSNR\n"
           "against SciPy's blur, dB; ms, medians; ratios: bytea_blur over OpenCV and over sharp)",

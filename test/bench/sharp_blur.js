@@ -1,14 +1,15 @@
 // sharp (libvips) doing the job bytea_blur does: decode, Gaussian blur, encode in the input's
-// format, on one thread, as a Node application would. Its defaults are a user's: blur(sigma)
-// (libvips' gaussblur), JPEG 4:2:0 with optimised Huffman tables, PNG compression level 6;
+// format (or in FORMAT: webp), on one thread, as a Node application would. Its defaults are a
+// user's: blur(sigma) (libvips' gaussblur), JPEG 4:2:0 with optimised Huffman tables, PNG
+// compression level 6, WebP lossy at quality with effort 4 (libwebp's method 4);
 // keepIccProfile(), since bytea_blur keeps a photo's ICC profile too (sharp would otherwise
 // convert to sRGB and drop it: fewer bytes for a different job).
-//   node sharp_blur.js SHARP_DIR IMAGE SIGMA QUALITY RUNS OUTPUT
+//   node sharp_blur.js SHARP_DIR IMAGE SIGMA QUALITY RUNS OUTPUT [FORMAT]
 // Prints "MEDIAN_MS BYTES" and writes the last output to OUTPUT.
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const [sharpDir, image, sigma, quality, runs, output] = process.argv.slice(2);
+const [sharpDir, image, sigma, quality, runs, output, target] = process.argv.slice(2);
 const sharp = require(path.join(sharpDir, 'node_modules', 'sharp'));
 sharp.concurrency(1);
 sharp.cache(false);
@@ -17,12 +18,13 @@ const input = fs.readFileSync(image);
 let format;
 async function once() {
   const pipeline = sharp(input).blur(Number(sigma)).keepIccProfile();
-  const encoded = format === 'png' ? pipeline.png() : pipeline.jpeg({ quality: Number(quality) });
+  const encoded = format === 'webp' ? pipeline.webp({ quality: Number(quality) })
+    : format === 'png' ? pipeline.png() : pipeline.jpeg({ quality: Number(quality) });
   return encoded.toBuffer();
 }
 
 (async () => {
-  format = (await sharp(input).metadata()).format;
+  format = target || (await sharp(input).metadata()).format;
   let out = await once(); // warm
   const times = [];
   for (let i = 0; i < Number(runs); i++) {
