@@ -47,10 +47,11 @@ def image_info(conn, data):
         return dict(zip([c.name for c in cur.description], cur.fetchone()))
 
 
-def sqlstate_of(conn, data, sigma=5.0, quality=75):
-    """The SQLSTATE bytea_blur raises for data, or None when it succeeds."""
+def sqlstate_of(conn, data, sigma=5.0, quality=75, fmt=None):
+    """The SQLSTATE bytea_blur raises for data (written in fmt, if given), or None when it
+    succeeds."""
     try:
-        blur(conn, data, sigma, quality)
+        blur(conn, data, sigma, quality, fmt)
     except psycopg2.Error as e:
         return e.pgcode
     return None
