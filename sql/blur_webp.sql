@@ -25,10 +25,24 @@ SELECT position('ICCP'::bytea IN data) > 0 AS input_has_icc,
        position('XMP '::bytea IN bytea_blur(data)) > 0 AS output_has_xmp
 FROM fixture WHERE name = 'lossy.webp';
 
--- An animation is refused with 0A000, naming it; a truncated file with 22P03 at every length
--- (the message varies with where it ends); a file that declares more pixels than
--- bytea_blur.max_pixels with 54000 before any pixel is decoded.
+-- An animation (two 67x45 frames) is blurred frame by frame into an animation: the same
+-- canvas, an ANIM chunk (loop count, background) and an ANMF chunk per frame (test_accuracy's
+-- WebpAnimation checks the frames, their times and the loop count). Its pixel limit counts
+-- every frame: 2 x 67 x 45 = 6030. It cannot become one image of another format.
+SELECT (bytea_image_info(bytea_blur(data))).*,
+       position('ANIM'::bytea IN bytea_blur(data)) > 0 AS animated,
+       position('ANMF'::bytea IN substr(bytea_blur(data), position('ANMF'::bytea IN bytea_blur(data)) + 4)) > 0
+           AS second_frame
+FROM fixture WHERE name = 'animated.webp';
+SET bytea_blur.max_pixels = 6030;
+SELECT length(bytea_blur(data)) > 0 AS within_limit FROM fixture WHERE name = 'animated.webp';
+SET bytea_blur.max_pixels = 6029;
 SELECT expect_error($$SELECT bytea_blur(data) FROM fixture WHERE name = 'animated.webp'$$);
+RESET bytea_blur.max_pixels;
+SELECT expect_error($$SELECT bytea_blur(data, format => 'png') FROM fixture WHERE name = 'animated.webp'$$);
+
+-- A truncated file gives 22P03 at every length (the message varies with where it ends); a file
+-- that declares more pixels than bytea_blur.max_pixels 54000 before any pixel is decoded.
 SELECT DISTINCT split_part(expect_error(format('SELECT bytea_blur(substr(data, 1, %s)) FROM fixture WHERE name = %L', n, name)), ':', 1) AS sqlstate
 FROM fixture, generate_series(1, 300) AS n
 WHERE name = 'rgba_lossy.webp' AND n < length(data)

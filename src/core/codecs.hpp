@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -173,11 +174,33 @@ Buffer encode_png_in_place(Image &image, const PngMeta &meta, InterruptPoll poll
 // Decodes a still WebP image, lossy or lossless, to 8-bit RGB or RGBA (alpha when the file has
 // it), kWebpPieceBytes of the file at a time with options.poll checked between two; the
 // header is checked against options.max_pixels before any pixel memory is allocated.
-// Animated files are refused (Unsupported).
+// Animated files are refused (Unsupported): transform_webp_animation takes them.
 constexpr size_t kWebpPieceBytes = 16u << 10;
 Image decode_webp(const uint8_t *data, size_t size, const DecodeOptions &options, WebpMeta *meta);
 // Encodes lossless when meta.lossless, else lossy at quality; poll is checked by libwebp's
 // progress hook. Keeps meta.icc and meta.orientation (a minimal EXIF chunk), nothing else.
 Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, InterruptPoll poll);
+
+// An animated WebP as its container describes it: the canvas, the frames, the loop count
+// (0: forever) and background colour, and the metadata the policy keeps (meta.lossless when
+// every frame is lossless). Reads the chunks' headers only; throws InvalidData for a malformed
+// or truncated container (a frame outside the canvas included).
+struct WebpAnimation {
+    uint32_t width = 0, height = 0, frames = 0;
+    int loop_count = 0;
+    uint32_t background = 0;
+    WebpMeta meta;
+};
+WebpAnimation read_webp_animation(const uint8_t *data, size_t size);
+
+// Decodes each frame of an animated WebP as the animation shows it (an 8-bit RGBA canvas: the
+// frame's rectangle blended onto what the previous frames' disposal left), hands it to
+// transform, and encodes the results as an animation with the same canvas, frame times, loop
+// count, background colour and metadata (the encoder finds each frame's changed rectangle and
+// blending again): lossless when every input frame was, else lossy at quality. One canvas is
+// held at a time besides libwebp's own. poll is checked between frames and by libwebp's
+// progress hook.
+Buffer transform_webp_animation(const uint8_t *data, size_t size, const WebpAnimation &animation, int quality,
+                                const std::function<void(Image &)> &transform, InterruptPoll poll);
 
 } // namespace bb

@@ -196,6 +196,10 @@ Buffer blur_jpeg(const uint8_t *data, size_t size, const BlurOptions &options, c
 // a photo a browser shows upright as a JPEG stays upright.
 Buffer blur_to_format(const uint8_t *data, size_t size, const ImageInfo &info, Format target,
                       const BlurOptions &options, DecodeOptions decode) {
+    if (info.format == Format::Webp && info.webp_animated)
+        throw Error(ErrorKind::Unsupported, "an animated WebP can only be blurred to WebP",
+                    std::string("Its frames cannot be written as one ") + format_name(target) +
+                        " image; blur it with format NULL or 'webp'.");
     if (info.format == Format::Jpeg && info.channels == 4)
         throw Error(ErrorKind::Unsupported, "a CMYK JPEG can only be blurred to JPEG",
                     std::string("Converting CMYK or YCCK to ") + format_name(target) +
@@ -272,6 +276,21 @@ Buffer blur_image(const uint8_t *data, size_t size, const BlurOptions &options) 
         return blur_to_format(data, size, info, *options.output, options, decode);
     if (info.format == Format::Jpeg)
         return blur_jpeg(data, size, options, decode);
+    if (info.format == Format::Webp && info.webp_animated) {
+        // Every frame blurred. The limit counts every frame's pixels: a thousand frames of a
+        // small canvas cost what one image of a thousand times its size does.
+        const WebpAnimation animation = read_webp_animation(data, size);
+        const uint64_t pixels = uint64_t(animation.width) * animation.height;
+        if (pixels * animation.frames > options.max_pixels)
+            throw Error(ErrorKind::TooLarge, "animation too large",
+                        "The animation has " + std::to_string(animation.frames) + " frames of " +
+                            std::to_string(animation.width) + "x" + std::to_string(animation.height) + " pixels, " +
+                            std::to_string(pixels * animation.frames) + " in all, more than bytea_blur.max_pixels (" +
+                            std::to_string(options.max_pixels) + ").");
+        return transform_webp_animation(
+            data, size, animation, options.quality,
+            [&](Image &frame) { gaussian_blur(frame, options.sigma, options.poll); }, options.poll);
+    }
     if (info.format == Format::Webp) {
         WebpMeta meta;
         Image image = decode_webp(data, size, decode, &meta);

@@ -222,9 +222,6 @@ ImageInfo probe(const uint8_t *data, size_t size) {
 }
 
 void check_supported(const ImageInfo &info) {
-    if (info.format == Format::Webp && info.webp_animated)
-        throw Error(ErrorKind::Unsupported, "animated WebP is not supported",
-                    "Only still WebP images can be processed; this one is an animation.");
     if (info.format != Format::Jpeg)
         return;
     const int sof = info.jpeg_sof;

@@ -1,4 +1,5 @@
-// WebP through libwebp: still images, lossy (VP8) and lossless (VP8L), with or without alpha.
+// WebP through libwebp: still images, lossy (VP8) and lossless (VP8L), with or without alpha,
+// and animations, frame by frame.
 // libwebp reports every failure by a status, never by longjmp, so its objects are owned by
 // the ordinary RAII holders below.
 #include "codecs.hpp"
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <webp/decode.h>
 #include <webp/demux.h>
@@ -45,6 +47,16 @@ struct OwnedData {
     WebPData data{};
     ~OwnedData() { WebPDataClear(&data); }
 };
+struct AnimDecoderDeleter {
+    void operator()(WebPAnimDecoder *d) const noexcept { WebPAnimDecoderDelete(d); }
+};
+struct AnimEncoderDeleter {
+    void operator()(WebPAnimEncoder *e) const noexcept { WebPAnimEncoderDelete(e); }
+};
+
+[[noreturn]] void version_mismatch(const char *what) {
+    throw Error(ErrorKind::Unsupported, what, "libwebp's version does not match the one bytea_blur was built with.");
+}
 
 [[noreturn]] void decode_failed(VP8StatusCode status) {
     switch (status) {
@@ -86,6 +98,59 @@ int progress_hook(int, const WebPPicture *picture) {
     return 1;
 }
 
+// The encoded file (a bare bitstream, or with animation a whole animated WebP) with the
+// metadata the policy keeps: the ICC profile, EXIF cut to its orientation tag, nothing else.
+Buffer with_metadata(const uint8_t *encoded, size_t size, bool animation, const WebpMeta &meta) {
+    if (meta.icc.empty() && meta.orientation == 0) {
+        Buffer out(size);
+        std::memcpy(out.data(), encoded, size);
+        return out;
+    }
+    const WebPData bitstream = {encoded, size};
+    std::unique_ptr<WebPMux, MuxDeleter> mux(animation ? WebPMuxCreate(&bitstream, 0) : WebPMuxNew());
+    if (!mux)
+        throw Error(ErrorKind::OutOfMemory, "out of memory", "libwebp could not allocate its muxer.");
+    if (!animation && WebPMuxSetImage(mux.get(), &bitstream, 0) != WEBP_MUX_OK)
+        throw Error(ErrorKind::InvalidData, "could not encode WebP", "libwebp's muxer refused the encoded image.");
+    if (!meta.icc.empty()) {
+        const WebPData icc = {meta.icc.data(), meta.icc.size()};
+        if (WebPMuxSetChunk(mux.get(), "ICCP", &icc, 0) != WEBP_MUX_OK)
+            throw Error(ErrorKind::InvalidData, "could not encode WebP", "libwebp's muxer refused the ICC profile.");
+    }
+    const ExifOrientation exif_block(meta.orientation);
+    if (meta.orientation != 0) {
+        // WebP's EXIF chunk holds the TIFF structure itself, without JPEG's "Exif\0\0"
+        const WebPData exif = {exif_block.bytes + 6, sizeof exif_block.bytes - 6};
+        if (WebPMuxSetChunk(mux.get(), "EXIF", &exif, 0) != WEBP_MUX_OK)
+            throw Error(ErrorKind::InvalidData, "could not encode WebP", "libwebp's muxer refused the EXIF chunk.");
+    }
+    OwnedData assembled;
+    const WebPMuxError assembled_status = WebPMuxAssemble(mux.get(), &assembled.data);
+    if (assembled_status == WEBP_MUX_MEMORY_ERROR)
+        throw Error(ErrorKind::OutOfMemory, "out of memory", "libwebp's muxer ran out of memory.");
+    if (assembled_status != WEBP_MUX_OK)
+        throw Error(ErrorKind::InvalidData, "could not encode WebP", "libwebp's muxer could not assemble the file.");
+    Buffer out(assembled.data.size);
+    std::memcpy(out.data(), assembled.data.bytes, assembled.data.size);
+    return out;
+}
+
+// The configuration every frame of an encoded WebP gets: lossless (quality then the effort,
+// libwebp's default 75) or lossy at quality; method 4, libwebp's default trade of time for
+// bytes; the colour under fully transparent pixels not kept.
+WebPConfig encoder_config(bool lossless, int quality) {
+    WebPConfig config;
+    if (!WebPConfigInit(&config))
+        version_mismatch("could not encode WebP");
+    config.lossless = lossless ? 1 : 0;
+    config.quality = lossless ? 75.0f : float(quality);
+    config.method = 4;
+    config.exact = 0;
+    if (!WebPValidateConfig(&config))
+        throw Error(ErrorKind::InvalidParameter, "could not encode WebP", "libwebp refused its configuration.");
+    return config;
+}
+
 } // namespace
 
 Image decode_webp(const uint8_t *data, size_t size, const DecodeOptions &options, WebpMeta *meta) {
@@ -93,6 +158,9 @@ Image decode_webp(const uint8_t *data, size_t size, const DecodeOptions &options
     if (info.format != Format::Webp)
         throw Error(ErrorKind::InvalidData, "not a WebP image", "The data does not start with a WebP header.");
     check_supported(info);
+    if (info.webp_animated)
+        throw Error(ErrorKind::Unsupported, "an animated WebP has no single image",
+                    "Its frames are blurred one by one into a WebP animation (transform_webp_animation).");
     check_pixel_limit(info.width, info.height, options.max_pixels);
 
     // Metadata chunks, from the container; the demuxer reads only the chunk headers.
@@ -153,18 +221,8 @@ Image decode_webp(const uint8_t *data, size_t size, const DecodeOptions &options
 Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, InterruptPoll poll) {
     if (image.depth != 8 || (image.channels != 3 && image.channels != 4))
         throw Error(ErrorKind::InvalidParameter, "could not encode WebP", "WebP holds 8-bit RGB or RGBA pixels.");
-    WebPConfig config;
-    if (!WebPConfigInit(&config))
-        throw Error(ErrorKind::Unsupported, "could not encode WebP",
-                    "libwebp's encoder version does not match the one bytea_blur was built with.");
-    // Lossless in, lossless out (quality is then the effort, libwebp's default 75); lossy in,
-    // lossy out at quality. method 4 is libwebp's default trade of time for bytes.
-    config.lossless = meta.lossless ? 1 : 0;
-    config.quality = meta.lossless ? 75.0f : float(quality);
-    config.method = 4;
-    config.exact = 0; // the colour under fully transparent pixels need not be kept
-    if (!WebPValidateConfig(&config))
-        throw Error(ErrorKind::InvalidParameter, "could not encode WebP", "libwebp refused its configuration.");
+    // Lossless in, lossless out; lossy in, lossy out at quality.
+    const WebPConfig config = encoder_config(meta.lossless, quality);
 
     Picture pic;
     if (!WebPPictureInit(&pic.picture))
@@ -196,39 +254,121 @@ Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, Interr
     if (poll && poll())
         throw_interrupted();
 
-    // The metadata policy: the ICC profile kept, EXIF cut to its orientation tag, nothing else.
-    if (meta.icc.empty() && meta.orientation == 0) {
-        Buffer out(writer.writer.size);
-        std::memcpy(out.data(), writer.writer.mem, writer.writer.size);
-        return out;
+    return with_metadata(writer.writer.mem, writer.writer.size, false, meta);
+}
+
+WebpAnimation read_webp_animation(const uint8_t *data, size_t size) {
+    const WebPData whole = {data, size};
+    WebPDemuxState state = WEBP_DEMUX_PARSE_ERROR;
+    std::unique_ptr<WebPDemuxer, DemuxDeleter> demux(WebPDemuxPartial(&whole, &state));
+    if (!demux || state == WEBP_DEMUX_PARSE_ERROR)
+        throw Error(ErrorKind::InvalidData, "corrupt WebP image", "The WebP container's chunks are malformed.");
+    if (state != WEBP_DEMUX_DONE)
+        throw Error(ErrorKind::InvalidData, "truncated WebP image",
+                    "The data ends inside the WebP container's chunks.");
+    WebpAnimation a;
+    a.width = WebPDemuxGetI(demux.get(), WEBP_FF_CANVAS_WIDTH);
+    a.height = WebPDemuxGetI(demux.get(), WEBP_FF_CANVAS_HEIGHT);
+    a.frames = WebPDemuxGetI(demux.get(), WEBP_FF_FRAME_COUNT);
+    a.loop_count = int(WebPDemuxGetI(demux.get(), WEBP_FF_LOOP_COUNT));
+    a.background = WebPDemuxGetI(demux.get(), WEBP_FF_BACKGROUND_COLOR);
+    if (a.frames == 0 || a.width == 0 || a.height == 0)
+        throw Error(ErrorKind::InvalidData, "corrupt WebP image",
+                    "The WebP animation has no frame or an empty canvas.");
+    // lossless when every frame is
+    a.meta.lossless = true;
+    WebPIterator it;
+    if (WebPDemuxGetFrame(demux.get(), 1, &it)) {
+        do {
+            WebPBitstreamFeatures features;
+            if (WebPGetFeatures(it.fragment.bytes, it.fragment.size, &features) != VP8_STATUS_OK ||
+                features.format != 2)
+                a.meta.lossless = false;
+        } while (WebPDemuxNextFrame(&it));
+        WebPDemuxReleaseIterator(&it);
     }
-    std::unique_ptr<WebPMux, MuxDeleter> mux(WebPMuxNew());
-    if (!mux)
-        throw Error(ErrorKind::OutOfMemory, "out of memory", "libwebp could not allocate its muxer.");
-    const WebPData bitstream = {writer.writer.mem, writer.writer.size};
-    if (WebPMuxSetImage(mux.get(), &bitstream, 0) != WEBP_MUX_OK)
-        throw Error(ErrorKind::InvalidData, "could not encode WebP", "libwebp's muxer refused the encoded image.");
-    if (!meta.icc.empty()) {
-        const WebPData icc = {meta.icc.data(), meta.icc.size()};
-        if (WebPMuxSetChunk(mux.get(), "ICCP", &icc, 0) != WEBP_MUX_OK)
-            throw Error(ErrorKind::InvalidData, "could not encode WebP", "libwebp's muxer refused the ICC profile.");
+    a.meta.icc = chunk_of(demux.get(), "ICCP");
+    const std::vector<uint8_t> exif = chunk_of(demux.get(), "EXIF");
+    a.meta.orientation = exif_orientation(exif.data(), exif.size());
+    return a;
+}
+
+Buffer transform_webp_animation(const uint8_t *data, size_t size, const WebpAnimation &animation, int quality,
+                                const std::function<void(Image &)> &transform, InterruptPoll poll) {
+    WebPAnimDecoderOptions decoder_options;
+    if (!WebPAnimDecoderOptionsInit(&decoder_options))
+        version_mismatch("could not decode WebP");
+    decoder_options.color_mode = MODE_RGBA; // not premultiplied: the blur premultiplies itself
+    decoder_options.use_threads = 0;
+    const WebPData whole = {data, size};
+    std::unique_ptr<WebPAnimDecoder, AnimDecoderDeleter> decoder(WebPAnimDecoderNew(&whole, &decoder_options));
+    if (!decoder)
+        throw Error(ErrorKind::InvalidData, "corrupt WebP image", "libwebp cannot read the animation's frames.");
+
+    WebPAnimEncoderOptions encoder_options;
+    if (!WebPAnimEncoderOptionsInit(&encoder_options))
+        version_mismatch("could not encode WebP");
+    encoder_options.anim_params.loop_count = animation.loop_count;
+    encoder_options.anim_params.bgcolor = animation.background;
+    std::unique_ptr<WebPAnimEncoder, AnimEncoderDeleter> encoder(
+        WebPAnimEncoderNew(int(animation.width), int(animation.height), &encoder_options));
+    if (!encoder)
+        throw Error(ErrorKind::OutOfMemory, "out of memory", "libwebp could not allocate its animation encoder.");
+    const WebPConfig config = encoder_config(animation.meta.lossless, quality);
+
+    Image frame;
+    frame.width = animation.width;
+    frame.height = animation.height;
+    frame.channels = 4;
+    frame.alpha_channel = 3;
+    Picture pic;
+    if (!WebPPictureInit(&pic.picture))
+        version_mismatch("could not encode WebP");
+    pic.initialised = true;
+    pic.picture.use_argb = 1;
+    pic.picture.width = int(animation.width);
+    pic.picture.height = int(animation.height);
+    HookState hook{poll, false};
+    pic.picture.progress_hook = progress_hook;
+    pic.picture.user_data = &hook;
+
+    // Each frame as the animation shows it (the decoder composites the frames' rectangles,
+    // blending and disposal onto the canvas), transformed, handed to the encoder with its start
+    // time; the encoder finds each frame's changed rectangle and its blending again.
+    int start = 0;
+    for (uint32_t n = 0; WebPAnimDecoderHasMoreFrames(decoder.get()); n++) {
+        if (poll && poll())
+            throw_interrupted();
+        uint8_t *canvas = nullptr;
+        int end = 0;
+        if (!WebPAnimDecoderGetNext(decoder.get(), &canvas, &end))
+            throw Error(ErrorKind::InvalidData, "corrupt WebP image",
+                        "libwebp cannot decode frame " + std::to_string(n + 1) + " of the animation.");
+        frame.allocate();
+        std::memcpy(frame.pixels.data(), canvas, frame.pixels.size());
+        transform(frame);
+        if (!WebPPictureImportRGBA(&pic.picture, frame.row(0), int(frame.stride())))
+            throw Error(ErrorKind::OutOfMemory, "out of memory", "libwebp could not allocate the picture to encode.");
+        if (!WebPAnimEncoderAdd(encoder.get(), &pic.picture, start, &config)) {
+            if (hook.interrupted)
+                throw_interrupted();
+            throw Error(ErrorKind::InvalidData, "could not encode WebP",
+                        std::string("libwebp's animation encoder failed: ") + WebPAnimEncoderGetError(encoder.get()) +
+                            ".");
+        }
+        start = end;
     }
-    const ExifOrientation exif_block(meta.orientation);
-    if (meta.orientation != 0) {
-        // WebP's EXIF chunk holds the TIFF structure itself, without JPEG's "Exif\0\0"
-        const WebPData exif = {exif_block.bytes + 6, sizeof exif_block.bytes - 6};
-        if (WebPMuxSetChunk(mux.get(), "EXIF", &exif, 0) != WEBP_MUX_OK)
-            throw Error(ErrorKind::InvalidData, "could not encode WebP", "libwebp's muxer refused the EXIF chunk.");
-    }
+    if (poll && poll())
+        throw_interrupted();
     OwnedData assembled;
-    const WebPMuxError assembled_status = WebPMuxAssemble(mux.get(), &assembled.data);
-    if (assembled_status == WEBP_MUX_MEMORY_ERROR)
-        throw Error(ErrorKind::OutOfMemory, "out of memory", "libwebp's muxer ran out of memory.");
-    if (assembled_status != WEBP_MUX_OK)
-        throw Error(ErrorKind::InvalidData, "could not encode WebP", "libwebp's muxer could not assemble the file.");
-    Buffer out(assembled.data.size);
-    std::memcpy(out.data(), assembled.data.bytes, assembled.data.size);
-    return out;
+    if (!WebPAnimEncoderAdd(encoder.get(), nullptr, start, nullptr) ||
+        !WebPAnimEncoderAssemble(encoder.get(), &assembled.data)) {
+        if (hook.interrupted)
+            throw_interrupted();
+        throw Error(ErrorKind::InvalidData, "could not encode WebP",
+                    std::string("libwebp's animation encoder failed: ") + WebPAnimEncoderGetError(encoder.get()) + ".");
+    }
+    return with_metadata(assembled.data.bytes, assembled.data.size, true, animation.meta);
 }
 
 } // namespace bb

@@ -2,9 +2,11 @@
 the float64 reference (rounded) for a lossless round trip at every sigma from 0.3 to 100, on
 each side of every switch between blur methods (fixed point up to 10 for 8-bit without alpha,
 the float FIR below 7 otherwise, the recursive filter above)."""
+import io
 import unittest
 
 import numpy as np
+from PIL import Image
 
 from bbtest import blur, connect, decode, encode, photo, psnr, raw_png, read_png, scipy_blur
 
@@ -127,6 +129,55 @@ class WebpAccuracy(unittest.TestCase):
         for sigma in (1, 2, 5, 20):
             with self.subTest(sigma=sigma):
                 self.assertGreaterEqual(psnr_against_scipy(self, self.conn, src, sigma, 90), 40.0)
+
+
+class WebpAnimation(unittest.TestCase):
+    """An animated WebP is blurred frame by frame: each frame as the animation shows it, the
+    frame times and the loop count kept; a lossless animation's frames within 1 level of SciPy's
+    blur of the input's frames, a lossy one's stays lossy."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.conn = connect()
+        cls.frames = [photo(80, 60, seed=s) for s in (21, 22, 23)]
+        cls.durations = [80, 120, 200]
+
+    def animation(self, **kw):
+        buf = io.BytesIO()
+        first, *rest = [Image.fromarray(f) for f in self.frames]
+        first.save(buf, "WEBP", save_all=True, append_images=rest, duration=self.durations, loop=2, **kw)
+        return buf.getvalue()
+
+    def frames_of(self, data):
+        img = Image.open(io.BytesIO(data))
+        out = []
+        for i in range(img.n_frames):
+            img.seek(i)
+            out.append((np.asarray(img.convert("RGB")).astype(np.float64), img.info["duration"]))
+        return out, img.info["loop"]
+
+    def test_lossless_frames_times_and_loop(self):
+        out = blur(self.conn, self.animation(lossless=True), 3)
+        self.assertIn(b"VP8L", out)
+        self.assertNotIn(b"VP8 ", out)
+        frames, loop = self.frames_of(out)
+        self.assertEqual(loop, 2)
+        self.assertEqual([d for _, d in frames], self.durations)
+        for i, (got, _) in enumerate(frames):
+            with self.subTest(frame=i):
+                ref = np.round(scipy_blur(self.frames[i], 3))
+                self.assertLessEqual(np.max(np.abs(got - ref)), 1)
+
+    def test_lossy_stays_lossy(self):
+        src = self.animation(quality=90)
+        out = blur(self.conn, src, 3, 90)
+        self.assertIn(b"VP8 ", out)
+        frames, loop = self.frames_of(out)
+        self.assertEqual((loop, [d for _, d in frames]), (2, self.durations))
+        for i, (got, _) in enumerate(frames):
+            with self.subTest(frame=i):
+                ref = np.clip(np.round(scipy_blur(self.frames_of(src)[0][i][0], 3)), 0, 255)
+                self.assertGreaterEqual(psnr(got, ref), 38.0)
 
 
 class OtherFormatAccuracy(unittest.TestCase):

@@ -140,8 +140,9 @@ class Hostile(unittest.TestCase):
     def test_webp_chunks(self):
         """WebP's RIFF chunks: a truncation at every chunk boundary (and inside each header), every
         chunk's size past the end, a canvas or an image header that declares far more pixels than
-        the file holds, and animations (a thousand frames, frames outside the canvas): refused
-        with 0A000 from the header, before any frame is decoded."""
+        the file holds, and animations: a thousand frames of a 67x45 canvas (every frame's
+        pixels count against bytea_blur.max_pixels: 54000 under a limit of 1000000, from the
+        container, before any frame is decoded), a frame outside the canvas (22P03)."""
         def chunks(data):
             pos, out = 12, []
             while pos + 8 <= len(data):
@@ -183,10 +184,16 @@ class Hostile(unittest.TestCase):
         anim_head = lambda w, h: (b"VP8X" + struct.pack("<I", 10) + bytes([0x02, 0, 0, 0]) +
                                   (w - 1).to_bytes(3, "little") + (h - 1).to_bytes(3, "little") +
                                   b"ANIM" + struct.pack("<I", 6) + b"\0\0\0\0\0\0")
-        for label, payload in (("1000 frames", anim_head(67, 45) + frame(0, 0) * 1000),
-                               ("a frame outside the canvas", anim_head(67, 45) + frame(5000, 5000))):
-            data = b"RIFF" + struct.pack("<I", 4 + len(payload)) + b"WEBP" + payload
-            self.assertEqual(sqlstate_of(self.conn, data), "0A000", label)
+        riff = lambda payload: b"RIFF" + struct.pack("<I", 4 + len(payload)) + b"WEBP" + payload
+        thousand = riff(anim_head(67, 45) + frame(0, 0) * 1000)
+        with self.conn.cursor() as cur:
+            cur.execute("SET bytea_blur.max_pixels = 1000000")
+            try:
+                self.assertEqual(sqlstate_of(self.conn, thousand), "54000", "1000 frames")
+            finally:
+                cur.execute("RESET bytea_blur.max_pixels")
+        self.assertEqual(sqlstate_of(self.conn, riff(anim_head(67, 45) + frame(5000, 5000))), "22P03",
+                         "a frame outside the canvas")
 
     @unittest.skipUnless((CORPUS / "png" / "testpngs" / "crashers").is_dir(), "no conformance corpus")
     def test_libpng_crashers(self):

@@ -1,6 +1,6 @@
 // WebP (libwebp): still images lossy and lossless, alpha, the metadata policy (ICC kept, EXIF
-// cut to its orientation, XMP dropped), the limits read from the header, animations refused,
-// every truncation an error, and a cancel.
+// cut to its orientation, XMP dropped), the limits read from the header, animations blurred
+// frame by frame (times, loop count, the frames' limit), every truncation an error, a cancel.
 #include <gtest/gtest.h>
 
 #include <webp/decode.h>
@@ -229,40 +229,107 @@ TEST(Webp, AHugeDeclaredImageIsRefusedFromItsHeader) {
     }
 }
 
-TEST(Webp, AnimationsAreRefused) {
+// An animation of three lossless 16x16 frames (1, 2 and 3 tenths of a second, played three
+// times; the encoder stores frames 2 and 3 as changed rectangles blended onto the canvas).
+Bytes animation_of(std::vector<bb::Image> *frames) {
     WebPAnimEncoderOptions options;
-    ASSERT_TRUE(WebPAnimEncoderOptionsInit(&options));
+    EXPECT_TRUE(WebPAnimEncoderOptionsInit(&options));
+    options.anim_params.loop_count = 3;
     WebPAnimEncoder *encoder = WebPAnimEncoderNew(16, 16, &options);
-    ASSERT_NE(encoder, nullptr);
+    EXPECT_NE(encoder, nullptr);
     WebPConfig config;
     WebPConfigInit(&config);
-    for (int frame = 0; frame < 3; frame++) {
-        const bb::Image img = bbtest::make_image(16, 16, 4, 8, 3);
+    config.lossless = 1;
+    const int starts[4] = {0, 100, 300, 600};
+    for (int f = 0; f < 3; f++) {
+        bb::Image img = bbtest::make_image(16, 16, 4, 8, 3);
+        for (uint32_t y = 0; y < 16; y++)
+            for (uint32_t x = 0; x < 16; x++) {
+                uint8_t *p = img.row(y) + 4 * x;
+                p[3] = 255;
+                if (x >= uint32_t(4 * f) && x < uint32_t(4 * f + 6) && y < 8) // a square that moves
+                    p[0] = p[1] = p[2] = uint8_t(40 * f);
+            }
         WebPPicture pic;
         WebPPictureInit(&pic);
         pic.use_argb = 1;
         pic.width = 16;
         pic.height = 16;
-        ASSERT_TRUE(WebPPictureImportRGBA(&pic, img.row(0), int(img.stride())));
-        for (int i = 0; i < pic.argb_stride * pic.height; i++)
-            pic.argb[i] ^= uint32_t(frame * 0x101010);
-        ASSERT_TRUE(WebPAnimEncoderAdd(encoder, &pic, frame * 100, &config));
+        EXPECT_TRUE(WebPPictureImportRGBA(&pic, img.row(0), int(img.stride())));
+        EXPECT_TRUE(WebPAnimEncoderAdd(encoder, &pic, starts[f], &config));
         WebPPictureFree(&pic);
+        frames->push_back(std::move(img));
     }
-    WebPAnimEncoderAdd(encoder, nullptr, 300, nullptr);
+    WebPAnimEncoderAdd(encoder, nullptr, starts[3], nullptr);
     WebPData anim;
     WebPDataInit(&anim);
-    ASSERT_TRUE(WebPAnimEncoderAssemble(encoder, &anim));
+    EXPECT_TRUE(WebPAnimEncoderAssemble(encoder, &anim));
     WebPAnimEncoderDelete(encoder);
     const Bytes file(anim.bytes, anim.bytes + anim.size);
     WebPDataClear(&anim);
+    return file;
+}
+
+TEST(Webp, AnimationsAreBlurredFrameByFrame) {
+    std::vector<bb::Image> frames;
+    const Bytes file = animation_of(&frames);
     EXPECT_TRUE(bb::probe(file.data(), file.size()).webp_animated);
+    const Bytes out = bbtest::bytes_of(blur(file, 2.0));
+
+    WebPAnimDecoderOptions options;
+    ASSERT_TRUE(WebPAnimDecoderOptionsInit(&options));
+    options.color_mode = MODE_RGBA;
+    const WebPData data = {out.data(), out.size()};
+    WebPAnimDecoder *decoder = WebPAnimDecoderNew(&data, &options);
+    ASSERT_NE(decoder, nullptr);
+    WebPAnimInfo info;
+    ASSERT_TRUE(WebPAnimDecoderGetInfo(decoder, &info));
+    EXPECT_EQ(info.canvas_width, 16u);
+    EXPECT_EQ(info.frame_count, 3u);
+    EXPECT_EQ(info.loop_count, 3u);
+    const int ends[3] = {100, 300, 600};
+    for (int f = 0; WebPAnimDecoderHasMoreFrames(decoder); f++) {
+        ASSERT_LT(f, 3);
+        uint8_t *canvas = nullptr;
+        int end = 0;
+        ASSERT_TRUE(WebPAnimDecoderGetNext(decoder, &canvas, &end));
+        EXPECT_EQ(end, ends[f]);
+        bb::Image want = bbtest::make_image(16, 16, 4, 8, 3);
+        std::memcpy(want.pixels.data(), frames[size_t(f)].pixels.data(), want.pixels.size());
+        bb::gaussian_blur(want, 2.0, nullptr);
+        EXPECT_EQ(std::memcmp(canvas, want.pixels.data(), want.pixels.size()), 0) << "frame " << f;
+    }
+    WebPAnimDecoderDelete(decoder);
+    // the still decoder refuses it, naming what takes it
+    EXPECT_THROW(bb::decode_webp(file.data(), file.size(), bb::DecodeOptions(), nullptr), bb::Error);
+}
+
+TEST(Webp, AnAnimationsLimitCountsEveryFrameAndACancelStopsIt) {
+    std::vector<bb::Image> frames;
+    const Bytes file = animation_of(&frames);
+    bb::BlurOptions options;
+    options.sigma = 2.0;
+    options.max_pixels = 16 * 16 * 3 - 1; // each frame fits, the three do not
     try {
-        blur(file, 1.0);
+        bb::blur_image(file.data(), file.size(), options);
         ADD_FAILURE() << "accepted";
     } catch (const bb::Error &e) {
-        EXPECT_EQ(e.kind(), bb::ErrorKind::Unsupported);
-        EXPECT_NE(std::string(e.what()).find("animated WebP"), std::string::npos) << e.what();
+        EXPECT_EQ(e.kind(), bb::ErrorKind::TooLarge) << e.what();
+    }
+    options.max_pixels = 16 * 16 * 3;
+    EXPECT_NO_THROW(bb::blur_image(file.data(), file.size(), options));
+    options.poll = [] { return true; };
+    try {
+        bb::blur_image(file.data(), file.size(), options);
+        ADD_FAILURE() << "not interrupted";
+    } catch (const bb::Error &e) {
+        EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted);
+    }
+    // a frame cut off: every truncation inside the frames is an error, never a crash
+    for (size_t n = 12; n < file.size(); n += 7) {
+        const Bytes cut(file.begin(), file.begin() + std::ptrdiff_t(n));
+        options.poll = nullptr;
+        EXPECT_THROW(bb::blur_image(cut.data(), cut.size(), options), bb::Error) << n;
     }
 }
 
