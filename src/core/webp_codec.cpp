@@ -82,6 +82,27 @@ std::vector<uint8_t> chunk_of(const WebPDemuxer *demux, const char *fourcc) {
     return out;
 }
 
+// The container's chunks (the demuxer reads their headers, not the bitstreams); throws
+// InvalidData when they are malformed or cut short.
+std::unique_ptr<WebPDemuxer, DemuxDeleter> open_container(const uint8_t *data, size_t size) {
+    const WebPData whole = {data, size};
+    WebPDemuxState state = WEBP_DEMUX_PARSE_ERROR;
+    std::unique_ptr<WebPDemuxer, DemuxDeleter> demux(WebPDemuxPartial(&whole, &state));
+    if (!demux || state == WEBP_DEMUX_PARSE_ERROR)
+        throw Error(ErrorKind::InvalidData, "corrupt WebP image", "The WebP container's chunks are malformed.");
+    if (state != WEBP_DEMUX_DONE)
+        throw Error(ErrorKind::InvalidData, "truncated WebP image",
+                    "The data ends inside the WebP container's chunks.");
+    return demux;
+}
+
+// What the metadata policy keeps of a file: its ICC profile and its EXIF orientation.
+void read_metadata(const WebPDemuxer *demux, WebpMeta *meta) {
+    meta->icc = chunk_of(demux, "ICCP");
+    const std::vector<uint8_t> exif = chunk_of(demux, "EXIF");
+    meta->orientation = exif_orientation(exif.data(), exif.size());
+}
+
 struct HookState {
     InterruptPoll poll;
     bool interrupted;
@@ -166,19 +187,7 @@ Image decode_webp(const uint8_t *data, size_t size, const DecodeOptions &options
     // Metadata chunks, from the container; the demuxer reads only the chunk headers.
     WebpMeta m;
     m.lossless = info.webp_lossless;
-    {
-        WebPData whole = {data, size};
-        WebPDemuxState state = WEBP_DEMUX_PARSE_ERROR;
-        std::unique_ptr<WebPDemuxer, DemuxDeleter> demux(WebPDemuxPartial(&whole, &state));
-        if (!demux || state == WEBP_DEMUX_PARSE_ERROR)
-            throw Error(ErrorKind::InvalidData, "corrupt WebP image", "The WebP container's chunks are malformed.");
-        if (state != WEBP_DEMUX_DONE)
-            throw Error(ErrorKind::InvalidData, "truncated WebP image",
-                        "The data ends inside the WebP container's chunks.");
-        m.icc = chunk_of(demux.get(), "ICCP");
-        const std::vector<uint8_t> exif = chunk_of(demux.get(), "EXIF");
-        m.orientation = exif_orientation(exif.data(), exif.size());
-    }
+    read_metadata(open_container(data, size).get(), &m);
 
     Image image;
     image.width = info.width;
@@ -258,14 +267,7 @@ Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, Interr
 }
 
 WebpAnimation read_webp_animation(const uint8_t *data, size_t size) {
-    const WebPData whole = {data, size};
-    WebPDemuxState state = WEBP_DEMUX_PARSE_ERROR;
-    std::unique_ptr<WebPDemuxer, DemuxDeleter> demux(WebPDemuxPartial(&whole, &state));
-    if (!demux || state == WEBP_DEMUX_PARSE_ERROR)
-        throw Error(ErrorKind::InvalidData, "corrupt WebP image", "The WebP container's chunks are malformed.");
-    if (state != WEBP_DEMUX_DONE)
-        throw Error(ErrorKind::InvalidData, "truncated WebP image",
-                    "The data ends inside the WebP container's chunks.");
+    const std::unique_ptr<WebPDemuxer, DemuxDeleter> demux = open_container(data, size);
     WebpAnimation a;
     a.width = WebPDemuxGetI(demux.get(), WEBP_FF_CANVAS_WIDTH);
     a.height = WebPDemuxGetI(demux.get(), WEBP_FF_CANVAS_HEIGHT);
@@ -287,9 +289,7 @@ WebpAnimation read_webp_animation(const uint8_t *data, size_t size) {
         } while (WebPDemuxNextFrame(&it));
         WebPDemuxReleaseIterator(&it);
     }
-    a.meta.icc = chunk_of(demux.get(), "ICCP");
-    const std::vector<uint8_t> exif = chunk_of(demux.get(), "EXIF");
-    a.meta.orientation = exif_orientation(exif.data(), exif.size());
+    read_metadata(demux.get(), &a.meta);
     return a;
 }
 
