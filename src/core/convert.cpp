@@ -7,12 +7,6 @@
 namespace bb {
 namespace {
 
-// Checks for an interrupt every 64 rows.
-void poll_row(uint32_t y, InterruptPoll poll) {
-    if (poll && (y & 63) == 63 && poll())
-        throw_interrupted();
-}
-
 Image like(const Image &image, uint32_t width, uint32_t height, int channels, int depth) {
     Image out;
     out.width = width;
@@ -39,7 +33,7 @@ void to_8bit(Image &image, InterruptPoll poll) {
             std::memcpy(&v, in + 2 * i, 2);
             o[i] = uint8_t((uint32_t(v) * 255 + 32767) / 65535);
         }
-        poll_row(y, poll);
+        poll_every_rows(y, poll);
     }
     image = std::move(out);
 }
@@ -61,7 +55,7 @@ void grey_to_rgb(Image &image, InterruptPoll poll) {
             in += image.channels;
             o += out.channels;
         }
-        poll_row(y, poll);
+        poll_every_rows(y, poll);
     }
     image = std::move(out);
 }
@@ -88,7 +82,7 @@ void apply_orientation(Image &image, int orientation, InterruptPoll poll) {
             }
             std::memcpy(o, image.row(sy) + sx * bpp, bpp);
         }
-        poll_row(y, poll);
+        poll_every_rows(y, poll);
     }
     image = std::move(out);
 }

@@ -3,6 +3,7 @@
 #pragma once
 #include "no_postgres.hpp"
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -37,6 +38,13 @@ using InterruptPoll = bool (*)();
 // What every loop throws when its poll says stop.
 [[noreturn]] inline void throw_interrupted() {
     throw Error(ErrorKind::Interrupted, "image processing was interrupted");
+}
+
+// The row loops' cancel check: asks poll once every 64 rows (a few milliseconds of work at
+// most on the widest rows the limits allow) and throws when it says stop.
+inline void poll_every_rows(uint32_t y, InterruptPoll poll) {
+    if (poll && (y & 63) == 63 && poll())
+        throw_interrupted();
 }
 
 } // namespace bb

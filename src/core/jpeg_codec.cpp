@@ -72,8 +72,7 @@ Buffer encode_jpeg_from_pixels(Image &image, const std::vector<uint8_t> &icc, in
                 p[1] = uint8_t(std::min(255.0, std::max(0.0, cb + 0.5)));
                 p[2] = uint8_t(std::min(255.0, std::max(0.0, cr + 0.5)));
             }
-            if (poll && (y & 63) == 63 && poll())
-                throw_interrupted();
+            poll_every_rows(y, poll);
         }
     }
     const JpegEncoding encoding = jpeg_encoding_for(input, image.width, image.height, sigma);

@@ -353,16 +353,14 @@ void filter_in_place(Image &image, InterruptPoll poll) {
     const int filter = choose_png_filter(image);
     if (image.depth == 16 && kLittleEndian)
         for (uint32_t y = 0; y < image.height; y++) {
-            if ((y & 63) == 0 && poll && poll())
-                throw_interrupted();
+            poll_every_rows(y, poll);
             uint8_t *row = image.row(y);
             for (size_t i = 0; i + 1 < row_bytes; i += 2)
                 std::swap(row[i], row[i + 1]);
         }
     const size_t bpp = size_t(image.channels) * (image.depth == 16 ? 2 : 1);
     for (uint32_t y = image.height; y-- > 0;) {
-        if ((y & 63) == 0 && poll && poll())
-            throw_interrupted();
+        poll_every_rows(y, poll);
         uint8_t *row = image.row(y);
         row[-1] = uint8_t(filter);
         if (filter == kPngFilterSub) {

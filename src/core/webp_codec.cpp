@@ -201,8 +201,7 @@ Image decode_webp(const uint8_t *data, size_t size, const DecodeOptions &options
     // for a cancel between two: libwebp decodes the rows that each piece completes.
     WebPDecBuffer output;
     if (!WebPInitDecBuffer(&output))
-        throw Error(ErrorKind::Unsupported, "could not decode WebP",
-                    "libwebp's decoder version does not match the one bytea_blur was built with.");
+        version_mismatch("could not decode WebP");
     output.colorspace = image.channels == 4 ? MODE_RGBA : MODE_RGB;
     output.is_external_memory = 1;
     output.width = int(image.width);
@@ -235,8 +234,7 @@ Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, Interr
 
     Picture pic;
     if (!WebPPictureInit(&pic.picture))
-        throw Error(ErrorKind::Unsupported, "could not encode WebP",
-                    "libwebp's encoder version does not match the one bytea_blur was built with.");
+        version_mismatch("could not encode WebP");
     pic.initialised = true;
     pic.picture.use_argb = meta.lossless ? 1 : 0;
     pic.picture.width = int(image.width);
@@ -321,6 +319,7 @@ Buffer transform_webp_animation(const uint8_t *data, size_t size, const WebpAnim
     frame.height = animation.height;
     frame.channels = 4;
     frame.alpha_channel = 3;
+    frame.allocate(); // once: every frame is a whole canvas
     Picture pic;
     if (!WebPPictureInit(&pic.picture))
         version_mismatch("could not encode WebP");
@@ -344,7 +343,6 @@ Buffer transform_webp_animation(const uint8_t *data, size_t size, const WebpAnim
         if (!WebPAnimDecoderGetNext(decoder.get(), &canvas, &end))
             throw Error(ErrorKind::InvalidData, "corrupt WebP image",
                         "libwebp cannot decode frame " + std::to_string(n + 1) + " of the animation.");
-        frame.allocate();
         std::memcpy(frame.pixels.data(), canvas, frame.pixels.size());
         transform(frame);
         if (!WebPPictureImportRGBA(&pic.picture, frame.row(0), int(frame.stride())))
