@@ -8,7 +8,7 @@ DATA         = $(wildcard sql/bytea_blur--*.sql)
 PGFILEDESC   = "bytea_blur - Gaussian blur of JPEG and PNG images stored as bytea"
 
 # pg_regress tests, in order: setup loads test/fixtures into a table the others read.
-REGRESS      = setup info blur_jpeg blur_png blur_webp blur_format errors table_view adopt trusted upgrade
+REGRESS      = setup info blur_jpeg blur_png blur_webp blur_avif blur_format errors table_view adopt trusted upgrade
 REGRESS_OPTS = --inputdir=.
 
 # No JIT bitcode: the inlining it enables does not apply to C++ code.
@@ -27,7 +27,7 @@ override CXXFLAGS += -std=c++17 -pthread -Wall -Wextra -Wno-psabi -MMD -MP
 ifeq ($(WERROR),1)
 override CXXFLAGS += -Werror
 endif
-SHLIB_LINK += -ljpeg -lpng -lwebp -lwebpdemux -lwebpmux -ldeflate -lz -lstdc++ -pthread
+SHLIB_LINK += -ljpeg -lpng -lwebp -lwebpdemux -lwebpmux -lavif -ldeflate -lz -lstdc++ -pthread
 
 # Rebuild an object when a header it includes changes (PGXS tracks only the .cpp).
 -include $(OBJS:.o=.d)
@@ -45,7 +45,7 @@ $(OBJS): $(PG_STAMP)
 UNIT_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -Wno-psabi $(if $(filter 1,$(WERROR)),-Werror) -Isrc/core
 UNIT_SRCS     = $(wildcard test/unit/*.cpp)
 test/unit/run_unit_tests: $(CORE_SRCS) $(UNIT_SRCS) $(wildcard src/core/*.hpp test/unit/*.hpp)
-	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(CORE_SRCS) $(UNIT_SRCS) -lgtest -lgtest_main -pthread -ljpeg -lpng -lwebp -lwebpdemux -lwebpmux -ldeflate -lz
+	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(CORE_SRCS) $(UNIT_SRCS) -lgtest -lgtest_main -pthread -ljpeg -lpng -lwebp -lwebpdemux -lwebpmux -lavif -ldeflate -lz
 
 unittest: test/unit/run_unit_tests
 	test/unit/run_unit_tests
@@ -53,7 +53,7 @@ unittest: test/unit/run_unit_tests
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer (leak checks included).
 SANITIZE_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 test/unit/run_unit_tests_sanitized: $(CORE_SRCS) $(UNIT_SRCS) $(wildcard src/core/*.hpp test/unit/*.hpp)
-	$(CXX) $(UNIT_CXXFLAGS) -O1 $(SANITIZE_FLAGS) -o $@ $(CORE_SRCS) $(UNIT_SRCS) -lgtest -lgtest_main -pthread -ljpeg -lpng -lwebp -lwebpdemux -lwebpmux -ldeflate -lz
+	$(CXX) $(UNIT_CXXFLAGS) -O1 $(SANITIZE_FLAGS) -o $@ $(CORE_SRCS) $(UNIT_SRCS) -lgtest -lgtest_main -pthread -ljpeg -lpng -lwebp -lwebpdemux -lwebpmux -lavif -ldeflate -lz
 
 unittest-sanitize: test/unit/run_unit_tests_sanitized
 	ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 test/unit/run_unit_tests_sanitized
@@ -62,7 +62,7 @@ unittest-sanitize: test/unit/run_unit_tests_sanitized
 # GCC 12's does not start on this kernel). libjpeg itself is not instrumented; our hand-offs are.
 TSAN_CXX ?= clang++
 test/unit/run_thread_tests_tsan: $(CORE_SRCS) test/unit/test_jpeg_threads.cpp $(wildcard src/core/*.hpp test/unit/*.hpp)
-	$(TSAN_CXX) -std=c++17 -O1 -g -fsanitize=thread -Wno-unused-command-line-argument -Isrc/core -o $@ $(CORE_SRCS) test/unit/test_jpeg_threads.cpp -lgtest -lgtest_main -pthread -ljpeg -lpng -lwebp -lwebpdemux -lwebpmux -ldeflate -lz
+	$(TSAN_CXX) -std=c++17 -O1 -g -fsanitize=thread -Wno-unused-command-line-argument -Isrc/core -o $@ $(CORE_SRCS) test/unit/test_jpeg_threads.cpp -lgtest -lgtest_main -pthread -ljpeg -lpng -lwebp -lwebpdemux -lwebpmux -lavif -ldeflate -lz
 
 unittest-threads: test/unit/run_thread_tests_tsan
 	TSAN_OPTIONS=halt_on_error=1 test/unit/run_thread_tests_tsan

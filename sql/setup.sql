@@ -29,6 +29,16 @@ INSERT INTO fixture VALUES ('rgba_lossless.webp', decode(:'f', 'base64'));
 INSERT INTO fixture VALUES ('rgba_lossy.webp', decode(:'f', 'base64'));
 \set f `base64 -w0 test/fixtures/animated.webp`
 INSERT INTO fixture VALUES ('animated.webp', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/gray12.avif`
+INSERT INTO fixture VALUES ('gray12.avif', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/rgb10_444.avif`
+INSERT INTO fixture VALUES ('rgb10_444.avif', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/rgb8_420.avif`
+INSERT INTO fixture VALUES ('rgb8_420.avif', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/rgba8_422.avif`
+INSERT INTO fixture VALUES ('rgba8_422.avif', decode(:'f', 'base64'));
+\set f `base64 -w0 test/fixtures/sequence.avif`
+INSERT INTO fixture VALUES ('sequence.avif', decode(:'f', 'base64'));
 \set f `base64 -w0 test/fixtures/interlaced.png`
 INSERT INTO fixture VALUES ('interlaced.png', decode(:'f', 'base64'));
 \set f `base64 -w0 test/fixtures/meta.png`

@@ -1,7 +1,7 @@
-// JPEG (libjpeg-turbo), PNG (libpng) and WebP (libwebp) decoders and encoders. libjpeg and
+// JPEG (libjpeg-turbo), PNG (libpng), WebP (libwebp) and AVIF (libavif) decoders and encoders. libjpeg and
 // libpng report fatal errors by longjmp; every setjmp lives in a C-style function whose frame
 // owns no C++ object, and a jump becomes an Error thrown only after that frame has returned.
-// libwebp returns a status.
+// libwebp and libavif return a status.
 #pragma once
 #include "no_postgres.hpp"
 
@@ -202,5 +202,32 @@ WebpAnimation read_webp_animation(const uint8_t *data, size_t size);
 // progress hook.
 Buffer transform_webp_animation(const uint8_t *data, size_t size, const WebpAnimation &animation, int quality,
                                 const std::function<void(Image &)> &transform, InterruptPoll poll);
+
+// What read_avif_header finds in an AVIF's container, before any AV1 payload is decoded.
+struct AvifHeader {
+    uint32_t width = 0, height = 0;
+    int depth = 0;    // 8, 10 or 12
+    int channels = 0; // 1 (monochrome) or 3, plus 1 with alpha
+    uint32_t frames = 1;
+};
+// Throws InvalidData for a malformed or truncated container.
+AvifHeader read_avif_header(const uint8_t *data, size_t size);
+
+// Decodes a still AVIF to RGB or RGBA (grey or grey+alpha for monochrome), 8-bit for 8-bit
+// files and 16-bit (libavif's scaling) for 10 and 12; the header is checked against
+// options.max_pixels before any pixel memory is allocated. Image sequences are refused
+// (Unsupported). libavif offers no hook inside the AV1 decoder: options.poll is checked
+// before and after it.
+Image decode_avif(const uint8_t *data, size_t size, const DecodeOptions &options, AvifMeta *meta);
+// Encodes at meta's depth, sampling and colour description (grey pixels as monochrome), at
+// the AV1 quantizer libavif 1.x gives quality (avif_quantizer), for colour and alpha alike,
+// with libavif's speed kAvifSpeed on up to threads threads; keeps the ICC profile and irot,
+// imir, pasp and clap, nothing else. poll is checked before and after the AV1 encoder, which
+// offers no hook.
+constexpr int kAvifSpeed = 8;
+int avif_quantizer(int quality) noexcept;
+Buffer encode_avif(const Image &image, const AvifMeta &meta, int quality, int threads, InterruptPoll poll);
+// meta's irot and imir as the EXIF orientation (1-8) that shows the image the same way.
+int avif_orientation(const AvifMeta &meta) noexcept;
 
 } // namespace bb

@@ -15,7 +15,7 @@
 
 namespace bb {
 
-enum class Format { Jpeg, Png, Webp };
+enum class Format { Jpeg, Png, Webp, Avif };
 
 // A byte buffer, from malloc or, from kLargeMemoryBytes up, from allocate_large (zeroed; see
 // large_memory.hpp); allocation failure is an ErrorKind::OutOfMemory, not a crash. Encoders
@@ -107,6 +107,25 @@ struct WebpMeta {
     bool lossless = false;
     std::vector<uint8_t> icc;
     int orientation = 0; // EXIF orientation 1-8, 0 when absent
+};
+
+// What an AVIF encoder needs to write a file like the one decoded: the sample depth and chroma
+// sampling, the colour description (CICP; the ICC profile when there is one) and the
+// properties that change how the image displays (irot, imir, pasp, clap as libavif holds
+// them, kept only where transform_flags says so). The defaults describe an sRGB picture
+// written from RGB pixels at 4:2:0 (a blur leaves no chroma detail 4:2:0 loses).
+struct AvifMeta {
+    int depth = 0;                // 8, 10 or 12; 0: 8 for 8-bit pixels, 12 for 16-bit ones
+    int yuv_format = 3;           // avifPixelFormat: 1 4:4:4, 2 4:2:2, 3 4:2:0, 4 monochrome
+    int yuv_range = 1;            // avifRange: 1 full
+    uint16_t color_primaries = 1; // BT.709 (sRGB's)
+    uint16_t transfer = 13;       // sRGB
+    uint16_t matrix = 6;          // BT.601
+    std::vector<uint8_t> icc;
+    uint32_t transform_flags = 0;
+    uint8_t irot = 0, imir = 0;
+    uint32_t pasp[2] = {};
+    uint32_t clap[8] = {};
 };
 
 // The PNG ancillary chunks that change how the image displays.

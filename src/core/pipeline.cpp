@@ -191,7 +191,7 @@ Buffer blur_jpeg(const uint8_t *data, size_t size, const BlurOptions &options, c
 // A blur written in another format than its input's: decoded whole to grey, RGB or either
 // with alpha (a JPEG's YCbCr converted by libjpeg), blurred, converted to what the target
 // takes, encoded. The ICC profile travels. The EXIF orientation stays a tag in a JPEG; it is
-// applied to the pixels for PNG, whose writer keeps no EXIF, and for WebP, whose EXIF
+// applied to the pixels for PNG, whose writer keeps no EXIF, for AVIF, and for WebP, whose EXIF
 // orientation browsers ignore (Chromium shows such a file sideways: test_browser.py), so that
 // a photo a browser shows upright as a JPEG stays upright.
 Buffer blur_to_format(const uint8_t *data, size_t size, const ImageInfo &info, Format target,
@@ -222,6 +222,11 @@ Buffer blur_to_format(const uint8_t *data, size_t size, const ImageInfo &info, F
         image = decode_webp(data, size, decode, &meta);
         icc = std::move(meta.icc);
         orientation = meta.orientation;
+    } else if (info.format == Format::Avif) {
+        AvifMeta meta;
+        image = decode_avif(data, size, decode, &meta);
+        icc = std::move(meta.icc);
+        orientation = avif_orientation(meta);
     } else {
         PngMeta meta;
         image = decode_png(data, size, decode, &meta);
@@ -240,6 +245,11 @@ Buffer blur_to_format(const uint8_t *data, size_t size, const ImageInfo &info, F
         WebpMeta meta;
         meta.icc = std::move(icc);
         return encode_webp(image, meta, options.quality, options.poll);
+    }
+    if (target == Format::Avif) {
+        AvifMeta meta; // sRGB at 4:2:0, 8 bits or 12 for 16-bit pixels
+        meta.icc = std::move(icc);
+        return encode_avif(image, meta, options.quality, options.threads, options.poll);
     }
     PngMeta meta;
     if (!icc.empty()) {
@@ -296,6 +306,12 @@ Buffer blur_image(const uint8_t *data, size_t size, const BlurOptions &options) 
         Image image = decode_webp(data, size, decode, &meta);
         gaussian_blur(image, options.sigma, options.poll);
         return encode_webp(image, meta, options.quality, options.poll);
+    }
+    if (info.format == Format::Avif) {
+        AvifMeta meta;
+        Image image = decode_avif(data, size, decode, &meta);
+        gaussian_blur(image, options.sigma, options.poll);
+        return encode_avif(image, meta, options.quality, options.threads, options.poll);
     }
     // PNG: decoded as scanlines, blurred in place, filtered and compressed in place.
     decode.png_row_prefix = 1;

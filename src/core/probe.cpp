@@ -1,10 +1,13 @@
 #include "probe.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
 
 #include <webp/decode.h>
+
+#include "codecs.hpp"
 
 namespace bb {
 namespace {
@@ -40,8 +43,6 @@ const char *other_format(const uint8_t *d, size_t n) {
     if (n >= 4 && (!std::memcmp(d, "II*\0", 4) || !std::memcmp(d, "MM\0*", 4)))
         return "TIFF";
     if (n >= 12 && !std::memcmp(d + 4, "ftyp", 4)) {
-        if (!std::memcmp(d + 8, "avif", 4) || !std::memcmp(d + 8, "avis", 4))
-            return "AVIF";
         if (!std::memcmp(d + 8, "heic", 4) || !std::memcmp(d + 8, "heix", 4) || !std::memcmp(d + 8, "mif1", 4))
             return "HEIF";
     }
@@ -203,6 +204,35 @@ ImageInfo probe_webp(const uint8_t *d, size_t n) {
     return info;
 }
 
+// An ISO BMFF file whose ftyp box names the brand avif or avis, as major or compatible brand
+// (the test libavif's avifPeekCompatibleFileType makes).
+bool is_avif(const uint8_t *d, size_t n) {
+    if (n < 16 || std::memcmp(d + 4, "ftyp", 4) != 0)
+        return false;
+    const size_t box = std::min<size_t>(be32(d), n);
+    if (box < 16)
+        return false;
+    for (size_t pos = 8; pos + 4 <= box; pos += pos == 8 ? 8 : 4) // major brand, version, compatible brands
+        if (!std::memcmp(d + pos, "avif", 4) || !std::memcmp(d + pos, "avis", 4))
+            return true;
+    return false;
+}
+
+// libavif parses the container (every box checked against n) without decoding the AV1 data.
+ImageInfo probe_avif(const uint8_t *d, size_t n) {
+    const AvifHeader header = read_avif_header(d, n);
+    if (header.width == 0 || header.height == 0)
+        invalid("invalid AVIF header", "The image has a width or height of zero.");
+    ImageInfo info;
+    info.format = Format::Avif;
+    info.width = header.width;
+    info.height = header.height;
+    info.channels = header.channels;
+    info.bit_depth = header.depth;
+    info.avif_frames = header.frames;
+    return info;
+}
+
 } // namespace
 
 ImageInfo probe(const uint8_t *data, size_t size) {
@@ -214,14 +244,20 @@ ImageInfo probe(const uint8_t *data, size_t size) {
         return probe_png(data, size);
     if (is_webp(data, size))
         return probe_webp(data, size);
+    if (is_avif(data, size))
+        return probe_avif(data, size);
     if (const char *other = other_format(data, size))
         throw Error(ErrorKind::Unsupported, std::string(other) + " images are not supported",
-                    "Only JPEG, PNG and WebP images can be processed.");
+                    "Only JPEG, PNG, WebP and AVIF images can be processed.");
     invalid("unrecognised image format",
-            "The data starts with bytes " + hex_prefix(data, size) + ", which begin no JPEG, PNG or WebP file.");
+            "The data starts with bytes " + hex_prefix(data, size) + ", which begin no JPEG, PNG, WebP or AVIF file.");
 }
 
 void check_supported(const ImageInfo &info) {
+    if (info.format == Format::Avif && info.avif_frames > 1)
+        throw Error(ErrorKind::Unsupported, "AVIF image sequences are not supported",
+                    "The file holds a sequence of " + std::to_string(info.avif_frames) +
+                        " images; only still AVIF images can be blurred.");
     if (info.format != Format::Jpeg)
         return;
     const int sof = info.jpeg_sof;
@@ -261,6 +297,7 @@ constexpr FormatNames kFormatNames[] = {
     {Format::Jpeg, "jpeg", "image/jpeg"},
     {Format::Png, "png", "image/png"},
     {Format::Webp, "webp", "image/webp"},
+    {Format::Avif, "avif", "image/avif"},
 };
 
 const FormatNames &names_of(Format f) noexcept {

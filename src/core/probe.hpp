@@ -26,10 +26,12 @@ struct ImageInfo {
     // WebP only
     bool webp_lossless = false;
     bool webp_animated = false;
+    // AVIF only
+    uint32_t avif_frames = 1;
 };
 
 // Throws Error(InvalidData) for empty, unrecognised or malformed headers, and for a width or
-// height of zero; Error(Unsupported) for a recognised format we do not read (GIF, AVIF...).
+// height of zero; Error(Unsupported) for a recognised format we do not read (GIF, TIFF...).
 ImageInfo probe(const uint8_t *data, size_t size);
 
 // Throws Error(Unsupported) when the blur pipeline cannot process an image with this header.
@@ -41,7 +43,7 @@ void check_pixel_limit(uint64_t width, uint64_t height, uint64_t max_pixels);
 const char *format_name(Format f) noexcept;
 const char *mime_type(Format f) noexcept;
 
-// The format a name given in SQL means: a format_name ("jpeg", "png", "webp") or "jpg", in any
+// The format a name given in SQL means: a format_name ("jpeg", "png", "webp", "avif") or "jpg", in any
 // case. Throws Error(InvalidParameter) for any other name.
 Format parse_format_name(const std::string &name);
 

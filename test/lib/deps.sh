@@ -4,7 +4,7 @@
 
 # The toolchain and image libraries; the PostgreSQL server and its headers come with
 # pg_config_for, for the version a script uses.
-BUILD_PACKAGES="g++ make pkg-config libjpeg-dev libpng-dev libwebp-dev libdeflate-dev zlib1g-dev"
+BUILD_PACKAGES="g++ make pkg-config libjpeg-dev libpng-dev libwebp-dev libavif-dev libdeflate-dev zlib1g-dev"
 # chromium, chromium-driver and python3-selenium: the browser the display tests drive.
 TEST_PACKAGES="libgtest-dev python3-psycopg2 python3-numpy python3-scipy python3-pil python3-django postgresql-contrib xxd
     chromium chromium-driver python3-selenium"

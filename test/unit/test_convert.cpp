@@ -163,7 +163,8 @@ TEST(Convert, FormatNames) {
     EXPECT_EQ(bb::parse_format_name("JPG"), bb::Format::Jpeg);
     EXPECT_EQ(bb::parse_format_name("Png"), bb::Format::Png);
     EXPECT_EQ(bb::parse_format_name("webp"), bb::Format::Webp);
-    for (const char *bad : {"", "gif", "jpeg ", "image/png", "avif"}) {
+    EXPECT_EQ(bb::parse_format_name("AVIF"), bb::Format::Avif);
+    for (const char *bad : {"", "gif", "heic", "jpeg ", "image/png"}) {
         try {
             bb::parse_format_name(bad);
             ADD_FAILURE() << bad;

@@ -1,0 +1,304 @@
+// AVIF through libavif: still images at 8, 10 and 12 bits, 4:2:0, 4:2:2, 4:4:4 and monochrome,
+// with or without alpha. libavif decodes the AV1 payload with whichever decoder it was built
+// with (dav1d, libgav1 or aom) and encodes with aom (rav1e or SVT-AV1 when aom is absent).
+// libavif reports every failure by an avifResult, never by longjmp, so its objects are owned
+// by the ordinary RAII holders below.
+//
+// libavif 0.11 (Debian 12) and 1.x (Debian 13) differ in a few signatures: the functions that
+// allocate return void in 0.11 and an avifResult from 1.0. checked() below takes either.
+#include "codecs.hpp"
+
+#include "probe.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <type_traits>
+
+#include <avif/avif.h>
+
+namespace bb {
+namespace {
+
+struct DecoderDeleter {
+    void operator()(avifDecoder *d) const noexcept { avifDecoderDestroy(d); }
+};
+struct EncoderDeleter {
+    void operator()(avifEncoder *e) const noexcept { avifEncoderDestroy(e); }
+};
+struct ImageDeleter {
+    void operator()(avifImage *i) const noexcept { avifImageDestroy(i); }
+};
+struct RWData {
+    avifRWData data = AVIF_DATA_EMPTY;
+    ~RWData() { avifRWDataFree(&data); }
+};
+
+static_assert(sizeof(avifImageRotation) == 1 && sizeof(avifImageMirror) == 1,
+              "AvifMeta holds irot and imir as one byte each");
+
+[[noreturn]] void out_of_memory(const char *what) {
+    throw Error(ErrorKind::OutOfMemory, "out of memory", std::string("libavif could not allocate ") + what + ".");
+}
+
+// An allocating libavif call: void in 0.11, an avifResult from 1.0.
+template <typename Call> void checked(Call call, const char *what) {
+    if constexpr (std::is_void_v<decltype(call())>)
+        call();
+    else if (call() != AVIF_RESULT_OK)
+        out_of_memory(what);
+}
+
+std::string diagnostics(const avifDiagnostics &diag, avifResult result) {
+    std::string out = avifResultToString(result);
+    if (diag.error[0])
+        out += std::string(": ") + diag.error;
+    return out;
+}
+
+// What a decode failure means for the user: a file that is not a valid AVIF (22P03), one that
+// asks for what we do not read (0A000), one too large for libavif's own limits (54000).
+[[noreturn]] void decode_failed(const avifDecoder &decoder, avifResult result) {
+    const std::string detail = "libavif: " + diagnostics(decoder.diag, result) + ".";
+    switch (result) {
+    case AVIF_RESULT_OUT_OF_MEMORY: throw Error(ErrorKind::OutOfMemory, "out of memory", detail);
+    case AVIF_RESULT_NO_CODEC_AVAILABLE: throw Error(ErrorKind::Unsupported, "no AV1 decoder available", detail);
+    case AVIF_RESULT_NOT_IMPLEMENTED: throw Error(ErrorKind::Unsupported, "this AVIF image is not supported", detail);
+    default: throw Error(ErrorKind::InvalidData, "corrupt AVIF image", detail);
+    }
+}
+
+// A decoder over the bytes, its container parsed: every box's header and property checked
+// against size, the dimensions, depth and sampling known, no AV1 payload decoded yet.
+std::unique_ptr<avifDecoder, DecoderDeleter> parse(const uint8_t *data, size_t size, int threads) {
+    std::unique_ptr<avifDecoder, DecoderDeleter> decoder(avifDecoderCreate());
+    if (!decoder)
+        out_of_memory("its decoder");
+    decoder->maxThreads = threads;
+    decoder->ignoreExif = AVIF_TRUE; // the policy drops EXIF and XMP; irot and imir are properties
+    decoder->ignoreXMP = AVIF_TRUE;
+    avifResult result = avifDecoderSetIOMemory(decoder.get(), data, size);
+    if (result != AVIF_RESULT_OK)
+        decode_failed(*decoder, result);
+    result = avifDecoderParse(decoder.get());
+    if (result == AVIF_RESULT_TRUNCATED_DATA)
+        throw Error(ErrorKind::InvalidData, "truncated AVIF image",
+                    "libavif: " + diagnostics(decoder->diag, result) + ".");
+    if (result != AVIF_RESULT_OK)
+        decode_failed(*decoder, result);
+    return decoder;
+}
+
+int channels_of(const avifImage &image, bool alpha) {
+    return (image.yuvFormat == AVIF_PIXEL_FORMAT_YUV400 ? 1 : 3) + (alpha ? 1 : 0);
+}
+
+} // namespace
+
+AvifHeader read_avif_header(const uint8_t *data, size_t size) {
+    const auto decoder = parse(data, size, 1);
+    const avifImage &image = *decoder->image;
+    AvifHeader header;
+    header.width = image.width;
+    header.height = image.height;
+    header.depth = int(image.depth);
+    header.channels = channels_of(image, decoder->alphaPresent);
+    header.frames = decoder->imageCount > 0 ? uint32_t(decoder->imageCount) : 1;
+    return header;
+}
+
+Image decode_avif(const uint8_t *data, size_t size, const DecodeOptions &options, AvifMeta *meta) {
+    const auto decoder = parse(data, size, options.threads);
+    avifImage &header = *decoder->image;
+    if (decoder->imageCount > 1)
+        throw Error(ErrorKind::Unsupported, "AVIF image sequences are not supported",
+                    "The file holds a sequence of " + std::to_string(decoder->imageCount) +
+                        " images; only still AVIF images can be blurred.");
+    check_pixel_limit(header.width, header.height, options.max_pixels);
+    if (header.depth != 8 && header.depth != 10 && header.depth != 12)
+        throw Error(ErrorKind::Unsupported, std::to_string(header.depth) + "-bit AVIF is not supported",
+                    "AVIF images have 8, 10 or 12 bits per sample.");
+    // The AV1 decoder's own limit, so that a payload larger than its container says stops too.
+    decoder->imageSizeLimit = uint32_t(std::min<uint64_t>(options.max_pixels, AVIF_DEFAULT_IMAGE_SIZE_LIMIT));
+
+    AvifMeta m;
+    m.depth = int(header.depth);
+    m.yuv_format = int(header.yuvFormat);
+    m.yuv_range = int(header.yuvRange);
+    m.color_primaries = header.colorPrimaries;
+    m.transfer = header.transferCharacteristics;
+    m.matrix = header.matrixCoefficients;
+    m.transform_flags = header.transformFlags;
+    std::memcpy(&m.irot, &header.irot, 1);
+    std::memcpy(&m.imir, &header.imir, 1);
+    static_assert(sizeof m.pasp == sizeof header.pasp && sizeof m.clap == sizeof header.clap, "same boxes");
+    std::memcpy(m.pasp, &header.pasp, sizeof m.pasp);
+    std::memcpy(m.clap, &header.clap, sizeof m.clap);
+    m.icc.assign(header.icc.data, header.icc.data + header.icc.size);
+    const bool alpha = decoder->alphaPresent;
+    const bool grey = header.yuvFormat == AVIF_PIXEL_FORMAT_YUV400;
+
+    if (options.poll && options.poll())
+        throw_interrupted();
+    const avifResult result = avifDecoderNextImage(decoder.get());
+    if (result != AVIF_RESULT_OK)
+        decode_failed(*decoder, result);
+    if (options.poll && options.poll())
+        throw_interrupted();
+    const avifImage &decoded = *decoder->image;
+    if (decoded.width != header.width || decoded.height != header.height || int(decoded.depth) != m.depth)
+        throw Error(ErrorKind::InvalidData, "corrupt AVIF image",
+                    "The AV1 payload's size or depth differs from what the container declares.");
+
+    // Converted to full-range RGB(A) at 8 bits, or 16 for 10 and 12 (libavif scales the
+    // samples), not premultiplied: the blur premultiplies itself. Monochrome is read as RGB
+    // and kept as its first channel.
+    Image image;
+    image.width = decoded.width;
+    image.height = decoded.height;
+    image.depth = m.depth == 8 ? 8 : 16;
+    image.channels = alpha ? 4 : 3;
+    image.alpha_channel = alpha ? 3 : -1;
+    image.allocate();
+    avifRGBImage rgb;
+    avifRGBImageSetDefaults(&rgb, &decoded);
+    rgb.depth = uint32_t(image.depth);
+    rgb.format = alpha ? AVIF_RGB_FORMAT_RGBA : AVIF_RGB_FORMAT_RGB;
+    rgb.chromaUpsampling = AVIF_CHROMA_UPSAMPLING_BEST_QUALITY;
+    rgb.pixels = image.pixels.data();
+    rgb.rowBytes = uint32_t(image.stride());
+    const avifResult converted = avifImageYUVToRGB(&decoded, &rgb);
+    if (converted != AVIF_RESULT_OK)
+        decode_failed(*decoder, converted);
+    if (grey) {
+        // R = G = B: keep one, and alpha beside it.
+        const size_t bytes = image.bytes_per_sample();
+        const int out_channels = alpha ? 2 : 1;
+        for (uint32_t y = 0; y < image.height; y++) {
+            uint8_t *row = image.row(y);
+            for (uint32_t x = 0; x < image.width; x++) {
+                std::memmove(row + size_t(x) * out_channels * bytes, row + size_t(x) * image.channels * bytes, bytes);
+                if (alpha)
+                    std::memmove(row + (size_t(x) * 2 + 1) * bytes, row + (size_t(x) * 4 + 3) * bytes, bytes);
+            }
+            poll_every_rows(y, options.poll);
+        }
+        // Rows are now tightly packed at the new width in place: repack them contiguously.
+        const size_t old_stride = image.stride();
+        image.channels = out_channels;
+        image.alpha_channel = alpha ? 1 : -1;
+        for (uint32_t y = 1; y < image.height; y++)
+            std::memmove(image.pixels.data() + image.stride() * y, image.pixels.data() + old_stride * y,
+                         image.row_bytes());
+        image.pixels.shrink(image.stride() * image.height);
+    }
+    if (meta)
+        *meta = std::move(m);
+    return image;
+}
+
+int avif_quantizer(int quality) noexcept {
+    // libavif 1.x's own mapping of quality 0-100 to AV1's quantizer 63-0.
+    return ((100 - quality) * 63 + 50) / 100;
+}
+
+Buffer encode_avif(const Image &image, const AvifMeta &meta, int quality, int threads, InterruptPoll poll) {
+    if (image.channels < 1 || image.channels > 4 || (image.depth != 8 && image.depth != 16))
+        throw Error(ErrorKind::InvalidParameter, "could not encode AVIF",
+                    "AVIF is written from 8- or 16-bit grey, grey+alpha, RGB or RGBA pixels.");
+    const bool grey = image.channels <= 2;
+    const bool alpha = image.alpha_channel >= 0;
+    const int depth = meta.depth ? meta.depth : (image.depth == 8 ? 8 : 12);
+    const avifPixelFormat format = grey ? AVIF_PIXEL_FORMAT_YUV400 : avifPixelFormat(meta.yuv_format);
+    std::unique_ptr<avifImage, ImageDeleter> out(avifImageCreate(image.width, image.height, uint32_t(depth), format));
+    if (!out)
+        out_of_memory("the image to encode");
+    out->yuvRange = avifRange(meta.yuv_range);
+    out->colorPrimaries = avifColorPrimaries(meta.color_primaries);
+    out->transferCharacteristics = avifTransferCharacteristics(meta.transfer);
+    out->matrixCoefficients = avifMatrixCoefficients(meta.matrix);
+    out->transformFlags = meta.transform_flags;
+    std::memcpy(&out->irot, &meta.irot, 1);
+    std::memcpy(&out->imir, &meta.imir, 1);
+    std::memcpy(&out->pasp, meta.pasp, sizeof meta.pasp);
+    std::memcpy(&out->clap, meta.clap, sizeof meta.clap);
+    if (!meta.icc.empty())
+        checked([&] { return avifImageSetProfileICC(out.get(), meta.icc.data(), meta.icc.size()); }, "the ICC profile");
+
+    // Grey samples go to libavif as RGB (R = G = B gives Y = the sample under every matrix).
+    Image rgb_pixels;
+    const Image *source = &image;
+    if (grey) {
+        rgb_pixels.width = image.width;
+        rgb_pixels.height = image.height;
+        rgb_pixels.depth = image.depth;
+        rgb_pixels.channels = alpha ? 4 : 3;
+        rgb_pixels.alpha_channel = alpha ? 3 : -1;
+        rgb_pixels.allocate();
+        const size_t bytes = image.bytes_per_sample();
+        for (uint32_t y = 0; y < image.height; y++) {
+            const uint8_t *in = image.row(y);
+            uint8_t *o = rgb_pixels.row(y);
+            for (uint32_t x = 0; x < image.width; x++) {
+                const uint8_t *p = in + size_t(x) * image.channels * bytes;
+                uint8_t *q = o + size_t(x) * rgb_pixels.channels * bytes;
+                for (int c = 0; c < 3; c++)
+                    std::memcpy(q + c * bytes, p, bytes);
+                if (alpha)
+                    std::memcpy(q + 3 * bytes, p + bytes, bytes);
+            }
+            poll_every_rows(y, poll);
+        }
+        source = &rgb_pixels;
+    }
+    avifRGBImage rgb;
+    avifRGBImageSetDefaults(&rgb, out.get());
+    rgb.depth = uint32_t(source->depth);
+    rgb.format = alpha ? AVIF_RGB_FORMAT_RGBA : AVIF_RGB_FORMAT_RGB;
+    rgb.pixels = const_cast<uint8_t *>(source->row(0)); // libavif only reads them
+    rgb.rowBytes = uint32_t(source->stride());
+    const avifResult converted = avifImageRGBToYUV(out.get(), &rgb);
+    if (converted != AVIF_RESULT_OK)
+        throw Error(converted == AVIF_RESULT_OUT_OF_MEMORY ? ErrorKind::OutOfMemory : ErrorKind::InvalidParameter,
+                    "could not encode AVIF", std::string("libavif: ") + avifResultToString(converted) + ".");
+    if (poll && poll())
+        throw_interrupted();
+
+    std::unique_ptr<avifEncoder, EncoderDeleter> encoder(avifEncoderCreate());
+    if (!encoder)
+        out_of_memory("its encoder");
+    encoder->maxThreads = threads;
+    encoder->speed = kAvifSpeed;
+    encoder->minQuantizer = encoder->maxQuantizer = avif_quantizer(quality);
+    encoder->minQuantizerAlpha = encoder->maxQuantizerAlpha = avif_quantizer(quality);
+    RWData output;
+    const avifResult written = avifEncoderWrite(encoder.get(), out.get(), &output.data);
+    if (written != AVIF_RESULT_OK)
+        throw Error(written == AVIF_RESULT_OUT_OF_MEMORY        ? ErrorKind::OutOfMemory
+                    : written == AVIF_RESULT_NO_CODEC_AVAILABLE ? ErrorKind::Unsupported
+                                                                : ErrorKind::InvalidData,
+                    "could not encode AVIF", "libavif: " + diagnostics(encoder->diag, written) + ".");
+    if (poll && poll())
+        throw_interrupted();
+    Buffer buffer(output.data.size);
+    std::memcpy(buffer.data(), output.data.data, output.data.size);
+    return buffer;
+}
+
+int avif_orientation(const AvifMeta &meta) noexcept {
+    // irot turns anticlockwise by angle x 90 degrees; imir then mirrors (mode/axis 0: top and
+    // bottom exchanged, 1: left and right). As an EXIF orientation (stored -> displayed):
+    const bool rotate = meta.transform_flags & AVIF_TRANSFORM_IROT;
+    const bool mirror = meta.transform_flags & AVIF_TRANSFORM_IMIR;
+    const int angle = rotate ? meta.irot & 3 : 0;
+    if (!mirror) {
+        static const int kTurn[4] = {1, 8, 3, 6};
+        return kTurn[angle];
+    }
+    static const int kMirrorTopBottom[4] = {4, 5, 2, 7};
+    static const int kMirrorLeftRight[4] = {2, 7, 4, 5};
+    return (meta.imir & 1) ? kMirrorLeftRight[angle] : kMirrorTopBottom[angle];
+}
+
+} // namespace bb

@@ -1,0 +1,275 @@
+// AVIF (libavif): still images at 8, 10 and 12 bits, every chroma sampling and monochrome, with
+// and without alpha; the blur keeps depth, sampling and alpha; the metadata policy (ICC, irot,
+// imir kept; EXIF and XMP dropped); the limit read from the container; sequences refused;
+// every truncation an error; a cancel.
+#include <gtest/gtest.h>
+
+#include <avif/avif.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "codecs.hpp"
+#include "gaussian.hpp"
+#include "helpers.hpp"
+#include "pipeline.hpp"
+#include "probe.hpp"
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+// PSNR of two images of the same layout, on their own scale (255 or 65535).
+double psnr(const bb::Image &a, const bb::Image &b) {
+    double sum = 0;
+    size_t n = 0;
+    for (uint32_t y = 0; y < a.height; y++)
+        for (uint32_t x = 0; x < a.width; x++)
+            for (int c = 0; c < a.channels; c++, n++) {
+                const double d = bbtest::sample(a, x, y, c) - bbtest::sample(b, x, y, c);
+                sum += d * d;
+            }
+    const double max = a.depth > 8 ? 65535.0 : 255.0;
+    return sum == 0 ? 99.0 : 10 * std::log10(max * max / (sum / double(n)));
+}
+
+bb::AvifMeta meta_of(int depth, int yuv_format) {
+    bb::AvifMeta meta;
+    meta.depth = depth;
+    meta.yuv_format = yuv_format;
+    return meta;
+}
+
+// A smooth test picture (AV1 at a good quality keeps it within a few levels).
+bb::Image smooth(uint32_t w, uint32_t h, int channels, int depth) {
+    bb::Image img = bbtest::make_image(w, h, channels, depth, channels % 2 == 0 ? channels - 1 : -1);
+    gaussian_blur(img, 2.0, nullptr);
+    return img;
+}
+
+Bytes avif_of(const bb::Image &img, const bb::AvifMeta &meta, int quality = 90) {
+    return bbtest::bytes_of(bb::encode_avif(img, meta, quality, 1, nullptr));
+}
+
+bb::Image decode(const Bytes &file, bb::AvifMeta *meta = nullptr) {
+    return bb::decode_avif(file.data(), file.size(), bb::DecodeOptions(), meta);
+}
+
+template <typename F> bb::ErrorKind kind_of(F f) {
+    try {
+        f();
+    } catch (const bb::Error &e) {
+        return e.kind();
+    }
+    ADD_FAILURE() << "no error";
+    return bb::ErrorKind::InvalidParameter;
+}
+
+const int kFormats[] = {AVIF_PIXEL_FORMAT_YUV444, AVIF_PIXEL_FORMAT_YUV422, AVIF_PIXEL_FORMAT_YUV420,
+                        AVIF_PIXEL_FORMAT_YUV400};
+
+TEST(Avif, EveryDepthAndSamplingRoundTripsAndIsReportedByTheProbe) {
+    for (const int depth : {8, 10, 12})
+        for (const int format : kFormats)
+            for (const bool alpha : {false, true}) {
+                const bool grey = format == AVIF_PIXEL_FORMAT_YUV400;
+                const int channels = (grey ? 1 : 3) + (alpha ? 1 : 0);
+                const std::string what =
+                    std::to_string(depth) + " bits, format " + std::to_string(format) + (alpha ? ", alpha" : "");
+                const bb::Image img = smooth(48, 32, channels, depth == 8 ? 8 : 16);
+                const Bytes file = avif_of(img, meta_of(depth, format), 95);
+                const bb::ImageInfo info = bb::probe(file.data(), file.size());
+                EXPECT_EQ(info.format, bb::Format::Avif) << what;
+                EXPECT_EQ(info.width, 48u) << what;
+                EXPECT_EQ(info.height, 32u) << what;
+                EXPECT_EQ(info.channels, channels) << what;
+                EXPECT_EQ(info.bit_depth, depth) << what;
+                bb::AvifMeta meta;
+                const bb::Image back = decode(file, &meta);
+                EXPECT_EQ(back.channels, channels) << what;
+                EXPECT_EQ(back.depth, depth == 8 ? 8 : 16) << what;
+                EXPECT_EQ(back.alpha_channel, alpha ? channels - 1 : -1) << what;
+                EXPECT_EQ(meta.depth, depth) << what;
+                EXPECT_EQ(meta.yuv_format, format) << what;
+                EXPECT_GT(psnr(back, img), 34.0) << what;
+            }
+}
+
+TEST(Avif, TheBlurKeepsDepthSamplingAndAlphaAndIsTheBlurOfTheDecodedInput) {
+    for (const int depth : {8, 10, 12})
+        for (const int format : kFormats)
+            for (const bool alpha : {false, true}) {
+                const bool grey = format == AVIF_PIXEL_FORMAT_YUV400;
+                const int channels = (grey ? 1 : 3) + (alpha ? 1 : 0);
+                const std::string what =
+                    std::to_string(depth) + " bits, format " + std::to_string(format) + (alpha ? ", alpha" : "");
+                const Bytes file =
+                    avif_of(bbtest::make_image(64, 40, channels, depth == 8 ? 8 : 16, alpha ? channels - 1 : -1),
+                            meta_of(depth, format), 90);
+                bb::BlurOptions options;
+                options.sigma = 3.0;
+                options.quality = 90;
+                const bb::Buffer out = bb::blur_image(file.data(), file.size(), options);
+                const Bytes blurred(out.begin(), out.end());
+                bb::AvifMeta meta;
+                const bb::Image got = decode(blurred, &meta);
+                EXPECT_EQ(meta.depth, depth) << what;
+                EXPECT_EQ(meta.yuv_format, format) << what;
+                EXPECT_EQ(got.channels, channels) << what;
+                bb::Image want = decode(file);
+                gaussian_blur(want, 3.0, nullptr);
+                EXPECT_GT(psnr(got, want), 40.0) << what;
+            }
+}
+
+TEST(Avif, KeepsIccIrotAndImirAndDropsExifAndXmp) {
+    // A file written by libavif itself, with every kind of metadata.
+    const bb::Image img = smooth(40, 24, 3, 8);
+    avifImage *image = avifImageCreate(40, 24, 8, AVIF_PIXEL_FORMAT_YUV420);
+    avifRGBImage rgb;
+    avifRGBImageSetDefaults(&rgb, image);
+    rgb.format = AVIF_RGB_FORMAT_RGB;
+    rgb.pixels = const_cast<uint8_t *>(img.row(0));
+    rgb.rowBytes = uint32_t(img.stride());
+    ASSERT_EQ(avifImageRGBToYUV(image, &rgb), AVIF_RESULT_OK);
+    const Bytes icc(300, 7), exif = {'M', 'M', 0, 42, 0, 0, 0, 8, 0, 0}, xmp = {'<', 'x', '/', '>'};
+    (void)avifImageSetProfileICC(image, icc.data(), icc.size()); // void in 0.11, a result from 1.0
+    (void)avifImageSetMetadataExif(image, exif.data(), exif.size());
+    (void)avifImageSetMetadataXMP(image, xmp.data(), xmp.size());
+    image->transformFlags = AVIF_TRANSFORM_IROT | AVIF_TRANSFORM_IMIR;
+    image->irot.angle = 3;
+    std::memset(&image->imir, 1, 1); // left and right exchanged ("mode" in 0.11, "axis" in 1.x)
+    avifEncoder *encoder = avifEncoderCreate();
+    encoder->speed = AVIF_SPEED_FASTEST;
+    avifRWData written = AVIF_DATA_EMPTY;
+    ASSERT_EQ(avifEncoderWrite(encoder, image, &written), AVIF_RESULT_OK);
+    const Bytes file(written.data, written.data + written.size);
+    avifRWDataFree(&written);
+    avifEncoderDestroy(encoder);
+    avifImageDestroy(image);
+
+    const bb::Buffer out = bb::blur_image(file.data(), file.size(), bb::BlurOptions());
+    avifDecoder *decoder = avifDecoderCreate();
+    avifImage *result = avifImageCreateEmpty();
+    ASSERT_EQ(avifDecoderReadMemory(decoder, result, out.data(), out.size()), AVIF_RESULT_OK);
+    EXPECT_EQ(Bytes(result->icc.data, result->icc.data + result->icc.size), icc);
+    EXPECT_EQ(result->exif.size, 0u);
+    EXPECT_EQ(result->xmp.size, 0u);
+    EXPECT_EQ(result->transformFlags & (AVIF_TRANSFORM_IROT | AVIF_TRANSFORM_IMIR),
+              uint32_t(AVIF_TRANSFORM_IROT | AVIF_TRANSFORM_IMIR));
+    EXPECT_EQ(result->irot.angle, 3);
+    uint8_t mirror = 0;
+    std::memcpy(&mirror, &result->imir, 1);
+    EXPECT_EQ(mirror, 1);
+    avifImageDestroy(result);
+    avifDecoderDestroy(decoder);
+
+    // As EXIF would say it: turned 90 degrees clockwise then mirrored left-right: transpose.
+    bb::AvifMeta meta;
+    meta.transform_flags = AVIF_TRANSFORM_IROT | AVIF_TRANSFORM_IMIR;
+    meta.irot = 3;
+    meta.imir = 1;
+    EXPECT_EQ(bb::avif_orientation(meta), 5);
+}
+
+TEST(Avif, OrientationsMatchExif) {
+    bb::AvifMeta meta;
+    EXPECT_EQ(bb::avif_orientation(meta), 1);
+    meta.transform_flags = AVIF_TRANSFORM_IROT;
+    const int turned[4] = {1, 8, 3, 6}; // anticlockwise 0, 90, 180, 270
+    for (uint8_t a = 0; a < 4; a++) {
+        meta.irot = a;
+        EXPECT_EQ(bb::avif_orientation(meta), turned[a]);
+    }
+    meta.transform_flags = AVIF_TRANSFORM_IMIR;
+    meta.imir = 0; // top and bottom exchanged
+    EXPECT_EQ(bb::avif_orientation(meta), 4);
+    meta.imir = 1;
+    EXPECT_EQ(bb::avif_orientation(meta), 2);
+    meta.transform_flags |= AVIF_TRANSFORM_IROT;
+    meta.irot = 1; // 90 anticlockwise, then left-right: transverse
+    EXPECT_EQ(bb::avif_orientation(meta), 7);
+}
+
+TEST(Avif, TheLimitIsCheckedFromTheContainer) {
+    const Bytes file = avif_of(smooth(64, 64, 3, 8), meta_of(8, AVIF_PIXEL_FORMAT_YUV420));
+    bb::DecodeOptions options;
+    options.max_pixels = 64 * 64 - 1;
+    EXPECT_EQ(kind_of([&] { bb::decode_avif(file.data(), file.size(), options, nullptr); }), bb::ErrorKind::TooLarge);
+    bb::BlurOptions blur;
+    blur.max_pixels = 64 * 64 - 1;
+    EXPECT_EQ(kind_of([&] { bb::blur_image(file.data(), file.size(), blur); }), bb::ErrorKind::TooLarge);
+    blur.max_pixels = 64 * 64;
+    EXPECT_NO_THROW(bb::blur_image(file.data(), file.size(), blur));
+}
+
+TEST(Avif, EveryTruncationIsAnError) {
+    const Bytes file = avif_of(smooth(32, 24, 4, 8), meta_of(8, AVIF_PIXEL_FORMAT_YUV420));
+    for (size_t n = 0; n < file.size(); n++) {
+        const bb::ErrorKind kind = kind_of([&] { bb::blur_image(file.data(), n, bb::BlurOptions()); });
+        EXPECT_EQ(kind, bb::ErrorKind::InvalidData) << n << " of " << file.size() << " bytes";
+    }
+}
+
+TEST(Avif, SequencesAreRefusedButDescribed) {
+    const bb::Image img = smooth(16, 16, 3, 8);
+    avifImage *image = avifImageCreate(16, 16, 8, AVIF_PIXEL_FORMAT_YUV420);
+    avifRGBImage rgb;
+    avifRGBImageSetDefaults(&rgb, image);
+    rgb.format = AVIF_RGB_FORMAT_RGB;
+    rgb.pixels = const_cast<uint8_t *>(img.row(0));
+    rgb.rowBytes = uint32_t(img.stride());
+    ASSERT_EQ(avifImageRGBToYUV(image, &rgb), AVIF_RESULT_OK);
+    avifEncoder *encoder = avifEncoderCreate();
+    encoder->speed = AVIF_SPEED_FASTEST;
+    encoder->timescale = 10;
+    for (int i = 0; i < 3; i++)
+        ASSERT_EQ(avifEncoderAddImage(encoder, image, 1, AVIF_ADD_IMAGE_FLAG_NONE), AVIF_RESULT_OK);
+    avifRWData written = AVIF_DATA_EMPTY;
+    ASSERT_EQ(avifEncoderFinish(encoder, &written), AVIF_RESULT_OK);
+    const Bytes file(written.data, written.data + written.size);
+    avifRWDataFree(&written);
+    avifEncoderDestroy(encoder);
+    avifImageDestroy(image);
+
+    const bb::ImageInfo info = bb::probe(file.data(), file.size());
+    EXPECT_EQ(info.format, bb::Format::Avif);
+    EXPECT_EQ(info.avif_frames, 3u);
+    EXPECT_EQ(kind_of([&] { bb::blur_image(file.data(), file.size(), bb::BlurOptions()); }),
+              bb::ErrorKind::Unsupported);
+}
+
+TEST(Avif, ACancelStopsDecodeAndEncode) {
+    const Bytes file = avif_of(smooth(64, 64, 3, 8), meta_of(8, AVIF_PIXEL_FORMAT_YUV420));
+    bb::DecodeOptions options;
+    options.poll = [] { return true; };
+    EXPECT_EQ(kind_of([&] { bb::decode_avif(file.data(), file.size(), options, nullptr); }),
+              bb::ErrorKind::Interrupted);
+    EXPECT_EQ(kind_of([&] { bb::encode_avif(smooth(64, 64, 3, 8), bb::AvifMeta(), 75, 1, [] { return true; }); }),
+              bb::ErrorKind::Interrupted);
+}
+
+TEST(Avif, OtherFormatsConvertToAvifAndBack) {
+    const bb::Image img = bbtest::make_image(64, 48, 4, 16, 3);
+    const Bytes png = bbtest::png_of(img);
+    bb::BlurOptions options;
+    options.sigma = 2.0;
+    options.quality = 90;
+    options.output = bb::Format::Avif;
+    const bb::Buffer out = bb::blur_image(png.data(), png.size(), options);
+    const bb::ImageInfo info = bb::probe(out.data(), out.size());
+    EXPECT_EQ(info.format, bb::Format::Avif);
+    EXPECT_EQ(info.bit_depth, 12); // 16-bit PNG samples as 12-bit AVIF
+    EXPECT_EQ(info.channels, 4);
+    bb::Image want = bbtest::make_image(64, 48, 4, 16, 3);
+    gaussian_blur(want, 2.0, nullptr);
+    EXPECT_GT(psnr(decode(Bytes(out.begin(), out.end())), want), 40.0);
+
+    options.output = bb::Format::Png;
+    const bb::Buffer back = bb::blur_image(out.data(), out.size(), options);
+    EXPECT_EQ(bb::probe(back.data(), back.size()).format, bb::Format::Png);
+}
+
+} // namespace
