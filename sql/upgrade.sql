@@ -67,3 +67,12 @@ SELECT img_id, (bytea_image_info(img_binary)).format, img_content_type FROM appl
 DROP TABLE blurred_before;
 DROP EXTENSION bytea_blur; -- and the table it made
 DROP ROLE regress_bb_grantee;
+
+-- 1.3 to 1.4 (AVIF) changes only the functions' descriptions: the library reads AVIF under
+-- either version.
+CREATE EXTENSION bytea_blur VERSION '1.3';
+SELECT (bytea_image_info(data)).format AS read_under_1_3 FROM fixture WHERE name = 'rgb8_420.avif';
+ALTER EXTENSION bytea_blur UPDATE TO '1.4';
+SELECT p.oid::regprocedure AS function, obj_description(p.oid, 'pg_proc') LIKE '%AVIF%' AS describes_avif
+FROM pg_proc p WHERE p.proname IN ('bytea_blur', 'bytea_image_info') ORDER BY 1;
+DROP EXTENSION bytea_blur;
