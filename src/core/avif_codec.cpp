@@ -85,6 +85,11 @@ std::unique_ptr<avifDecoder, DecoderDeleter> parse(const uint8_t *data, size_t s
     if (result == AVIF_RESULT_TRUNCATED_DATA)
         throw Error(ErrorKind::InvalidData, "truncated AVIF image",
                     "libavif: " + diagnostics(decoder->diag, result) + ".");
+    // Dimensions over libavif's own limits (16384 x 16384 pixels, 32768 a side) fail the
+    // parse with a message and no code of their own: a size limit, as bytea_blur's is.
+    if (result == AVIF_RESULT_BMFF_PARSE_FAILED && std::strstr(decoder->diag.error, "dimensions are too large"))
+        throw Error(ErrorKind::TooLarge, "image too large",
+                    "libavif: " + diagnostics(decoder->diag, result) + " (over libavif's own limits).");
     if (result != AVIF_RESULT_OK)
         decode_failed(*decoder, result);
     return decoder;
@@ -122,6 +127,9 @@ Image decode_avif(const uint8_t *data, size_t size, const DecodeOptions &options
     // The AV1 decoder's own limit, so that a payload larger than its container says stops too.
     decoder->imageSizeLimit = uint32_t(std::min<uint64_t>(options.max_pixels, AVIF_DEFAULT_IMAGE_SIZE_LIMIT));
 
+    // What the container declares (ispe, pixi, av1C): decoder->image takes the AV1 payload's
+    // own values when it is decoded, and a payload larger than its container says is corrupt.
+    const uint32_t declared_width = header.width, declared_height = header.height;
     AvifMeta m;
     m.depth = int(header.depth);
     m.yuv_format = int(header.yuvFormat);
@@ -146,8 +154,8 @@ Image decode_avif(const uint8_t *data, size_t size, const DecodeOptions &options
         decode_failed(*decoder, result);
     if (options.poll && options.poll())
         throw_interrupted();
-    const avifImage &decoded = *decoder->image;
-    if (decoded.width != header.width || decoded.height != header.height || int(decoded.depth) != m.depth)
+    const avifImage &decoded = *decoder->image; // the same avifImage, now with the payload's values
+    if (decoded.width != declared_width || decoded.height != declared_height || int(decoded.depth) != m.depth)
         throw Error(ErrorKind::InvalidData, "corrupt AVIF image",
                     "The AV1 payload's size or depth differs from what the container declares.");
 

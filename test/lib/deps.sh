@@ -7,7 +7,7 @@
 BUILD_PACKAGES="g++ make pkg-config libjpeg-dev libpng-dev libwebp-dev libavif-dev libdeflate-dev zlib1g-dev"
 # chromium, chromium-driver and python3-selenium: the browser the display tests drive.
 TEST_PACKAGES="libgtest-dev python3-psycopg2 python3-numpy python3-scipy python3-pil python3-django postgresql-contrib xxd
-    chromium chromium-driver python3-selenium"
+    chromium chromium-driver python3-selenium libavif-bin"
 FUZZ_PACKAGES="clang libclang-rt-dev"
 # The Debian package gate: what pg_buildext and dpkg-buildpackage need; LINT_PACKAGES the
 # source checks (run once, on the machine itself).

@@ -92,6 +92,31 @@ class BlurredPagesInChromium(LiveServerTestCase):
             self.assertAlmostEqual(shown["colour"][channel], original["colour"][channel], delta=MEAN_TOLERANCE)
         self.assertLess(shown["detail"], 0.25 * original["detail"])
 
+    def test_avif(self):
+        # an AVIF upload (avifenc's, rotated by irot: stored 67x45, shown 45x67) in Chromium
+        data = (Path(__file__).resolve().parents[2] / "fixtures" / "rgb8_420.avif").read_bytes()
+        shown, page = self.upload_in_browser("photo.avif", data)
+        (original,) = show_and_measure(self.driver, [data_url(data, "image/avif")])
+        self.assertTrue(shown["loaded"], f"{page} shows no image")
+        self.assertEqual(shown["natural"], [45, 67])
+        self.assertEqual(shown["natural"], original["natural"])
+        for channel in range(3):
+            self.assertAlmostEqual(shown["colour"][channel], original["colour"][channel], delta=MEAN_TOLERANCE)
+        self.assertLess(shown["detail"], 0.5 * original["detail"])
+
+    def test_jpeg_served_as_avif(self):
+        thumbnail = encoded(photo(40, 30, seed=7), "JPEG", quality=80)
+        data = encoded(photo(400, 300, seed=7), "JPEG", quality=90, exif=exif_with_thumbnail(6, thumbnail))
+        _, page = self.upload_in_browser("portrait.jpg", data)
+        self.driver.get(self.live_server_url + page.rstrip("/") + ".avif")
+        (shown,) = measure_page_images(self.driver)
+        (original,) = show_and_measure(self.driver, [data_url(data, "image/jpeg")])
+        self.assertTrue(shown["loaded"])
+        self.assertEqual(shown["natural"], [300, 400])
+        for channel in range(3):
+            self.assertAlmostEqual(shown["colour"][channel], original["colour"][channel], delta=MEAN_TOLERANCE)
+        self.assertLess(shown["detail"], 0.25 * original["detail"])
+
     def test_webp(self):
         data = encoded(photo(320, 200, seed=4), "WEBP", quality=90)
         self.assert_shows_blurred("photo.webp", data, "image/webp", (320, 200))

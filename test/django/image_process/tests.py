@@ -107,6 +107,43 @@ class UploadAndBlur(TestCase):
         self.assertEqual(self.client.get(f"/blurred/{logo}.webp").status_code, 200)
         self.assertEqual(self.client.get(f"/blurred/{logo}.gif").status_code, 404)
 
+    def avif_facts(self, data):
+        """What an AVIF holds (Pillow here reads none): bytea_image_info, and its pixels as PNG
+        (bytea_blur's conversion at sigma 0)."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT (bytea_image_info(%s)).*, bytea_blur(%s, 0, 75, 'png')", [data, data])
+            *info, png = cursor.fetchone()
+        pixels = Image.open(io.BytesIO(bytes(png)))
+        if pixels.mode.startswith("I"):  # a 16-bit grey PNG (from 10 or 12 bits): to 8 bits
+            pixels = Image.fromarray((np.asarray(pixels) / 257).round().astype(np.uint8))
+        return tuple(info), pixels
+
+    def test_avif_with_alpha_and_at_12_bits(self):
+        # AVIF uploads (written by avifenc: 8-bit 4:2:2 with alpha, 12-bit monochrome) are served
+        # blurred as image/avif, with their size, channels and depth kept.
+        fixtures = Path(__file__).resolve().parents[2] / "fixtures"
+        for name, channels, depth in (("rgba8_422.avif", 4, 8), ("gray12.avif", 1, 12)):
+            with self.subTest(name=name):
+                data = (fixtures / name).read_bytes()
+                pk = self.upload(name, data, "image/avif")
+                response = self.client.get(f"/blurred/{pk}/")
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response["Content-Type"], "image/avif")
+                info, blurred = self.avif_facts(response.content)
+                self.assertEqual(info, ("avif", "image/avif", 67, 45, channels, depth))
+                _, original = self.avif_facts(data)
+                self.assertLess(roughness(blurred), roughness(original) / 3)
+
+    def test_jpeg_served_as_avif(self):
+        pk = self.upload("photo.jpg", self.photo_jpeg, "image/jpeg")
+        response = self.client.get(f"/blurred/{pk}.avif")
+        self.assertEqual(response.status_code, 200, response.content[:200])
+        self.assertEqual(response["Content-Type"], "image/avif")
+        info, blurred = self.avif_facts(response.content)
+        self.assertEqual(info, ("avif", "image/avif", 320, 240, 3, 8))
+        self.assertLess(roughness(blurred), roughness(Image.open(io.BytesIO(self.photo_jpeg))) / 3)
+        self.assertLess(len(response.content), len(self.client.get(f"/blurred/{pk}.jpeg").content))
+
     def test_original_view_serves_pk_1(self):
         ImageFile.objects.create(id=1, image="first.jpg", image_data=self.photo_jpeg)
         response = self.client.get("/blurred/")

@@ -8,7 +8,7 @@ from .forms import ImageFileForm
 from .models import BlurredImage, ImageFile
 
 # the formats blurred_as serves, and their content types (the URL admits only these)
-CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
 
 
 class BlurAs(Func):
