@@ -4,6 +4,13 @@
 // libavif reports every failure by an avifResult, never by longjmp, so its objects are owned
 // by the ordinary RAII holders below.
 //
+// libavif offers no hook inside the AV1 decoder or encoder, which take up to a second on a large
+// photo. Both therefore run on a worker thread (run_off_thread) while the calling thread polls
+// for a cancel every 5 ms; on a cancel the caller throws at once and leaves the worker to finish
+// on its own: everything the worker touches (the encoder, the image, the output; the decoder and
+// a copy of the file) is held by shared pointers the worker owns too, and it calls nothing of the
+// host's. At most one such worker is left running: the next AV1 step waits for it first.
+//
 // libavif 0.11 (Debian 12) and 1.x (Debian 13) differ in a few signatures: the functions that
 // allocate return void in 0.11 and an avifResult from 1.0. checked() below takes either.
 #include "codecs.hpp"
@@ -11,10 +18,17 @@
 #include "probe.hpp"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <type_traits>
+#include <vector>
+
+#include "worker_thread.hpp"
 
 #include <avif/avif.h>
 
@@ -95,6 +109,53 @@ std::unique_ptr<avifDecoder, DecoderDeleter> parse(const uint8_t *data, size_t s
     return decoder;
 }
 
+// One AV1 step on a worker thread, shared by the caller and the worker.
+struct OffThread {
+    std::mutex mutex;
+    std::condition_variable ready;
+    bool done = false;
+    avifResult result = AVIF_RESULT_UNKNOWN_ERROR;
+    std::function<avifResult()> work; // owns, through its captures, everything it touches
+};
+
+// The step a cancel left running, if it still is.
+std::weak_ptr<OffThread> g_abandoned;
+
+void wait_done(OffThread &job, InterruptPoll poll) {
+    std::unique_lock<std::mutex> lock(job.mutex);
+    wait_polling(
+        job.ready, lock, [&] { return job.done; }, poll);
+}
+
+// Runs work on a worker thread (on this one when no thread can be had) and returns its result;
+// throws Error(Interrupted) as soon as poll says stop, leaving the worker to finish alone.
+avifResult run_off_thread(std::function<avifResult()> work, InterruptPoll poll) {
+    if (const std::shared_ptr<OffThread> previous = g_abandoned.lock())
+        wait_done(*previous, poll);
+    if (poll && poll())
+        throw_interrupted();
+    auto job = std::make_shared<OffThread>();
+    job->work = std::move(work);
+    std::thread thread = start_worker_thread([job] {
+        const avifResult result = job->work();
+        std::lock_guard<std::mutex> lock(job->mutex);
+        job->result = result;
+        job->done = true;
+        job->ready.notify_all();
+    });
+    if (!thread.joinable())
+        return job->work();
+    try {
+        wait_done(*job, poll);
+    } catch (...) {
+        thread.detach();
+        g_abandoned = job;
+        throw;
+    }
+    thread.join();
+    return job->result;
+}
+
 int channels_of(const avifImage &image, bool alpha) {
     return (image.yuvFormat == AVIF_PIXEL_FORMAT_YUV400 ? 1 : 3) + (alpha ? 1 : 0);
 }
@@ -114,7 +175,10 @@ AvifHeader read_avif_header(const uint8_t *data, size_t size) {
 }
 
 Image decode_avif(const uint8_t *data, size_t size, const DecodeOptions &options, AvifMeta *meta) {
-    const auto decoder = parse(data, size, options.threads);
+    // The decoder reads the file as it decodes: a copy of it, which a worker left running
+    // after a cancel still owns once the caller's memory is gone.
+    const auto file = std::make_shared<std::vector<uint8_t>>(data, data + size);
+    const std::shared_ptr<avifDecoder> decoder(parse(file->data(), size, options.threads).release(), DecoderDeleter());
     avifImage &header = *decoder->image;
     if (decoder->imageCount > 1)
         throw Error(ErrorKind::Unsupported, "AVIF image sequences are not supported",
@@ -147,13 +211,10 @@ Image decode_avif(const uint8_t *data, size_t size, const DecodeOptions &options
     const bool alpha = decoder->alphaPresent;
     const bool grey = header.yuvFormat == AVIF_PIXEL_FORMAT_YUV400;
 
-    if (options.poll && options.poll())
-        throw_interrupted();
-    const avifResult result = avifDecoderNextImage(decoder.get());
+    const avifResult result =
+        run_off_thread([decoder, file] { return avifDecoderNextImage(decoder.get()); }, options.poll);
     if (result != AVIF_RESULT_OK)
         decode_failed(*decoder, result);
-    if (options.poll && options.poll())
-        throw_interrupted();
     const avifImage &decoded = *decoder->image; // the same avifImage, now with the payload's values
     if (decoded.width != declared_width || decoded.height != declared_height || int(decoded.depth) != m.depth)
         throw Error(ErrorKind::InvalidData, "corrupt AVIF image",
@@ -219,7 +280,8 @@ Buffer encode_avif(const Image &image, const AvifMeta &meta, int quality, int th
     const bool alpha = image.alpha_channel >= 0;
     const int depth = meta.depth ? meta.depth : (image.depth == 8 ? 8 : 12);
     const avifPixelFormat format = grey ? AVIF_PIXEL_FORMAT_YUV400 : avifPixelFormat(meta.yuv_format);
-    std::unique_ptr<avifImage, ImageDeleter> out(avifImageCreate(image.width, image.height, uint32_t(depth), format));
+    const std::shared_ptr<avifImage> out(avifImageCreate(image.width, image.height, uint32_t(depth), format),
+                                         ImageDeleter());
     if (!out)
         out_of_memory("the image to encode");
     out->yuvRange = avifRange(meta.yuv_range);
@@ -273,24 +335,23 @@ Buffer encode_avif(const Image &image, const AvifMeta &meta, int quality, int th
     if (poll && poll())
         throw_interrupted();
 
-    std::unique_ptr<avifEncoder, EncoderDeleter> encoder(avifEncoderCreate());
+    const std::shared_ptr<avifEncoder> encoder(avifEncoderCreate(), EncoderDeleter());
     if (!encoder)
         out_of_memory("its encoder");
     encoder->maxThreads = threads;
     encoder->speed = kAvifSpeed;
     encoder->minQuantizer = encoder->maxQuantizer = avif_quantizer(quality);
     encoder->minQuantizerAlpha = encoder->maxQuantizerAlpha = avif_quantizer(quality);
-    RWData output;
-    const avifResult written = avifEncoderWrite(encoder.get(), out.get(), &output.data);
+    const auto output = std::make_shared<RWData>();
+    const avifResult written = run_off_thread(
+        [encoder, out, output] { return avifEncoderWrite(encoder.get(), out.get(), &output->data); }, poll);
     if (written != AVIF_RESULT_OK)
         throw Error(written == AVIF_RESULT_OUT_OF_MEMORY        ? ErrorKind::OutOfMemory
                     : written == AVIF_RESULT_NO_CODEC_AVAILABLE ? ErrorKind::Unsupported
                                                                 : ErrorKind::InvalidData,
                     "could not encode AVIF", "libavif: " + diagnostics(encoder->diag, written) + ".");
-    if (poll && poll())
-        throw_interrupted();
-    Buffer buffer(output.data.size);
-    std::memcpy(buffer.data(), output.data.data, output.data.size);
+    Buffer buffer(output->data.size);
+    std::memcpy(buffer.data(), output->data.data, output->data.size);
     return buffer;
 }
 

@@ -228,5 +228,74 @@ class ProgressiveCancellation(unittest.TestCase):
         self.assertLess(elapsed_ms, 150 + 300)
 
 
+class AvifCancellation(unittest.TestCase):
+    """A 4-megapixel photo written as AVIF (sigma 0) spends most of its time in libavif's AV1 encoder, which
+    has no hook for a cancel: it runs on a worker thread while the backend polls, so a cancel or a
+    timeout that lands inside it ends the statement within 100 ms, and the next AVIF blur runs
+    (after the encoder left running has finished)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.conn = connect()
+        with cls.conn.cursor() as cur:
+            cur.execute("CREATE TABLE big_for_avif AS SELECT %s::bytea AS data",
+                        (psycopg2.Binary(encode(photo(2400, 1600, seed=23), "JPEG", quality=95)),))
+            start = time.monotonic()
+            cur.execute("SELECT length(bytea_blur(data, 0, 90, 'avif')) FROM big_for_avif")
+            cls.blur_seconds = time.monotonic() - start
+
+    @classmethod
+    def tearDownClass(cls):
+        with cls.conn.cursor() as cur:
+            cur.execute("DROP TABLE big_for_avif")
+        cls.conn.close()
+
+    def test_statement_timeout_inside_the_encoder(self):
+        self.assertGreater(self.blur_seconds, 0.3, "too fast to time out inside the encoder")
+        state, elapsed_ms = error_after_timeout(
+            self.conn, "SELECT length(bytea_blur(data, 0, 90, 'avif')) FROM big_for_avif", timeout_ms=200)
+        self.assertEqual(state, "57014")
+        print(f"\n    statement_timeout 200 ms, AVIF encode of {self.blur_seconds * 1000:.0f} ms: "
+              f"error after {elapsed_ms:.0f} ms", file=sys.stderr)
+        self.assertLess(elapsed_ms, 200 + 100)
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT (bytea_image_info(bytea_blur(data, 0, 90, 'avif'))).format FROM big_for_avif")
+            self.assertEqual(cur.fetchone()[0], "avif")
+
+    def test_cancels(self):
+        worst = 0
+        for i in range(1, 6):
+            worker = connect()
+            delay = self.blur_seconds * i / 6
+            pid = worker.get_backend_pid()
+            result = {}
+
+            def blur():
+                try:
+                    with worker.cursor() as cur:
+                        cur.execute("SELECT length(bytea_blur(data, 0, 90, 'avif')) FROM big_for_avif")
+                    result["state"] = "finished"
+                except psycopg2.Error as e:
+                    result["state"] = e.pgcode
+                result["end"] = time.monotonic()
+            thread = threading.Thread(target=blur)
+            thread.start()
+            time.sleep(delay)
+            cancelled_at = time.monotonic()
+            with self.conn.cursor() as cur:
+                cur.execute("SELECT pg_cancel_backend(%s)", (pid,))
+            thread.join(30)
+            self.assertIn(result.get("state"), {"57014", "finished"}, f"cancel after {delay:.3f} s")
+            if result["state"] == "57014":
+                worst = max(worst, (result["end"] - cancelled_at) * 1000)
+            with worker.cursor() as cur:
+                cur.execute("SELECT 1")
+                self.assertEqual(cur.fetchone()[0], 1)
+            worker.close()
+        print(f"\n    pg_cancel_backend during an AVIF blur: error at most {worst:.0f} ms after the cancel",
+              file=sys.stderr)
+        self.assertLess(worst, 100)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -6,6 +6,7 @@
 
 #include <avif/avif.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -249,6 +250,32 @@ TEST(Avif, ACancelStopsDecodeAndEncode) {
               bb::ErrorKind::Interrupted);
     EXPECT_EQ(kind_of([&] { bb::encode_avif(smooth(64, 64, 3, 8), bb::AvifMeta(), 75, 1, [] { return true; }); }),
               bb::ErrorKind::Interrupted);
+}
+
+// A cancel during the AV1 encoder itself (no hook inside it) is answered within the 5 ms the
+// waiting thread polls at, not when the encoder finishes; the next encode waits for the one
+// left running, and works.
+std::chrono::steady_clock::time_point g_cancel_at;
+bool cancel_after_deadline() {
+    return std::chrono::steady_clock::now() >= g_cancel_at;
+}
+
+TEST(Avif, ACancelDuringTheAv1EncoderIsAnsweredAtOnce) {
+    const bb::Image big = bbtest::make_image(1600, 1200, 3);
+    const auto start = std::chrono::steady_clock::now();
+    const bb::Buffer whole = bb::encode_avif(big, bb::AvifMeta(), 75, 1, nullptr);
+    const auto encode_time = std::chrono::steady_clock::now() - start;
+    ASSERT_GT(encode_time, std::chrono::milliseconds(150)) << "too fast to show a cancel inside it";
+
+    g_cancel_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(30);
+    EXPECT_EQ(kind_of([&] { bb::encode_avif(big, bb::AvifMeta(), 75, 1, cancel_after_deadline); }),
+              bb::ErrorKind::Interrupted);
+    const auto late = std::chrono::steady_clock::now() - g_cancel_at;
+    EXPECT_LT(late, std::chrono::milliseconds(50))
+        << "encode alone takes " << std::chrono::duration<double, std::milli>(encode_time).count() << " ms";
+    // The next AV1 step waits for the abandoned one, then runs.
+    const Bytes file = avif_of(smooth(32, 32, 3, 8), meta_of(8, AVIF_PIXEL_FORMAT_YUV420));
+    EXPECT_EQ(decode(file).width, 32u);
 }
 
 TEST(Avif, OtherFormatsConvertToAvifAndBack) {
