@@ -5,11 +5,10 @@
 // by the ordinary RAII holders below.
 //
 // libavif offers no hook inside the AV1 decoder or encoder, which take up to a second on a large
-// photo. Both therefore run on a worker thread (run_off_thread) while the calling thread polls
-// for a cancel every 5 ms; on a cancel the caller throws at once and leaves the worker to finish
-// on its own: everything the worker touches (the encoder, the image, the output; the decoder and
-// a copy of the file) is held by shared pointers the worker owns too, and it calls nothing of the
-// host's. At most one such worker is left running: the next AV1 step waits for it first.
+// photo. Both therefore run on a worker thread (run_abandonable, worker_thread.hpp) while the
+// calling thread polls for a cancel; on a cancel the caller throws at once and leaves the worker
+// to finish on its own: everything the worker touches (the encoder, the image, the output; the
+// decoder and a copy of the file) is held by shared pointers the worker owns too.
 //
 // libavif 0.11 (Debian 12) and 1.x (Debian 13) differ in a few signatures: the functions that
 // allocate return void in 0.11 and an avifResult from 1.0. checked() below takes either.
@@ -18,13 +17,10 @@
 #include "probe.hpp"
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstring>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -109,51 +105,11 @@ std::unique_ptr<avifDecoder, DecoderDeleter> parse(const uint8_t *data, size_t s
     return decoder;
 }
 
-// One AV1 step on a worker thread, shared by the caller and the worker.
-struct OffThread {
-    std::mutex mutex;
-    std::condition_variable ready;
-    bool done = false;
-    avifResult result = AVIF_RESULT_UNKNOWN_ERROR;
-    std::function<avifResult()> work; // owns, through its captures, everything it touches
-};
-
-// The step a cancel left running, if it still is.
-std::weak_ptr<OffThread> g_abandoned;
-
-void wait_done(OffThread &job, InterruptPoll poll) {
-    std::unique_lock<std::mutex> lock(job.mutex);
-    wait_polling(
-        job.ready, lock, [&] { return job.done; }, poll);
-}
-
-// Runs work on a worker thread (on this one when no thread can be had) and returns its result;
-// throws Error(Interrupted) as soon as poll says stop, leaving the worker to finish alone.
-avifResult run_off_thread(std::function<avifResult()> work, InterruptPoll poll) {
-    if (const std::shared_ptr<OffThread> previous = g_abandoned.lock())
-        wait_done(*previous, poll);
-    if (poll && poll())
-        throw_interrupted();
-    auto job = std::make_shared<OffThread>();
-    job->work = std::move(work);
-    std::thread thread = start_worker_thread([job] {
-        const avifResult result = job->work();
-        std::lock_guard<std::mutex> lock(job->mutex);
-        job->result = result;
-        job->done = true;
-        job->ready.notify_all();
-    });
-    if (!thread.joinable())
-        return job->work();
-    try {
-        wait_done(*job, poll);
-    } catch (...) {
-        thread.detach();
-        g_abandoned = job;
-        throw;
-    }
-    thread.join();
-    return job->result;
+// libavif's call on a worker thread (run_abandonable) and its result.
+avifResult run_off_thread(std::function<avifResult()> call, InterruptPoll poll) {
+    const auto result = std::make_shared<avifResult>(AVIF_RESULT_UNKNOWN_ERROR);
+    run_abandonable([result, call = std::move(call)] { *result = call(); }, poll);
+    return *result;
 }
 
 int channels_of(const avifImage &image, bool alpha) {

@@ -8,10 +8,13 @@
 #include "probe.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "worker_thread.hpp"
 
 #include <webp/decode.h>
 #include <webp/demux.h>
@@ -116,6 +119,27 @@ int progress_hook(int, const WebPPicture *picture) {
         state->interrupted = true;
         return 0;
     }
+    return 1;
+}
+
+// A still picture's encode, shared by the caller and the worker thread that runs it.
+struct EncodeJob {
+    Picture pic;
+    MemoryWriter writer;
+    int ok = 0;
+    std::shared_ptr<std::atomic<bool>> stop = std::make_shared<std::atomic<bool>>(false);
+    InterruptPoll poll = nullptr;
+    std::thread::id caller;
+};
+
+// The hook of an encode run by run_abandonable: ends it once the caller has given up on it;
+// polls itself only where no worker could be had (the caller's own thread runs it).
+int abandonable_progress_hook(int, const WebPPicture *picture) {
+    auto *job = static_cast<EncodeJob *>(picture->user_data);
+    if (job->stop->load())
+        return 0;
+    if (on_caller_thread(job->caller) && job->poll && job->poll())
+        return 0;
     return 1;
 }
 
@@ -232,7 +256,8 @@ Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, Interr
     // Lossless in, lossless out; lossy in, lossy out at quality.
     const WebPConfig config = encoder_config(meta.lossless, quality);
 
-    Picture pic;
+    const auto job = std::make_shared<EncodeJob>();
+    Picture &pic = job->pic;
     if (!WebPPictureInit(&pic.picture))
         version_mismatch("could not encode WebP");
     pic.initialised = true;
@@ -243,14 +268,18 @@ Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, Interr
                                              : WebPPictureImportRGB(&pic.picture, image.row(0), int(image.stride()));
     if (!imported)
         throw Error(ErrorKind::OutOfMemory, "out of memory", "libwebp could not allocate the picture to encode.");
-    MemoryWriter writer;
+    // The encoder's progress steps are far apart on large pictures (hundreds of ms, lossless or
+    // with alpha), so it runs on a worker thread (run_abandonable) while this one polls; on a
+    // cancel the hook sees stop and ends the encode at its next step, on memory the job owns.
     pic.picture.writer = WebPMemoryWrite;
-    pic.picture.custom_ptr = &writer.writer;
-    HookState hook{poll, false};
-    pic.picture.progress_hook = progress_hook;
-    pic.picture.user_data = &hook;
-    if (!WebPEncode(&config, &pic.picture)) {
-        if (hook.interrupted || pic.picture.error_code == VP8_ENC_ERROR_USER_ABORT)
+    pic.picture.custom_ptr = &job->writer.writer;
+    pic.picture.progress_hook = abandonable_progress_hook;
+    pic.picture.user_data = job.get();
+    job->poll = poll;
+    job->caller = std::this_thread::get_id();
+    run_abandonable([job, config] { job->ok = WebPEncode(&config, &job->pic.picture); }, poll, job->stop);
+    if (!job->ok) {
+        if (pic.picture.error_code == VP8_ENC_ERROR_USER_ABORT)
             throw_interrupted();
         if (pic.picture.error_code == VP8_ENC_ERROR_OUT_OF_MEMORY ||
             pic.picture.error_code == VP8_ENC_ERROR_BITSTREAM_OUT_OF_MEMORY)
@@ -258,10 +287,7 @@ Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, Interr
         throw Error(ErrorKind::InvalidData, "could not encode WebP",
                     "libwebp's encoder failed (error " + std::to_string(int(pic.picture.error_code)) + ").");
     }
-    if (poll && poll())
-        throw_interrupted();
-
-    return with_metadata(writer.writer.mem, writer.writer.size, false, meta);
+    return with_metadata(job->writer.writer.mem, job->writer.writer.size, false, meta);
 }
 
 WebpAnimation read_webp_animation(const uint8_t *data, size_t size) {

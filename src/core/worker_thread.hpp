@@ -2,12 +2,16 @@
 // single-threaded by design): each runs plain computation on memory the core owns and calls
 // nothing of the host's; it starts with every signal blocked, so that the host's handlers run
 // on the host's thread only; the calling thread polls for interrupts while it waits for one,
-// and joins it before it returns or throws.
+// and joins it before it returns or throws, except run_abandonable's, which a cancel leaves to
+// finish alone on memory it owns.
 #pragma once
 #include "no_postgres.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
+#include <memory>
 #include <csignal>
 #include <mutex>
 #include <system_error>
@@ -50,5 +54,19 @@ template <class Fn> std::thread start_worker_thread(Fn &&fn) noexcept {
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     return thread;
 }
+
+// For a library call that has no hook for a cancel and may run long (libavif's AV1 decoder and
+// encoder; libwebp's encoder, whose hook fires rarely): runs work on a worker thread and waits
+// for it, polling every kWorkerWaitPoll. On a cancel, sets *stop (when given: a hook in work
+// may read it to end early) and throws Error(Interrupted) at once, without waiting: the worker
+// is left to finish alone. work must therefore own, through the shared pointers it captures,
+// everything it touches, and call nothing of the host's. At most one such worker is left
+// running per process: the next call waits for it first. With no thread to be had, work runs
+// on this thread (its hook must then poll itself: see on_caller_thread).
+void run_abandonable(std::function<void()> work, InterruptPoll poll, std::shared_ptr<std::atomic<bool>> stop = nullptr);
+
+// Whether this is the thread that called run_abandonable for the work now running here (no
+// worker could be had), so that a hook may call poll, which only that thread may.
+bool on_caller_thread(std::thread::id caller) noexcept;
 
 } // namespace bb

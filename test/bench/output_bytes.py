@@ -15,6 +15,10 @@ WebP, each photo's JPEG blurred and served as WebP at quality 75 (a site that st
 sends WebP): bytea_blur(data, format => 'webp'), sharp's webp({quality: 75}) (libwebp, effort
 4, one thread) and Pillow's save(WEBP, quality 75, method 4), each beside bytea_blur's own JPEG
 of the first table.
+AVIF, the same: bytea_blur(data, format => 'avif') (libavif with aom, speed 8, 4:2:0) beside
+sharp's avif({quality: 75, chromaSubsampling: '4:2:0'}) (libheif with aom, effort 4, one
+thread). Pillow here has no AVIF. AVIF outputs are decoded for PSNR by libavif's avifdec. The
+two quality scales are not the same: compare bytes with PSNR.
 PSNR: of the decoded output against SciPy's float64 Gaussian (sigma 5, reflect, truncate 4) of
 the input as Pillow decodes it, rounded, in dB: the blur's error and the encoder's together.
 """
@@ -36,8 +40,19 @@ from photos import PHOTOS, sampling
 RUNS = 5
 
 
+def decoded_rgb(data):
+    """8-bit RGB pixels of a JPEG, PNG or WebP (Pillow) or an AVIF (libavif's avifdec)."""
+    if data[4:8] != b"ftyp":
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.avif", Path(tmp) / "out.png"
+        src.write_bytes(data)
+        subprocess.run(["avifdec", "--depth", "8", str(src), str(dst)], check=True, capture_output=True)
+        return np.asarray(Image.open(dst).convert("RGB"))
+
+
 def psnr(out_bytes, reference):
-    out = np.asarray(Image.open(io.BytesIO(out_bytes)).convert("RGB")).astype(np.float64)
+    out = decoded_rgb(out_bytes).astype(np.float64)
     mse = np.mean((out - reference) ** 2)
     return 10 * np.log10(255 ** 2 / mse) if mse else float("inf")
 
@@ -158,6 +173,29 @@ def run(cur, root, sharp_dir=None):
               f"{len(pil_out) / 1024:>7.0f}{psnr(pil_out, ref):>6.1f}{pil_ms:>7.1f}{r_bytes:>7.2f}{r_ms:>7.2f}{r_jpeg:>6.2f}")
         worst = {"bytes": max(worst["bytes"], r_bytes), "ms": max(worst["ms"], r_ms), "jpeg": max(worst["jpeg"], r_jpeg)}
     print(f"worst: bytes /sharp {worst['bytes']:.2f}, time /sharp {worst['ms']:.2f}, WebP over JPEG {worst['jpeg']:.2f}")
+
+    table("Bytes per blurred image, the JPEG photographs blurred at sigma 5 and served as AVIF at quality\n"
+          "75 (KB; PSNR against SciPy's blur, dB; ms, medians; ratios: bytea_blur over sharp, and\n"
+          "bytea_blur's AVIF over its own JPEG of the first table)",
+          f"{'photo':<13}{'bb KB':>7}{'dB':>6}{'ms':>7}{'1t ms':>7}{'sharp':>7}{'dB':>6}{'ms':>7}"
+          f"{'/sharp':>7}{'/sh ms':>7}{'/jpeg':>6}")
+    worst = {"bytes": 0.0, "ms": 0.0, "jpeg": 0.0}
+    for name, data in inputs:
+        w, h = Image.open(io.BytesIO(data)).size
+        runs = 3 if w * h > 10e6 else RUNS
+        ref = scipy_reference(data)
+        bb_ms, bb_out = bb(name, 2, runs, "avif")
+        bb1_ms, _ = bb(name, 1, runs, "avif")
+        sh = sharp(sharp_dir, data, ".jpg", runs, "avif")
+        sh_cols = f"{len(sh[1]) / 1024:>7.0f}{psnr(sh[1], ref):>6.1f}{sh[0]:>7.1f}" if sh else f"{'-':>7}{'-':>6}{'-':>7}"
+        r_bytes = len(bb_out) / len(sh[1]) if sh else float("nan")
+        r_ms = bb1_ms / sh[0] if sh else float("nan")
+        r_jpeg = len(bb_out) / jpeg_bytes[name]
+        print(f"{name:<13}{len(bb_out) / 1024:>7.0f}{psnr(bb_out, ref):>6.1f}{bb_ms:>7.1f}{bb1_ms:>7.1f}{sh_cols}"
+              f"{r_bytes:>7.2f}{r_ms:>7.2f}{r_jpeg:>6.2f}")
+        worst = {"bytes": max(worst["bytes"], r_bytes), "ms": max(worst["ms"], r_ms), "jpeg": max(worst["jpeg"], r_jpeg)}
+    print(f"worst: bytes /sharp {worst['bytes']:.2f}, time (one thread) /sharp {worst['ms']:.2f}, "
+          f"AVIF over JPEG {worst['jpeg']:.2f}")
 
     table("Bytes per blurred image, the photographs as 1920x1280 8-bit RGB PNGs, sigma 5 (KB; PSNR\n"
           "against SciPy's blur, dB; ms, medians; ratios: bytea_blur over OpenCV and over sharp)",

@@ -1,7 +1,9 @@
 // sharp (libvips) doing the job bytea_blur does: decode, Gaussian blur, encode in the input's
-// format (or in FORMAT: webp), on one thread, as a Node application would. Its defaults are a
+// format (or in FORMAT: webp or avif), on one thread, as a Node application would. Its defaults are a
 // user's: blur(sigma) (libvips' gaussblur), JPEG 4:2:0 with optimised Huffman tables, PNG
-// compression level 6, WebP lossy at quality with effort 4 (libwebp's method 4);
+// compression level 6, WebP lossy at quality with effort 4 (libwebp's method 4), AVIF at
+// quality with effort 4 and 4:2:0 chroma (as bytea_blur writes a JPEG's blur as AVIF; sharp's
+// own default is 4:4:4);
 // keepIccProfile(), since bytea_blur keeps a photo's ICC profile too (sharp would otherwise
 // convert to sRGB and drop it: fewer bytes for a different job).
 //   node sharp_blur.js SHARP_DIR IMAGE SIGMA QUALITY RUNS OUTPUT [FORMAT]
@@ -19,6 +21,7 @@ let format;
 async function once() {
   const pipeline = sharp(input).blur(Number(sigma)).keepIccProfile();
   const encoded = format === 'webp' ? pipeline.webp({ quality: Number(quality) })
+    : format === 'avif' ? pipeline.avif({ quality: Number(quality), chromaSubsampling: '4:2:0' })
     : format === 'png' ? pipeline.png() : pipeline.jpeg({ quality: Number(quality) });
   return encoded.toBuffer();
 }
