@@ -68,7 +68,7 @@ std::string diagnostics(const avifDiagnostics &diag, avifResult result) {
 }
 
 // What a decode failure means for the user: a file that is not a valid AVIF (22P03), one that
-// asks for what we do not read (0A000), one too large for libavif's own limits (54000).
+// asks for what we do not read or a libavif built without an AV1 decoder (0A000), memory.
 [[noreturn]] void decode_failed(const avifDecoder &decoder, avifResult result) {
     const std::string detail = "libavif: " + diagnostics(decoder.diag, result) + ".";
     switch (result) {
@@ -105,7 +105,9 @@ std::unique_ptr<avifDecoder, DecoderDeleter> parse(const uint8_t *data, size_t s
     return decoder;
 }
 
-// libavif's call on a worker thread (run_abandonable) and its result.
+// libavif's call on a worker thread (run_abandonable) and its result. The AV1 codec's own
+// threads (decoder->maxThreads, encoder->maxThreads) start from that worker, with its signals
+// blocked.
 avifResult run_off_thread(std::function<avifResult()> call, InterruptPoll poll) {
     const auto result = std::make_shared<avifResult>(AVIF_RESULT_UNKNOWN_ERROR);
     run_abandonable([result, call = std::move(call)] { *result = call(); }, poll);

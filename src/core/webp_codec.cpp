@@ -106,41 +106,47 @@ void read_metadata(const WebPDemuxer *demux, WebpMeta *meta) {
     meta->orientation = exif_orientation(exif.data(), exif.size());
 }
 
-struct HookState {
-    InterruptPoll poll;
-    bool interrupted;
-};
-
-// libwebp's progress hook: polls for a cancel between the encoder's steps (rows of
-// macroblocks, passes of the lossless encoder); 0 makes WebPEncode stop.
-int progress_hook(int, const WebPPicture *picture) {
-    auto *state = static_cast<HookState *>(picture->user_data);
-    if (state->poll && state->poll()) {
-        state->interrupted = true;
-        return 0;
-    }
-    return 1;
-}
-
-// A still picture's encode, shared by the caller and the worker thread that runs it.
+// An encode (a still picture, or an animation's frames one by one), shared by the caller and
+// the worker threads run_abandonable runs its steps on.
 struct EncodeJob {
     Picture pic;
     MemoryWriter writer;
     int ok = 0;
+    bool interrupted = false; // the hook ended the step
     std::shared_ptr<std::atomic<bool>> stop = std::make_shared<std::atomic<bool>>(false);
     InterruptPoll poll = nullptr;
-    std::thread::id caller;
+    std::thread::id caller = std::this_thread::get_id();
+
+    explicit EncodeJob(InterruptPoll p) : poll(p) {}
+    // Initialises the picture and hooks it to this job.
+    void init_picture() {
+        if (!WebPPictureInit(&pic.picture))
+            version_mismatch("could not encode WebP");
+        pic.initialised = true;
+        pic.picture.progress_hook = hook;
+        pic.picture.user_data = this;
+    }
+
+  private:
+    // libwebp's progress hook, between the encoder's steps (rows of macroblocks, passes of the
+    // lossless encoder): ends the step once the caller has given up on it, and polls itself
+    // only where no worker could be had (the caller's own thread runs the step).
+    static int hook(int, const WebPPicture *picture) {
+        auto *job = static_cast<EncodeJob *>(picture->user_data);
+        if (job->stop->load() || (on_caller_thread(job->caller) && job->poll && job->poll())) {
+            job->interrupted = true;
+            return 0;
+        }
+        return 1;
+    }
 };
 
-// The hook of an encode run by run_abandonable: ends it once the caller has given up on it;
-// polls itself only where no worker could be had (the caller's own thread runs it).
-int abandonable_progress_hook(int, const WebPPicture *picture) {
-    auto *job = static_cast<EncodeJob *>(picture->user_data);
-    if (job->stop->load())
-        return 0;
-    if (on_caller_thread(job->caller) && job->poll && job->poll())
-        return 0;
-    return 1;
+// Runs one step of job's encode on a worker thread (step captures what else it touches);
+// throws Error(Interrupted) on a cancel, or when the hook ended the step.
+void run_step(const std::shared_ptr<EncodeJob> &job, std::function<int()> step) {
+    run_abandonable([job, step = std::move(step)] { job->ok = step(); }, job->poll, job->stop);
+    if (job->interrupted)
+        throw_interrupted();
 }
 
 // The encoded file (a bare bitstream, or with animation a whole animated WebP) with the
@@ -256,11 +262,9 @@ Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, Interr
     // Lossless in, lossless out; lossy in, lossy out at quality.
     const WebPConfig config = encoder_config(meta.lossless, quality);
 
-    const auto job = std::make_shared<EncodeJob>();
+    const auto job = std::make_shared<EncodeJob>(poll);
+    job->init_picture();
     Picture &pic = job->pic;
-    if (!WebPPictureInit(&pic.picture))
-        version_mismatch("could not encode WebP");
-    pic.initialised = true;
     pic.picture.use_argb = meta.lossless ? 1 : 0;
     pic.picture.width = int(image.width);
     pic.picture.height = int(image.height);
@@ -273,14 +277,8 @@ Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, Interr
     // cancel the hook sees stop and ends the encode at its next step, on memory the job owns.
     pic.picture.writer = WebPMemoryWrite;
     pic.picture.custom_ptr = &job->writer.writer;
-    pic.picture.progress_hook = abandonable_progress_hook;
-    pic.picture.user_data = job.get();
-    job->poll = poll;
-    job->caller = std::this_thread::get_id();
-    run_abandonable([job, config] { job->ok = WebPEncode(&config, &job->pic.picture); }, poll, job->stop);
+    run_step(job, [job, config] { return WebPEncode(&config, &job->pic.picture); });
     if (!job->ok) {
-        if (pic.picture.error_code == VP8_ENC_ERROR_USER_ABORT)
-            throw_interrupted();
         if (pic.picture.error_code == VP8_ENC_ERROR_OUT_OF_MEMORY ||
             pic.picture.error_code == VP8_ENC_ERROR_BITSTREAM_OUT_OF_MEMORY)
             throw Error(ErrorKind::OutOfMemory, "out of memory", "libwebp ran out of memory while encoding.");
@@ -334,8 +332,8 @@ Buffer transform_webp_animation(const uint8_t *data, size_t size, const WebpAnim
         version_mismatch("could not encode WebP");
     encoder_options.anim_params.loop_count = animation.loop_count;
     encoder_options.anim_params.bgcolor = animation.background;
-    std::unique_ptr<WebPAnimEncoder, AnimEncoderDeleter> encoder(
-        WebPAnimEncoderNew(int(animation.width), int(animation.height), &encoder_options));
+    const std::shared_ptr<WebPAnimEncoder> encoder(
+        WebPAnimEncoderNew(int(animation.width), int(animation.height), &encoder_options), AnimEncoderDeleter());
     if (!encoder)
         throw Error(ErrorKind::OutOfMemory, "out of memory", "libwebp could not allocate its animation encoder.");
     const WebPConfig config = encoder_config(animation.meta.lossless, quality);
@@ -346,16 +344,13 @@ Buffer transform_webp_animation(const uint8_t *data, size_t size, const WebpAnim
     frame.channels = 4;
     frame.alpha_channel = 3;
     frame.allocate(); // once: every frame is a whole canvas
-    Picture pic;
-    if (!WebPPictureInit(&pic.picture))
-        version_mismatch("could not encode WebP");
-    pic.initialised = true;
+    // The encoder's steps run on worker threads, as a still picture's do (encode_webp).
+    const auto job = std::make_shared<EncodeJob>(poll);
+    job->init_picture();
+    Picture &pic = job->pic;
     pic.picture.use_argb = 1;
     pic.picture.width = int(animation.width);
     pic.picture.height = int(animation.height);
-    HookState hook{poll, false};
-    pic.picture.progress_hook = progress_hook;
-    pic.picture.user_data = &hook;
 
     // Each frame as the animation shows it (the decoder composites the frames' rectangles,
     // blending and disposal onto the canvas), transformed, handed to the encoder with its start
@@ -373,26 +368,26 @@ Buffer transform_webp_animation(const uint8_t *data, size_t size, const WebpAnim
         transform(frame);
         if (!WebPPictureImportRGBA(&pic.picture, frame.row(0), int(frame.stride())))
             throw Error(ErrorKind::OutOfMemory, "out of memory", "libwebp could not allocate the picture to encode.");
-        if (!WebPAnimEncoderAdd(encoder.get(), &pic.picture, start, &config)) {
-            if (hook.interrupted)
-                throw_interrupted();
+        run_step(job, [job, encoder, start, config] {
+            return WebPAnimEncoderAdd(encoder.get(), &job->pic.picture, start, &config);
+        });
+        if (!job->ok) {
             throw Error(ErrorKind::InvalidData, "could not encode WebP",
                         std::string("libwebp's animation encoder failed: ") + WebPAnimEncoderGetError(encoder.get()) +
                             ".");
         }
         start = end;
     }
-    if (poll && poll())
-        throw_interrupted();
-    OwnedData assembled;
-    if (!WebPAnimEncoderAdd(encoder.get(), nullptr, start, nullptr) ||
-        !WebPAnimEncoderAssemble(encoder.get(), &assembled.data)) {
-        if (hook.interrupted)
-            throw_interrupted();
+    const auto assembled = std::make_shared<OwnedData>();
+    run_step(job, [encoder, start, assembled] {
+        return WebPAnimEncoderAdd(encoder.get(), nullptr, start, nullptr) &&
+               WebPAnimEncoderAssemble(encoder.get(), &assembled->data);
+    });
+    if (!job->ok) {
         throw Error(ErrorKind::InvalidData, "could not encode WebP",
                     std::string("libwebp's animation encoder failed: ") + WebPAnimEncoderGetError(encoder.get()) + ".");
     }
-    return with_metadata(assembled.data.bytes, assembled.data.size, true, animation.meta);
+    return with_metadata(assembled->data.bytes, assembled->data.size, true, animation.meta);
 }
 
 } // namespace bb

@@ -146,56 +146,45 @@ def run(cur, root, sharp_dir=None):
         worst["db"] = min(worst["db"], db)
     print(f"worst: bb/sharp {worst['ratio']:.2f} ({worst['name']}), bytea_blur's PSNR {worst['db']:.1f} dB")
 
-    table("Bytes per blurred image, the JPEG photographs blurred at sigma 5 and served as WebP at quality\n"
-          "75 (KB; PSNR against SciPy's blur, dB; ms, medians; ratios: bytea_blur over sharp, and\n"
-          "bytea_blur's WebP over its own JPEG of the first table)",
-          f"{'photo':<13}{'bb KB':>7}{'dB':>6}{'ms':>7}{'sharp':>7}{'dB':>6}{'ms':>7}{'Pillow':>7}{'dB':>6}{'ms':>7}"
-          f"{'/sharp':>7}{'/sh ms':>7}{'/jpeg':>6}")
-    worst = {"bytes": 0.0, "ms": 0.0, "jpeg": 0.0}
-    for name, data in inputs:
-        w, h = Image.open(io.BytesIO(data)).size
-        runs = 3 if w * h > 10e6 else RUNS
-        ref = scipy_reference(data)
-        bb_ms, bb_out = bb(name, 2, runs, "webp")
-        sh = sharp(sharp_dir, data, ".jpg", runs, "webp")
+    def served_as(target, label, pillow_save=None, one_thread=False):
+        """The photos' JPEGs blurred and served in target: bytea_blur (two threads, and one with
+        one_thread: then the time ratio is one thread's), sharp, and Pillow where it writes it."""
+        table(f"Bytes per blurred image, the JPEG photographs blurred at sigma 5 and served as {label} at quality\n"
+              "75 (KB; PSNR against SciPy's blur, dB; ms, medians; ratios: bytea_blur over sharp, and\n"
+              f"bytea_blur's {label} over its own JPEG of the first table)",
+              f"{'photo':<13}{'bb KB':>7}{'dB':>6}{'ms':>7}" + (f"{'1t ms':>7}" if one_thread else "")
+              + f"{'sharp':>7}{'dB':>6}{'ms':>7}" + (f"{'Pillow':>7}{'dB':>6}{'ms':>7}" if pillow_save else "")
+              + f"{'/sharp':>7}{'/sh ms':>7}{'/jpeg':>6}")
+        worst = {"bytes": 0.0, "ms": 0.0, "jpeg": 0.0}
+        for name, data in inputs:
+            w, h = Image.open(io.BytesIO(data)).size
+            runs = 3 if w * h > 10e6 else RUNS
+            ref = scipy_reference(data)
+            bb_ms, bb_out = bb(name, 2, runs, target)
+            bb1_ms = bb(name, 1, runs, target)[0] if one_thread else None
+            sh = sharp(sharp_dir, data, ".jpg", runs, target)
+            cols = f"{bb1_ms:>7.1f}" if one_thread else ""
+            cols += f"{len(sh[1]) / 1024:>7.0f}{psnr(sh[1], ref):>6.1f}{sh[0]:>7.1f}" if sh else f"{'-':>7}{'-':>6}{'-':>7}"
+            if pillow_save:
+                def pillow():
+                    out = io.BytesIO()
+                    pillow_save(Image.open(io.BytesIO(data)).filter(ImageFilter.GaussianBlur(5)), out)
+                    return out.getvalue()
+                pil_ms = median_ms(pillow, runs)
+                pil_out = pillow()
+                cols += f"{len(pil_out) / 1024:>7.0f}{psnr(pil_out, ref):>6.1f}{pil_ms:>7.1f}"
+            r_bytes = len(bb_out) / len(sh[1]) if sh else float("nan")
+            r_ms = (bb1_ms if one_thread else bb_ms) / sh[0] if sh else float("nan")
+            r_jpeg = len(bb_out) / jpeg_bytes[name]
+            print(f"{name:<13}{len(bb_out) / 1024:>7.0f}{psnr(bb_out, ref):>6.1f}{bb_ms:>7.1f}{cols}"
+                  f"{r_bytes:>7.2f}{r_ms:>7.2f}{r_jpeg:>6.2f}")
+            worst = {"bytes": max(worst["bytes"], r_bytes), "ms": max(worst["ms"], r_ms),
+                     "jpeg": max(worst["jpeg"], r_jpeg)}
+        print(f"worst: bytes /sharp {worst['bytes']:.2f}, time{' (one thread)' if one_thread else ''} /sharp "
+              f"{worst['ms']:.2f}, {label} over JPEG {worst['jpeg']:.2f}")
 
-        def pillow():
-            out = io.BytesIO()
-            Image.open(io.BytesIO(data)).filter(ImageFilter.GaussianBlur(5)).save(out, "WEBP", quality=75, method=4)
-            return out.getvalue()
-        pil_ms = median_ms(pillow, runs)
-        pil_out = pillow()
-        sh_cols = f"{len(sh[1]) / 1024:>7.0f}{psnr(sh[1], ref):>6.1f}{sh[0]:>7.1f}" if sh else f"{'-':>7}{'-':>6}{'-':>7}"
-        r_bytes = len(bb_out) / len(sh[1]) if sh else float("nan")
-        r_ms = bb_ms / sh[0] if sh else float("nan")
-        r_jpeg = len(bb_out) / jpeg_bytes[name]
-        print(f"{name:<13}{len(bb_out) / 1024:>7.0f}{psnr(bb_out, ref):>6.1f}{bb_ms:>7.1f}{sh_cols}"
-              f"{len(pil_out) / 1024:>7.0f}{psnr(pil_out, ref):>6.1f}{pil_ms:>7.1f}{r_bytes:>7.2f}{r_ms:>7.2f}{r_jpeg:>6.2f}")
-        worst = {"bytes": max(worst["bytes"], r_bytes), "ms": max(worst["ms"], r_ms), "jpeg": max(worst["jpeg"], r_jpeg)}
-    print(f"worst: bytes /sharp {worst['bytes']:.2f}, time /sharp {worst['ms']:.2f}, WebP over JPEG {worst['jpeg']:.2f}")
-
-    table("Bytes per blurred image, the JPEG photographs blurred at sigma 5 and served as AVIF at quality\n"
-          "75 (KB; PSNR against SciPy's blur, dB; ms, medians; ratios: bytea_blur over sharp, and\n"
-          "bytea_blur's AVIF over its own JPEG of the first table)",
-          f"{'photo':<13}{'bb KB':>7}{'dB':>6}{'ms':>7}{'1t ms':>7}{'sharp':>7}{'dB':>6}{'ms':>7}"
-          f"{'/sharp':>7}{'/sh ms':>7}{'/jpeg':>6}")
-    worst = {"bytes": 0.0, "ms": 0.0, "jpeg": 0.0}
-    for name, data in inputs:
-        w, h = Image.open(io.BytesIO(data)).size
-        runs = 3 if w * h > 10e6 else RUNS
-        ref = scipy_reference(data)
-        bb_ms, bb_out = bb(name, 2, runs, "avif")
-        bb1_ms, _ = bb(name, 1, runs, "avif")
-        sh = sharp(sharp_dir, data, ".jpg", runs, "avif")
-        sh_cols = f"{len(sh[1]) / 1024:>7.0f}{psnr(sh[1], ref):>6.1f}{sh[0]:>7.1f}" if sh else f"{'-':>7}{'-':>6}{'-':>7}"
-        r_bytes = len(bb_out) / len(sh[1]) if sh else float("nan")
-        r_ms = bb1_ms / sh[0] if sh else float("nan")
-        r_jpeg = len(bb_out) / jpeg_bytes[name]
-        print(f"{name:<13}{len(bb_out) / 1024:>7.0f}{psnr(bb_out, ref):>6.1f}{bb_ms:>7.1f}{bb1_ms:>7.1f}{sh_cols}"
-              f"{r_bytes:>7.2f}{r_ms:>7.2f}{r_jpeg:>6.2f}")
-        worst = {"bytes": max(worst["bytes"], r_bytes), "ms": max(worst["ms"], r_ms), "jpeg": max(worst["jpeg"], r_jpeg)}
-    print(f"worst: bytes /sharp {worst['bytes']:.2f}, time (one thread) /sharp {worst['ms']:.2f}, "
-          f"AVIF over JPEG {worst['jpeg']:.2f}")
+    served_as("webp", "WebP", lambda img, out: img.save(out, "WEBP", quality=75, method=4))
+    served_as("avif", "AVIF", one_thread=True)  # Pillow here writes no AVIF
 
     table("Bytes per blurred image, the photographs as 1920x1280 8-bit RGB PNGs, sigma 5 (KB; PSNR\n"
           "against SciPy's blur, dB; ms, medians; ratios: bytea_blur over OpenCV and over sharp)",

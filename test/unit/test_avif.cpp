@@ -68,6 +68,22 @@ template <typename F> bb::ErrorKind kind_of(F f) {
     return bb::ErrorKind::InvalidParameter;
 }
 
+// An 8-bit RGB image as libavif's own 4:2:0 avifImage (for files written by libavif directly);
+// null if libavif refuses it.
+avifImage *libavif_image(const bb::Image &img) {
+    avifImage *image = avifImageCreate(img.width, img.height, 8, AVIF_PIXEL_FORMAT_YUV420);
+    avifRGBImage rgb;
+    avifRGBImageSetDefaults(&rgb, image);
+    rgb.format = AVIF_RGB_FORMAT_RGB;
+    rgb.pixels = const_cast<uint8_t *>(img.row(0));
+    rgb.rowBytes = uint32_t(img.stride());
+    if (avifImageRGBToYUV(image, &rgb) != AVIF_RESULT_OK) {
+        avifImageDestroy(image);
+        return nullptr;
+    }
+    return image;
+}
+
 const int kFormats[] = {AVIF_PIXEL_FORMAT_YUV444, AVIF_PIXEL_FORMAT_YUV422, AVIF_PIXEL_FORMAT_YUV420,
                         AVIF_PIXEL_FORMAT_YUV400};
 
@@ -127,14 +143,8 @@ TEST(Avif, TheBlurKeepsDepthSamplingAndAlphaAndIsTheBlurOfTheDecodedInput) {
 
 TEST(Avif, KeepsIccIrotAndImirAndDropsExifAndXmp) {
     // A file written by libavif itself, with every kind of metadata.
-    const bb::Image img = smooth(40, 24, 3, 8);
-    avifImage *image = avifImageCreate(40, 24, 8, AVIF_PIXEL_FORMAT_YUV420);
-    avifRGBImage rgb;
-    avifRGBImageSetDefaults(&rgb, image);
-    rgb.format = AVIF_RGB_FORMAT_RGB;
-    rgb.pixels = const_cast<uint8_t *>(img.row(0));
-    rgb.rowBytes = uint32_t(img.stride());
-    ASSERT_EQ(avifImageRGBToYUV(image, &rgb), AVIF_RESULT_OK);
+    avifImage *image = libavif_image(smooth(40, 24, 3, 8));
+    ASSERT_NE(image, nullptr);
     const Bytes icc(300, 7), exif = {'M', 'M', 0, 42, 0, 0, 0, 8, 0, 0}, xmp = {'<', 'x', '/', '>'};
     (void)avifImageSetProfileICC(image, icc.data(), icc.size()); // void in 0.11, a result from 1.0
     (void)avifImageSetMetadataExif(image, exif.data(), exif.size());
@@ -215,14 +225,8 @@ TEST(Avif, EveryTruncationIsAnError) {
 }
 
 TEST(Avif, SequencesAreRefusedButDescribed) {
-    const bb::Image img = smooth(16, 16, 3, 8);
-    avifImage *image = avifImageCreate(16, 16, 8, AVIF_PIXEL_FORMAT_YUV420);
-    avifRGBImage rgb;
-    avifRGBImageSetDefaults(&rgb, image);
-    rgb.format = AVIF_RGB_FORMAT_RGB;
-    rgb.pixels = const_cast<uint8_t *>(img.row(0));
-    rgb.rowBytes = uint32_t(img.stride());
-    ASSERT_EQ(avifImageRGBToYUV(image, &rgb), AVIF_RESULT_OK);
+    avifImage *image = libavif_image(smooth(16, 16, 3, 8));
+    ASSERT_NE(image, nullptr);
     avifEncoder *encoder = avifEncoderCreate();
     encoder->speed = AVIF_SPEED_FASTEST;
     encoder->timescale = 10;
