@@ -153,7 +153,7 @@ def run(cur, root, sharp_dir=None):
               "75 (KB; PSNR against SciPy's blur, dB; ms, medians; ratios: bytea_blur over sharp, and\n"
               f"bytea_blur's {label} over its own JPEG of the first table)",
               f"{'photo':<13}{'bb KB':>7}{'dB':>6}{'ms':>7}" + (f"{'1t ms':>7}" if one_thread else "")
-              + f"{'sharp':>7}{'dB':>6}{'ms':>7}" + (f"{'Pillow':>7}{'dB':>6}{'ms':>7}" if pillow_save else "")
+              + f"{'sharp':>7}{'dB':>6}{'ms':>8}" + (f"{'Pillow':>7}{'dB':>6}{'ms':>7}" if pillow_save else "")
               + f"{'/sharp':>7}{'/sh ms':>7}{'/jpeg':>6}")
         worst = {"bytes": 0.0, "ms": 0.0, "jpeg": 0.0}
         for name, data in inputs:
@@ -164,7 +164,7 @@ def run(cur, root, sharp_dir=None):
             bb1_ms = bb(name, 1, runs, target)[0] if one_thread else None
             sh = sharp(sharp_dir, data, ".jpg", runs, target)
             cols = f"{bb1_ms:>7.1f}" if one_thread else ""
-            cols += f"{len(sh[1]) / 1024:>7.0f}{psnr(sh[1], ref):>6.1f}{sh[0]:>7.1f}" if sh else f"{'-':>7}{'-':>6}{'-':>7}"
+            cols += f"{len(sh[1]) / 1024:>7.0f}{psnr(sh[1], ref):>6.1f}{sh[0]:>8.1f}" if sh else f"{'-':>7}{'-':>6}{'-':>8}"
             if pillow_save:
                 def pillow():
                     out = io.BytesIO()
