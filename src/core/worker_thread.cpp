@@ -22,7 +22,7 @@ void wait_done(Abandonable &job, InterruptPoll poll) {
 
 } // namespace
 
-void run_abandonable(std::function<void()> work, InterruptPoll poll, std::shared_ptr<std::atomic<bool>> stop) {
+void run_abandonable(std::function<void()> work, InterruptPoll poll, const std::shared_ptr<std::atomic<bool>> &stop) {
     if (const std::shared_ptr<Abandonable> previous = g_abandoned.lock())
         wait_done(*previous, poll);
     if (poll && poll())

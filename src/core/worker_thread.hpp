@@ -63,7 +63,8 @@ template <class Fn> std::thread start_worker_thread(Fn &&fn) noexcept {
 // everything it touches, and call nothing of the host's. At most one such worker is left
 // running per process: the next call waits for it first. With no thread to be had, work runs
 // on this thread (its hook must then poll itself: see on_caller_thread).
-void run_abandonable(std::function<void()> work, InterruptPoll poll, std::shared_ptr<std::atomic<bool>> stop = nullptr);
+void run_abandonable(std::function<void()> work, InterruptPoll poll,
+                     const std::shared_ptr<std::atomic<bool>> &stop = nullptr);
 
 // Whether this is the thread that called run_abandonable for the work now running here (no
 // worker could be had), so that a hook may call poll, which only that thread may.
