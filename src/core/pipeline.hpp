@@ -31,7 +31,7 @@ int jpeg_decode_scale(double sigma);
 
 // Returns the blurred image encoded like the input (JPEG in, JPEG out; PNG in, PNG out; WebP
 // in, WebP out, lossless as lossless and lossy as lossy), or in options.output when that is
-// another format. Then (see blur_to_format in pipeline.cpp) the ICC profile is kept; the EXIF
+// another format. Then (see the writers in formats.cpp) the ICC profile is kept; the EXIF
 // orientation stays a tag in a JPEG and is applied to the pixels for PNG and WebP; JPEG is
 // written at quality (YCbCr, 4:2:0 from sigma 2), WebP lossy at quality, PNG at the input's
 // bit depth; grey becomes RGB for WebP, 16 bits become 8 for JPEG and WebP. Refused with

@@ -8,6 +8,7 @@
 #include <webp/decode.h>
 
 #include "codecs.hpp"
+#include "formats.hpp"
 
 namespace bb {
 namespace {
@@ -53,6 +54,16 @@ const char *other_format(const uint8_t *d, size_t n) {
     if (n >= 2 && d[0] == 0xff && d[1] == 0x0a)
         return "JPEG XL";
     return nullptr;
+}
+
+} // namespace
+
+bool is_jpeg(const uint8_t *d, size_t n) {
+    return n >= 3 && d[0] == 0xff && d[1] == 0xd8 && d[2] == 0xff;
+}
+
+bool is_png(const uint8_t *d, size_t n) {
+    return n >= 8 && !std::memcmp(d, kPngSignature, 8);
 }
 
 ImageInfo probe_jpeg(const uint8_t *d, size_t n) {
@@ -233,33 +244,7 @@ ImageInfo probe_avif(const uint8_t *d, size_t n) {
     return info;
 }
 
-} // namespace
-
-ImageInfo probe(const uint8_t *data, size_t size) {
-    if (size == 0)
-        invalid("empty image data", "The value has no bytes.");
-    if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
-        return probe_jpeg(data, size);
-    if (size >= 8 && !std::memcmp(data, kPngSignature, 8))
-        return probe_png(data, size);
-    if (is_webp(data, size))
-        return probe_webp(data, size);
-    if (is_avif(data, size))
-        return probe_avif(data, size);
-    if (const char *other = other_format(data, size))
-        throw Error(ErrorKind::Unsupported, std::string(other) + " images are not supported",
-                    "Only JPEG, PNG, WebP and AVIF images can be processed.");
-    invalid("unrecognised image format",
-            "The data starts with bytes " + hex_prefix(data, size) + ", which begin no JPEG, PNG, WebP or AVIF file.");
-}
-
-void check_supported(const ImageInfo &info) {
-    if (info.format == Format::Avif && info.avif_frames > 1)
-        throw Error(ErrorKind::Unsupported, "AVIF image sequences are not supported",
-                    "The file holds a sequence of " + std::to_string(info.avif_frames) +
-                        " images; only still AVIF images can be blurred.");
-    if (info.format != Format::Jpeg)
-        return;
+void check_jpeg(const ImageInfo &info) {
     const int sof = info.jpeg_sof;
     if (sof == 3 || sof == 7 || sof == 11 || sof == 15)
         throw Error(ErrorKind::Unsupported, "lossless JPEG is not supported",
@@ -276,6 +261,32 @@ void check_supported(const ImageInfo &info) {
                     "Only greyscale (1), YCbCr or RGB (3) and CMYK or YCCK (4) JPEG images can be processed.");
 }
 
+void check_avif(const ImageInfo &info) {
+    if (info.avif_frames > 1)
+        throw Error(ErrorKind::Unsupported, "AVIF image sequences are not supported",
+                    "The file holds a sequence of " + std::to_string(info.avif_frames) +
+                        " images; only still AVIF images can be blurred.");
+}
+
+ImageInfo probe(const uint8_t *data, size_t size) {
+    if (size == 0)
+        invalid("empty image data", "The value has no bytes.");
+    for (const FormatEntry &entry : format_table())
+        if (entry.recognises(data, size))
+            return entry.probe(data, size);
+    if (const char *other = other_format(data, size))
+        throw Error(ErrorKind::Unsupported, std::string(other) + " images are not supported",
+                    "Only " + format_list(&FormatEntry::title, " and ") + " images can be processed.");
+    invalid("unrecognised image format", "The data starts with bytes " + hex_prefix(data, size) + ", which begin no " +
+                                             format_list(&FormatEntry::title, " or ") + " file.");
+}
+
+void check_supported(const ImageInfo &info) {
+    const FormatEntry &entry = format_entry(info.format);
+    if (entry.check)
+        entry.check(info);
+}
+
 void check_pixel_limit(uint64_t width, uint64_t height, uint64_t max_pixels) {
     const uint64_t pixels = width * height;
     if (pixels > max_pixels)
@@ -285,51 +296,27 @@ void check_pixel_limit(uint64_t width, uint64_t height, uint64_t max_pixels) {
                         std::to_string(max_pixels) + ".");
 }
 
-namespace {
-
-// One line a format: what bytea_image_info and the view's img_content_type report.
-struct FormatNames {
-    Format format;
-    const char *name;
-    const char *mime;
-};
-constexpr FormatNames kFormatNames[] = {
-    {Format::Jpeg, "jpeg", "image/jpeg"},
-    {Format::Png, "png", "image/png"},
-    {Format::Webp, "webp", "image/webp"},
-    {Format::Avif, "avif", "image/avif"},
-};
-
-const FormatNames &names_of(Format f) noexcept {
-    for (const FormatNames &n : kFormatNames)
-        if (n.format == f)
-            return n;
-    return kFormatNames[0];
-}
-
-} // namespace
-
 const char *format_name(Format f) noexcept {
-    return names_of(f).name;
+    return format_entry(f).name;
 }
 const char *mime_type(Format f) noexcept {
-    return names_of(f).mime;
+    return format_entry(f).mime;
 }
 
 Format parse_format_name(const std::string &name) {
     std::string lower;
     for (const char c : name)
         lower += (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
-    if (lower == "jpg")
-        return Format::Jpeg;
-    std::string known;
-    for (const FormatNames &n : kFormatNames) {
-        if (lower == n.name)
-            return n.format;
-        known += std::string(known.empty() ? "" : ", ") + n.name;
-    }
+    for (const FormatEntry &entry : format_table())
+        if (lower == entry.name || (entry.alias && lower == entry.alias))
+            return entry.format;
+    std::string aliases;
+    for (const FormatEntry &entry : format_table())
+        if (entry.alias)
+            aliases += std::string(aliases.empty() ? "" : ", ") + entry.alias;
     throw Error(ErrorKind::InvalidParameter, "unknown output format \"" + name.substr(0, 64) + "\"",
-                "format is one of " + known + " (or jpg), or NULL for the input's own format.");
+                "format is one of " + format_list(&FormatEntry::name, ", ") + " (or " + aliases +
+                    "), or NULL for the input's own format.");
 }
 
 } // namespace bb

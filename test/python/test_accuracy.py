@@ -307,7 +307,7 @@ class JpegAccuracy(unittest.TestCase):
     def test_blur_is_the_sigma_asked_for(self):
         # The decoder's reduced scale, the block averaging, the interpolation back to full size
         # and the viewer's chroma upsampling each smooth the picture too; the plane's own blur
-        # leaves room for them (plane_sigma in pipeline.cpp). Without that, sigma 5 came out
+        # leaves room for them (plane_sigma in jpeg_blur.cpp). Without that, sigma 5 came out
         # as about 5.4: 48.5 dB here at sigma 5 and 10, 47.8 at 20; with it 49.5-49.9.
         src = encode(photo(1023, 767, seed=9), "JPEG", quality=95)
         for sigma in (5, 8, 10, 20):

@@ -1,0 +1,200 @@
+#include "formats.hpp"
+
+#include <string>
+#include <utility>
+
+#include "convert.hpp"
+#include "gaussian.hpp"
+
+namespace bb {
+namespace {
+
+// ---- JPEG: blurred as planes in its own colour space and sampling (jpeg_blur.cpp) ---------
+
+Buffer blur_jpeg_file(const uint8_t *data, size_t size, const ImageInfo &, const BlurOptions &options,
+                      DecodeOptions decode) {
+    return blur_jpeg(data, size, options, decode);
+}
+
+void check_jpeg_conversion(const ImageInfo &info, Format target) {
+    if (info.channels == 4)
+        throw Error(ErrorKind::Unsupported, "a CMYK JPEG can only be blurred to JPEG",
+                    std::string("Converting CMYK or YCCK to ") + format_name(target) +
+                        " needs a colour profile; blur it with format NULL or 'jpeg'.");
+}
+
+Pixels read_jpeg(const uint8_t *data, size_t size, DecodeOptions decode) {
+    decode.jpeg_to_rgb = true;
+    JpegMeta meta;
+    Pixels pixels;
+    pixels.image = decode_jpeg(data, size, decode, &meta);
+    pixels.icc = std::move(meta.icc);
+    pixels.orientation = meta.orientation;
+    return pixels;
+}
+
+// The orientation stays a tag: browsers apply a JPEG's.
+Buffer write_jpeg(Pixels &pixels, const BlurOptions &options) {
+    to_8bit(pixels.image, options.poll);
+    return encode_jpeg_from_pixels(pixels.image, pixels.icc, pixels.orientation, options.quality, options.sigma,
+                                   options.poll);
+}
+
+// ---- PNG: decoded as scanlines, blurred, filtered and compressed in place -----------------
+
+Buffer blur_png_file(const uint8_t *data, size_t size, const ImageInfo &, const BlurOptions &options,
+                     DecodeOptions decode) {
+    decode.png_row_prefix = 1;
+    PngMeta meta;
+    Image image = decode_png(data, size, decode, &meta);
+    gaussian_blur(image, options.sigma, options.poll);
+    return encode_png_in_place(image, meta, options.poll);
+}
+
+Pixels read_png(const uint8_t *data, size_t size, DecodeOptions decode) {
+    PngMeta meta;
+    Pixels pixels;
+    pixels.image = decode_png(data, size, decode, &meta);
+    if (meta.has_iccp)
+        pixels.icc = std::move(meta.iccp);
+    return pixels;
+}
+
+// PNG's writer keeps no EXIF: the orientation is applied to the pixels.
+Buffer write_png(Pixels &pixels, const BlurOptions &options) {
+    apply_orientation(pixels.image, pixels.orientation, options.poll);
+    PngMeta meta;
+    if (!pixels.icc.empty()) {
+        meta.has_iccp = true;
+        meta.iccp_name = "ICC profile";
+        meta.iccp = std::move(pixels.icc);
+    }
+    return encode_png(pixels.image, meta, options.poll);
+}
+
+// ---- WebP: still images decoded whole; animations frame by frame --------------------------
+
+Buffer blur_webp_file(const uint8_t *data, size_t size, const ImageInfo &info, const BlurOptions &options,
+                      DecodeOptions decode) {
+    if (info.webp_animated) {
+        // Every frame blurred. The limit counts every frame's pixels: a thousand frames of a
+        // small canvas cost what one image of a thousand times its size does.
+        const WebpAnimation animation = read_webp_animation(data, size);
+        const uint64_t pixels = uint64_t(animation.width) * animation.height;
+        if (pixels * animation.frames > options.max_pixels)
+            throw Error(ErrorKind::TooLarge, "animation too large",
+                        "The animation has " + std::to_string(animation.frames) + " frames of " +
+                            std::to_string(animation.width) + "x" + std::to_string(animation.height) + " pixels, " +
+                            std::to_string(pixels * animation.frames) + " in all, more than bytea_blur.max_pixels (" +
+                            std::to_string(options.max_pixels) + ").");
+        return transform_webp_animation(
+            data, size, animation, options.quality,
+            [&](Image &frame) { gaussian_blur(frame, options.sigma, options.poll); }, options.poll);
+    }
+    WebpMeta meta;
+    Image image = decode_webp(data, size, decode, &meta);
+    gaussian_blur(image, options.sigma, options.poll);
+    return encode_webp(image, meta, options.quality, options.poll);
+}
+
+void check_webp_conversion(const ImageInfo &info, Format target) {
+    if (info.webp_animated)
+        throw Error(ErrorKind::Unsupported, "an animated WebP can only be blurred to WebP",
+                    std::string("Its frames cannot be written as one ") + format_name(target) +
+                        " image; blur it with format NULL or 'webp'.");
+}
+
+Pixels read_webp(const uint8_t *data, size_t size, DecodeOptions decode) {
+    WebpMeta meta;
+    Pixels pixels;
+    pixels.image = decode_webp(data, size, decode, &meta);
+    pixels.icc = std::move(meta.icc);
+    pixels.orientation = meta.orientation;
+    return pixels;
+}
+
+// Browsers ignore a WebP's EXIF orientation (Chromium shows such a file sideways:
+// test_browser.py): it is applied to the pixels, so that a photo shown upright stays upright.
+Buffer write_webp(Pixels &pixels, const BlurOptions &options) {
+    apply_orientation(pixels.image, pixels.orientation, options.poll);
+    to_8bit(pixels.image, options.poll);
+    grey_to_rgb(pixels.image, options.poll);
+    WebpMeta meta;
+    meta.icc = std::move(pixels.icc);
+    return encode_webp(pixels.image, meta, options.quality, options.poll);
+}
+
+// ---- AVIF: still images, written back at the file's depth, sampling and colour description
+
+Buffer blur_avif_file(const uint8_t *data, size_t size, const ImageInfo &, const BlurOptions &options,
+                      DecodeOptions decode) {
+    AvifMeta meta;
+    Image image = decode_avif(data, size, decode, &meta);
+    gaussian_blur(image, options.sigma, options.poll);
+    return encode_avif(image, meta, options.quality, options.threads, options.poll);
+}
+
+Pixels read_avif(const uint8_t *data, size_t size, DecodeOptions decode) {
+    AvifMeta meta;
+    Pixels pixels;
+    pixels.image = decode_avif(data, size, decode, &meta);
+    pixels.icc = std::move(meta.icc);
+    pixels.orientation = avif_orientation(meta);
+    return pixels;
+}
+
+// sRGB at 4:2:0, 8 bits or 12 for 16-bit pixels; the orientation applied to the pixels.
+Buffer write_avif(Pixels &pixels, const BlurOptions &options) {
+    apply_orientation(pixels.image, pixels.orientation, options.poll);
+    AvifMeta meta;
+    meta.icc = std::move(pixels.icc);
+    return encode_avif(pixels.image, meta, options.quality, options.threads, options.poll);
+}
+
+// The table. The order is probe's: each signature excludes the others.
+constexpr FormatEntry kFormats[] = {
+    {Format::Jpeg, "jpeg", "jpg", "image/jpeg", "JPEG", is_jpeg, probe_jpeg, check_jpeg, blur_jpeg_file,
+     check_jpeg_conversion, read_jpeg, false, write_jpeg},
+    {Format::Png, "png", nullptr, "image/png", "PNG", is_png, probe_png, nullptr, blur_png_file, nullptr, read_png,
+     true, write_png},
+    {Format::Webp, "webp", nullptr, "image/webp", "WebP", is_webp, probe_webp, nullptr, blur_webp_file,
+     check_webp_conversion, read_webp, true, write_webp},
+    {Format::Avif, "avif", nullptr, "image/avif", "AVIF", is_avif, probe_avif, check_avif, blur_avif_file, nullptr,
+     read_avif, true, write_avif},
+};
+
+} // namespace
+
+const FormatEntry *FormatTable::begin() const noexcept {
+    return std::begin(kFormats);
+}
+const FormatEntry *FormatTable::end() const noexcept {
+    return std::end(kFormats);
+}
+
+FormatTable format_table() noexcept {
+    return FormatTable();
+}
+
+const FormatEntry &format_entry(Format format) noexcept {
+    for (const FormatEntry &entry : kFormats)
+        if (entry.format == format)
+            return entry;
+    return kFormats[0];
+}
+
+std::string format_list(const char *FormatEntry::*label, const char *last_joint, bool (*include)(const FormatEntry &)) {
+    std::vector<const char *> labels;
+    for (const FormatEntry &entry : kFormats)
+        if (!include || include(entry))
+            labels.push_back(entry.*label);
+    std::string out;
+    for (size_t i = 0; i < labels.size(); i++) {
+        if (i > 0)
+            out += i + 1 == labels.size() ? last_joint : ", ";
+        out += labels[i];
+    }
+    return out;
+}
+
+} // namespace bb
