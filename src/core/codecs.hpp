@@ -159,17 +159,20 @@ Image decode_png(const uint8_t *data, size_t size, const DecodeOptions &options,
 // kZlibPieceBytes (3-9 ms each). A check between two pieces.
 constexpr size_t kDeflatePieceBytes = 12u << 20;
 constexpr size_t kZlibPieceBytes = 1u << 20;
+// With threads 2, 8-bit scanlines of at least kParallelDeflateBytes are compressed in pairs of
+// pieces on two threads (compress_in_pairs in png_codec.cpp).
+constexpr size_t kParallelDeflateBytes = 1u << 20;
 // Images whose PNG scanlines take up to in_memory_bytes are filtered in place and compressed
 // into one buffer sized for the worst case; larger ones go through libpng and zlib row by row,
 // with no second copy of the image.
 constexpr size_t kPngInMemoryBytes = 64u << 20;
 Buffer encode_png(const Image &image, const PngMeta &meta, InterruptPoll poll,
-                  size_t in_memory_bytes = kPngInMemoryBytes);
+                  size_t in_memory_bytes = kPngInMemoryBytes, int threads = 1);
 // The same, without a copy when the image is laid out as PNG scanlines (row_prefix 1, as
 // decode_png gives with DecodeOptions::png_row_prefix): its rows are filtered in place, so
 // its pixels are garbage afterwards.
 Buffer encode_png_in_place(Image &image, const PngMeta &meta, InterruptPoll poll,
-                           size_t in_memory_bytes = kPngInMemoryBytes);
+                           size_t in_memory_bytes = kPngInMemoryBytes, int threads = 1);
 
 // Decodes a still WebP image, lossy or lossless, to 8-bit RGB or RGBA (alpha when the file has
 // it), kWebpPieceBytes of the file at a time with options.poll checked between two; the

@@ -48,7 +48,7 @@ Buffer blur_png_file(const uint8_t *data, size_t size, const ImageInfo &, const 
     PngMeta meta;
     Image image = decode_png(data, size, decode, &meta);
     gaussian_blur(image, options.sigma, options.poll);
-    return encode_png_in_place(image, meta, options.poll);
+    return encode_png_in_place(image, meta, options.poll, kPngInMemoryBytes, options.threads);
 }
 
 Pixels read_png(const uint8_t *data, size_t size, DecodeOptions decode) {
@@ -69,7 +69,7 @@ Buffer write_png(Pixels &pixels, const BlurOptions &options) {
         meta.iccp_name = "ICC profile";
         meta.iccp = std::move(pixels.icc);
     }
-    return encode_png(pixels.image, meta, options.poll);
+    return encode_png(pixels.image, meta, options.poll, kPngInMemoryBytes, options.threads);
 }
 
 // ---- WebP: still images decoded whole; animations frame by frame --------------------------

@@ -1,5 +1,7 @@
 #include "worker_thread.hpp"
 
+#include <exception>
+
 namespace bb {
 namespace {
 
@@ -49,6 +51,48 @@ void run_abandonable(std::function<void()> work, InterruptPoll poll, const std::
         throw;
     }
     thread.join();
+}
+
+void run_beside(const std::function<void()> &beside, const std::function<void()> &here, InterruptPoll poll) {
+    std::mutex mutex;
+    std::condition_variable ready;
+    bool done = false;
+    std::exception_ptr beside_error, here_error;
+    std::thread thread = start_worker_thread([&] {
+        try {
+            beside();
+        } catch (...) {
+            beside_error = std::current_exception();
+        }
+        std::lock_guard<std::mutex> lock(mutex);
+        done = true;
+        ready.notify_all();
+    });
+    if (!thread.joinable()) {
+        beside();
+        here();
+        return;
+    }
+    try {
+        here();
+    } catch (...) {
+        here_error = std::current_exception();
+    }
+    {
+        std::unique_lock<std::mutex> lock(mutex);
+        try {
+            wait_polling(
+                ready, lock, [&] { return done; }, here_error ? nullptr : poll);
+        } catch (...) { // a cancel: the worker still holds the caller's memory
+            here_error = std::current_exception();
+            ready.wait(lock, [&] { return done; });
+        }
+    }
+    thread.join();
+    if (here_error)
+        std::rethrow_exception(here_error);
+    if (beside_error)
+        std::rethrow_exception(beside_error);
 }
 
 bool on_caller_thread(std::thread::id caller) noexcept {

@@ -55,6 +55,14 @@ template <class Fn> std::thread start_worker_thread(Fn &&fn) noexcept {
     return thread;
 }
 
+// Runs beside on a worker thread while here runs on this one, then waits for the worker,
+// polling every kWorkerWaitPoll; for two halves of one job, each a bounded computation on
+// memory the caller owns. The worker is always joined before this returns or throws: a cancel
+// seen while waiting is thrown once the worker has finished (so beside must be short: one
+// uninterruptible library call, as here must). An exception from either is thrown here, here's
+// first. With no thread to be had, beside runs here first.
+void run_beside(const std::function<void()> &beside, const std::function<void()> &here, InterruptPoll poll);
+
 // For a library call that has no hook for a cancel and may run long (libavif's AV1 decoder and
 // encoder; libwebp's encoder, whose hook fires rarely): runs work on a worker thread and waits
 // for it, polling every kWorkerWaitPoll. On a cancel, sets *stop (when given: a hook in work

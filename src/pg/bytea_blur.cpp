@@ -152,7 +152,8 @@ void _PG_init(void) {
                             &max_pixels_guc, 100000000, 1, INT_MAX, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("bytea_blur.threads", "Threads one bytea_blur call may use.",
                             "1 keeps every call on its backend's own thread. 2 lets a progressive JPEG's "
-                            "scans be decoded by two threads at once. Valid range: 1 to 2.",
+                            "scans, or a large JPEG's rows, be decoded and a PNG compressed on two threads at once. "
+                            "Valid range: 1 to 2.",
                             &threads_guc, 2, 1, 2, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     BB_RESERVE_GUC_PREFIX("bytea_blur");
 }
