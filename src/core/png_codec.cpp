@@ -543,10 +543,12 @@ Buffer finish_with_idat(const uint8_t *header, size_t header_size, const uint8_t
                         InterruptPoll poll, int threads) {
     static const uint8_t kIend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
     // room for the worst of the compressors: zlib's bound holds for memLevel 8 and up; joined
-    // libdeflate pieces add 5 bytes each
-    const DeflatePieces pieces = deflate_pieces(size, threads);
-    const size_t piece_bound = libdeflate_deflate_compress_bound(nullptr, pieces.length);
-    const size_t bound = std::max<size_t>(compressBound(uLong(size)), pieces.count * (piece_bound + 5) + 6);
+    // libdeflate pieces add 5 bytes each. One thread's pieces are up to kDeflatePieceBytes
+    // long, two threads' pieces.length (no longer): either way no piece's bound exceeds that of
+    // min(size, kDeflatePieceBytes) bytes.
+    const size_t pieces = deflate_pieces(size, threads).count;
+    const size_t piece_bound = libdeflate_deflate_compress_bound(nullptr, std::min(size, kDeflatePieceBytes));
+    const size_t bound = std::max<size_t>(compressBound(uLong(size)), pieces * (piece_bound + 5) + 6);
     Buffer out(header_size + 8 + bound + 4 + sizeof kIend);
     std::memcpy(out.data(), header, header_size);
     uint8_t *chunk = out.data() + header_size;

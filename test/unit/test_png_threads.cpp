@@ -85,3 +85,24 @@ TEST(PngThreads, ACancelAtAnyPollIsAnInterrupt) {
     }
     g_stop_at = -1;
 }
+
+// Noise compresses to more than its own size: the output buffer's bound must hold every piece
+// and the joins, on one thread and on two, at two pieces and at four.
+TEST(PngThreads, IncompressibleScanlinesFitTheBound) {
+    for (const uint32_t height : {400u, kThreadSanitizer ? 400u : uint32_t(2 * bb::kDeflatePieceBytes / 3001) + 3}) {
+        bb::Image noise = bbtest::make_image(1000, height, 3);
+        uint64_t state = 88172645463325252ull;
+        for (size_t i = 0; i < noise.pixels.size(); i++) {
+            state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+            noise.pixels.data()[i] = uint8_t(state >> 32);
+        }
+        for (const int threads : {1, 2}) {
+            const bb::Buffer png = bb::encode_png(noise, bb::PngMeta(), nullptr, bb::kPngInMemoryBytes, threads);
+            EXPECT_GT(png.size(), noise.pixels.size());
+            const bb::Image back = decoded(png);
+            ASSERT_EQ(back.pixels.size(), noise.pixels.size());
+            EXPECT_EQ(0, std::memcmp(back.pixels.data(), noise.pixels.data(), noise.pixels.size()))
+                << height << " rows, " << threads << " threads";
+        }
+    }
+}
