@@ -12,7 +12,7 @@ namespace {
 // ---- JPEG: blurred as planes in its own colour space and sampling (jpeg_blur.cpp) ---------
 
 Buffer blur_jpeg_file(const uint8_t *data, size_t size, const ImageInfo &, const BlurOptions &options,
-                      DecodeOptions decode) {
+                      const DecodeOptions &decode) {
     return blur_jpeg(data, size, options, decode);
 }
 
@@ -23,11 +23,12 @@ void check_jpeg_conversion(const ImageInfo &info, Format target) {
                         " needs a colour profile; blur it with format NULL or 'jpeg'.");
 }
 
-Pixels read_jpeg(const uint8_t *data, size_t size, DecodeOptions decode) {
-    decode.jpeg_to_rgb = true;
+Pixels read_jpeg(const uint8_t *data, size_t size, const DecodeOptions &decode) {
+    DecodeOptions to_rgb = decode;
+    to_rgb.jpeg_to_rgb = true;
     JpegMeta meta;
     Pixels pixels;
-    pixels.image = decode_jpeg(data, size, decode, &meta);
+    pixels.image = decode_jpeg(data, size, to_rgb, &meta);
     pixels.icc = std::move(meta.icc);
     pixels.orientation = meta.orientation;
     return pixels;
@@ -43,15 +44,16 @@ Buffer write_jpeg(Pixels &pixels, const BlurOptions &options) {
 // ---- PNG: decoded as scanlines, blurred, filtered and compressed in place -----------------
 
 Buffer blur_png_file(const uint8_t *data, size_t size, const ImageInfo &, const BlurOptions &options,
-                     DecodeOptions decode) {
-    decode.png_row_prefix = 1;
+                     const DecodeOptions &decode) {
+    DecodeOptions scanlines = decode;
+    scanlines.png_row_prefix = 1;
     PngMeta meta;
-    Image image = decode_png(data, size, decode, &meta);
+    Image image = decode_png(data, size, scanlines, &meta);
     gaussian_blur(image, options.sigma, options.poll);
     return encode_png_in_place(image, meta, options.poll, kPngInMemoryBytes, options.threads);
 }
 
-Pixels read_png(const uint8_t *data, size_t size, DecodeOptions decode) {
+Pixels read_png(const uint8_t *data, size_t size, const DecodeOptions &decode) {
     PngMeta meta;
     Pixels pixels;
     pixels.image = decode_png(data, size, decode, &meta);
@@ -75,7 +77,7 @@ Buffer write_png(Pixels &pixels, const BlurOptions &options) {
 // ---- WebP: still images decoded whole; animations frame by frame --------------------------
 
 Buffer blur_webp_file(const uint8_t *data, size_t size, const ImageInfo &info, const BlurOptions &options,
-                      DecodeOptions decode) {
+                      const DecodeOptions &decode) {
     if (info.webp_animated) {
         // Every frame blurred. The limit counts every frame's pixels: a thousand frames of a
         // small canvas cost what one image of a thousand times its size does.
@@ -104,7 +106,7 @@ void check_webp_conversion(const ImageInfo &info, Format target) {
                         " image; blur it with format NULL or 'webp'.");
 }
 
-Pixels read_webp(const uint8_t *data, size_t size, DecodeOptions decode) {
+Pixels read_webp(const uint8_t *data, size_t size, const DecodeOptions &decode) {
     WebpMeta meta;
     Pixels pixels;
     pixels.image = decode_webp(data, size, decode, &meta);
@@ -127,14 +129,14 @@ Buffer write_webp(Pixels &pixels, const BlurOptions &options) {
 // ---- AVIF: still images, written back at the file's depth, sampling and colour description
 
 Buffer blur_avif_file(const uint8_t *data, size_t size, const ImageInfo &, const BlurOptions &options,
-                      DecodeOptions decode) {
+                      const DecodeOptions &decode) {
     AvifMeta meta;
     Image image = decode_avif(data, size, decode, &meta);
     gaussian_blur(image, options.sigma, options.poll);
     return encode_avif(image, meta, options.quality, options.threads, options.poll);
 }
 
-Pixels read_avif(const uint8_t *data, size_t size, DecodeOptions decode) {
+Pixels read_avif(const uint8_t *data, size_t size, const DecodeOptions &decode) {
     AvifMeta meta;
     Pixels pixels;
     pixels.image = decode_avif(data, size, decode, &meta);
@@ -153,14 +155,14 @@ Buffer write_avif(Pixels &pixels, const BlurOptions &options) {
 
 // The table. The order is probe's: each signature excludes the others.
 constexpr FormatEntry kFormats[] = {
-    {Format::Jpeg, "jpeg", "jpg", "image/jpeg", "JPEG", is_jpeg, probe_jpeg, check_jpeg, blur_jpeg_file,
-     check_jpeg_conversion, read_jpeg, false, write_jpeg},
-    {Format::Png, "png", nullptr, "image/png", "PNG", is_png, probe_png, nullptr, blur_png_file, nullptr, read_png,
-     true, write_png},
-    {Format::Webp, "webp", nullptr, "image/webp", "WebP", is_webp, probe_webp, nullptr, blur_webp_file,
-     check_webp_conversion, read_webp, true, write_webp},
-    {Format::Avif, "avif", nullptr, "image/avif", "AVIF", is_avif, probe_avif, check_avif, blur_avif_file, nullptr,
-     read_avif, true, write_avif},
+    {Format::Jpeg, false, "jpeg", "jpg", "image/jpeg", "JPEG", is_jpeg, probe_jpeg, check_jpeg, blur_jpeg_file,
+     check_jpeg_conversion, read_jpeg, write_jpeg},
+    {Format::Png, true, "png", nullptr, "image/png", "PNG", is_png, probe_png, nullptr, blur_png_file, nullptr,
+     read_png, write_png},
+    {Format::Webp, true, "webp", nullptr, "image/webp", "WebP", is_webp, probe_webp, nullptr, blur_webp_file,
+     check_webp_conversion, read_webp, write_webp},
+    {Format::Avif, true, "avif", nullptr, "image/avif", "AVIF", is_avif, probe_avif, check_avif, blur_avif_file,
+     nullptr, read_avif, write_avif},
 };
 
 } // namespace

@@ -30,6 +30,8 @@ struct Pixels {
 
 struct FormatEntry {
     Format format;
+    // Whether write keeps an alpha channel (without it, an image with alpha is refused).
+    bool writes_alpha;
     const char *name;  // bytea_image_info's format and the blur's format argument
     const char *alias; // another name the format argument takes, or null
     const char *mime;  // bytea_image_info's mime_type and the view's img_content_type
@@ -42,13 +44,11 @@ struct FormatEntry {
     void (*check)(const ImageInfo &info);
     // The blur written in the file's own format, with everything the format keeps.
     Buffer (*blur)(const uint8_t *data, size_t size, const ImageInfo &info, const BlurOptions &options,
-                   DecodeOptions decode);
+                   const DecodeOptions &decode);
     // Error(Unsupported) for what cannot go to target (an animation...); null: everything.
     void (*check_conversion)(const ImageInfo &info, Format target);
     // The pixels and the metadata that travel, for another format's writer.
-    Pixels (*read)(const uint8_t *data, size_t size, DecodeOptions decode);
-    // Whether write keeps an alpha channel (without it, an image with alpha is refused).
-    bool writes_alpha;
+    Pixels (*read)(const uint8_t *data, size_t size, const DecodeOptions &decode);
     // Another format's blurred pixels written in this one: converted to what it takes (8 bits,
     // RGB), the orientation kept as a tag or applied to the pixels.
     Buffer (*write)(Pixels &pixels, const BlurOptions &options);
