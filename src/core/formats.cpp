@@ -26,12 +26,8 @@ void check_jpeg_conversion(const ImageInfo &info, Format target) {
 Pixels read_jpeg(const uint8_t *data, size_t size, const DecodeOptions &decode) {
     DecodeOptions to_rgb = decode;
     to_rgb.jpeg_to_rgb = true;
-    JpegMeta meta;
-    Pixels pixels;
-    pixels.image = decode_jpeg(data, size, to_rgb, &meta);
-    pixels.icc = std::move(meta.icc);
-    pixels.orientation = meta.orientation;
-    return pixels;
+    JpegMeta meta; // a braced list is evaluated in order: the decoder fills meta first
+    return Pixels{decode_jpeg(data, size, to_rgb, &meta), std::move(meta.icc), meta.orientation};
 }
 
 // The orientation stays a tag: browsers apply a JPEG's.
@@ -108,11 +104,7 @@ void check_webp_conversion(const ImageInfo &info, Format target) {
 
 Pixels read_webp(const uint8_t *data, size_t size, const DecodeOptions &decode) {
     WebpMeta meta;
-    Pixels pixels;
-    pixels.image = decode_webp(data, size, decode, &meta);
-    pixels.icc = std::move(meta.icc);
-    pixels.orientation = meta.orientation;
-    return pixels;
+    return Pixels{decode_webp(data, size, decode, &meta), std::move(meta.icc), meta.orientation};
 }
 
 // Browsers ignore a WebP's EXIF orientation (Chromium shows such a file sideways:
@@ -138,11 +130,7 @@ Buffer blur_avif_file(const uint8_t *data, size_t size, const ImageInfo &, const
 
 Pixels read_avif(const uint8_t *data, size_t size, const DecodeOptions &decode) {
     AvifMeta meta;
-    Pixels pixels;
-    pixels.image = decode_avif(data, size, decode, &meta);
-    pixels.icc = std::move(meta.icc);
-    pixels.orientation = avif_orientation(meta);
-    return pixels;
+    return Pixels{decode_avif(data, size, decode, &meta), std::move(meta.icc), avif_orientation(meta)};
 }
 
 // sRGB at 4:2:0, 8 bits or 12 for 16-bit pixels; the orientation applied to the pixels.
