@@ -202,6 +202,19 @@ void write_to_memory(png_structp png, png_bytep data, size_t length) {
 
 void flush_memory(png_structp) {}
 
+// Whether libpng writes this ICC profile: the checks png_write_iCCP makes with png_error (at
+// least 132 bytes, the header's length the profile's own, a length a multiple of 4 from
+// version 4 on). libpng 1.6.39 (Debian 12) refused a profile that failed them already in
+// png_set_iCCP, as a benign error, and wrote the PNG without it; 1.6.48 (Debian 13) accepts it
+// there and fails the whole write. Such a profile (from a JPEG or WebP being converted) is
+// left out, as before, on both.
+bool icc_fits_iccp(const std::vector<uint8_t> &icc) noexcept {
+    if (icc.size() < 132 || icc.size() > 0xffffffffu)
+        return false;
+    const uint32_t declared = (uint32_t(icc[0]) << 24) | (uint32_t(icc[1]) << 16) | (uint32_t(icc[2]) << 8) | icc[3];
+    return declared == icc.size() && (icc[8] <= 3 || icc.size() % 4 == 0);
+}
+
 // Sets up the encoder and writes the signature, IHDR and the ancillary chunks. Called only
 // from the run_* functions below, inside their setjmp.
 void write_header(WriteJob *job) {
@@ -229,7 +242,7 @@ void write_header(WriteJob *job) {
     png_set_compression_strategy(png, Z_RLE);
     png_set_IHDR(png, info, image.width, image.height, image.depth, kColorTypes[image.channels], PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    if (meta.has_iccp)
+    if (meta.has_iccp && icc_fits_iccp(meta.iccp))
         png_set_iCCP(png, info, meta.iccp_name.c_str(), PNG_COMPRESSION_TYPE_BASE, meta.iccp.data(),
                      static_cast<png_uint_32>(meta.iccp.size()));
     else if (meta.srgb_intent >= 0)

@@ -10,8 +10,8 @@
 
 namespace {
 
-// An ICC profile's bytes: JPEG, WebP and AVIF carry them as they are. libpng checks a profile
-// and drops one it finds wrong, as this is: pg_regress's iccp.png (a real profile) covers PNG.
+// An ICC profile's bytes: JPEG, WebP and AVIF carry them as they are. The PNG writer leaves
+// out a profile libpng would refuse (icc_fits_iccp), as this one: pg_regress's iccp.png covers PNG.
 std::vector<uint8_t> icc_bytes() {
     return std::vector<uint8_t>(200, 7);
 }
