@@ -9,11 +9,17 @@
 namespace bb {
 namespace {
 
-// ---- JPEG: blurred as planes in its own colour space and sampling (jpeg_blur.cpp) ---------
+// ---- JPEG: blurred as planes in its own colour space and sampling (jpeg_blur.cpp); redacted
+// in its DCT blocks (jpeg_regions.cpp) ------------------------------------------------------
 
 Buffer blur_jpeg_file(const uint8_t *data, size_t size, const ImageInfo &, const BlurOptions &options,
                       const DecodeOptions &decode) {
     return blur_jpeg(data, size, options, decode);
+}
+
+Buffer blur_jpeg_regions_file(const uint8_t *data, size_t size, const ImageInfo &, const std::vector<Box> &boxes,
+                              const BlurOptions &options, const DecodeOptions &decode) {
+    return blur_jpeg_regions(data, size, boxes, options, decode);
 }
 
 void check_jpeg_conversion(const ImageInfo &info, Format target) {
@@ -39,14 +45,28 @@ Buffer write_jpeg(Pixels &pixels, const BlurOptions &options) {
 
 // ---- PNG: decoded as scanlines, blurred, filtered and compressed in place -----------------
 
-Buffer blur_png_file(const uint8_t *data, size_t size, const ImageInfo &, const BlurOptions &options,
-                     const DecodeOptions &decode) {
+// The blur of the whole image (boxes null) or inside boxes (PNG shows its pixels as stored).
+Buffer blur_png_pixels(const uint8_t *data, size_t size, const std::vector<Box> *boxes, const BlurOptions &options,
+                       const DecodeOptions &decode) {
     DecodeOptions scanlines = decode;
     scanlines.png_row_prefix = 1;
     PngMeta meta;
     Image image = decode_png(data, size, scanlines, &meta);
-    gaussian_blur(image, options.sigma, options.poll);
+    if (boxes)
+        blur_rects(image, stored_rects(*boxes, image.width, image.height, 0), options.sigma, options.poll);
+    else
+        gaussian_blur(image, options.sigma, options.poll);
     return encode_png_in_place(image, meta, options.poll, kPngInMemoryBytes, options.threads);
+}
+
+Buffer blur_png_file(const uint8_t *data, size_t size, const ImageInfo &, const BlurOptions &options,
+                     const DecodeOptions &decode) {
+    return blur_png_pixels(data, size, nullptr, options, decode);
+}
+
+Buffer blur_png_regions(const uint8_t *data, size_t size, const ImageInfo &, const std::vector<Box> &boxes,
+                        const BlurOptions &options, const DecodeOptions &decode) {
+    return blur_png_pixels(data, size, &boxes, options, decode);
 }
 
 Pixels read_png(const uint8_t *data, size_t size, const DecodeOptions &decode) {
@@ -72,11 +92,12 @@ Buffer write_png(Pixels &pixels, const BlurOptions &options) {
 
 // ---- WebP: still images decoded whole; animations frame by frame --------------------------
 
-Buffer blur_webp_file(const uint8_t *data, size_t size, const ImageInfo &info, const BlurOptions &options,
-                      const DecodeOptions &decode) {
+// The blur of the whole image (boxes null) or inside boxes, of a still image or of every
+// frame of an animation as it shows. The limit counts every frame's pixels: a thousand frames
+// of a small canvas cost what one image of a thousand times its size does.
+Buffer blur_webp_pixels(const uint8_t *data, size_t size, const ImageInfo &info, const std::vector<Box> *boxes,
+                        const BlurOptions &options, const DecodeOptions &decode) {
     if (info.webp_animated) {
-        // Every frame blurred. The limit counts every frame's pixels: a thousand frames of a
-        // small canvas cost what one image of a thousand times its size does.
         const WebpAnimation animation = read_webp_animation(data, size);
         const uint64_t pixels = uint64_t(animation.width) * animation.height;
         if (pixels * animation.frames > options.max_pixels)
@@ -85,14 +106,37 @@ Buffer blur_webp_file(const uint8_t *data, size_t size, const ImageInfo &info, c
                             std::to_string(animation.width) + "x" + std::to_string(animation.height) + " pixels, " +
                             std::to_string(pixels * animation.frames) + " in all, more than bytea_blur.max_pixels (" +
                             std::to_string(options.max_pixels) + ").");
+        std::vector<Rect> rects;
+        if (boxes)
+            rects = stored_rects(*boxes, animation.width, animation.height, animation.meta.orientation);
         return transform_webp_animation(
             data, size, animation, options.quality,
-            [&](Image &frame) { gaussian_blur(frame, options.sigma, options.poll); }, options.poll);
+            [&](Image &frame) {
+                if (boxes)
+                    blur_rects(frame, rects, options.sigma, options.poll);
+                else
+                    gaussian_blur(frame, options.sigma, options.poll);
+            },
+            options.poll);
     }
     WebpMeta meta;
     Image image = decode_webp(data, size, decode, &meta);
-    gaussian_blur(image, options.sigma, options.poll);
+    if (boxes)
+        blur_rects(image, stored_rects(*boxes, image.width, image.height, meta.orientation), options.sigma,
+                   options.poll);
+    else
+        gaussian_blur(image, options.sigma, options.poll);
     return encode_webp(image, meta, options.quality, options.poll);
+}
+
+Buffer blur_webp_file(const uint8_t *data, size_t size, const ImageInfo &info, const BlurOptions &options,
+                      const DecodeOptions &decode) {
+    return blur_webp_pixels(data, size, info, nullptr, options, decode);
+}
+
+Buffer blur_webp_regions(const uint8_t *data, size_t size, const ImageInfo &info, const std::vector<Box> &boxes,
+                         const BlurOptions &options, const DecodeOptions &decode) {
+    return blur_webp_pixels(data, size, info, &boxes, options, decode);
 }
 
 void check_webp_conversion(const ImageInfo &info, Format target) {
@@ -120,12 +164,27 @@ Buffer write_webp(Pixels &pixels, const BlurOptions &options) {
 
 // ---- AVIF: still images, written back at the file's depth, sampling and colour description
 
-Buffer blur_avif_file(const uint8_t *data, size_t size, const ImageInfo &, const BlurOptions &options,
-                      const DecodeOptions &decode) {
+// The blur of the whole image (boxes null) or inside boxes (irot and imir applied to them).
+Buffer blur_avif_pixels(const uint8_t *data, size_t size, const std::vector<Box> *boxes, const BlurOptions &options,
+                        const DecodeOptions &decode) {
     AvifMeta meta;
     Image image = decode_avif(data, size, decode, &meta);
-    gaussian_blur(image, options.sigma, options.poll);
+    if (boxes)
+        blur_rects(image, stored_rects(*boxes, image.width, image.height, avif_orientation(meta)), options.sigma,
+                   options.poll);
+    else
+        gaussian_blur(image, options.sigma, options.poll);
     return encode_avif(image, meta, options.quality, options.threads, options.poll);
+}
+
+Buffer blur_avif_file(const uint8_t *data, size_t size, const ImageInfo &, const BlurOptions &options,
+                      const DecodeOptions &decode) {
+    return blur_avif_pixels(data, size, nullptr, options, decode);
+}
+
+Buffer blur_avif_regions(const uint8_t *data, size_t size, const ImageInfo &, const std::vector<Box> &boxes,
+                         const BlurOptions &options, const DecodeOptions &decode) {
+    return blur_avif_pixels(data, size, &boxes, options, decode);
 }
 
 Pixels read_avif(const uint8_t *data, size_t size, const DecodeOptions &decode) {
@@ -144,13 +203,13 @@ Buffer write_avif(Pixels &pixels, const BlurOptions &options) {
 // The table. The order is probe's: each signature excludes the others.
 constexpr FormatEntry kFormats[] = {
     {Format::Jpeg, false, "jpeg", "jpg", "image/jpeg", "JPEG", is_jpeg, probe_jpeg, check_jpeg, blur_jpeg_file,
-     check_jpeg_conversion, read_jpeg, write_jpeg},
+     check_jpeg_conversion, read_jpeg, write_jpeg, blur_jpeg_regions_file},
     {Format::Png, true, "png", nullptr, "image/png", "PNG", is_png, probe_png, nullptr, blur_png_file, nullptr,
-     read_png, write_png},
+     read_png, write_png, blur_png_regions},
     {Format::Webp, true, "webp", nullptr, "image/webp", "WebP", is_webp, probe_webp, nullptr, blur_webp_file,
-     check_webp_conversion, read_webp, write_webp},
+     check_webp_conversion, read_webp, write_webp, blur_webp_regions},
     {Format::Avif, true, "avif", nullptr, "image/avif", "AVIF", is_avif, probe_avif, check_avif, blur_avif_file,
-     nullptr, read_avif, write_avif},
+     nullptr, read_avif, write_avif, blur_avif_regions},
 };
 
 } // namespace

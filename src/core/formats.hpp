@@ -17,6 +17,7 @@
 #include "image.hpp"
 #include "pipeline.hpp"
 #include "probe.hpp"
+#include "regions.hpp"
 
 namespace bb {
 
@@ -52,6 +53,11 @@ struct FormatEntry {
     // Another format's blurred pixels written in this one: converted to what it takes (8 bits,
     // RGB), the orientation kept as a tag or applied to the pixels.
     Buffer (*write)(Pixels &pixels, const BlurOptions &options);
+    // The blur inside boxes (displayed coordinates, regions.hpp), written in the file's own
+    // format with everything its blur keeps; every pixel outside them as it was (a lossy
+    // format's up to its encoder; a JPEG's blocks that no box touches, exactly).
+    Buffer (*blur_regions)(const uint8_t *data, size_t size, const ImageInfo &info, const std::vector<Box> &boxes,
+                           const BlurOptions &options, const DecodeOptions &decode);
 };
 
 // Every entry, in the order probe tries them.

@@ -120,6 +120,10 @@ void use_coefficient_store(j_common_ptr cinfo, CoefficientStore *store, const Co
     mem->free_pool = free_pool;
 }
 
+CoefficientRows coefficient_rows(jvirt_barray_ptr array) noexcept {
+    return CoefficientRows{array->rows, array->rows ? array->blocks_per_row : 0, array->rows ? array->row_count : 0};
+}
+
 void release_coefficient_store(CoefficientStore *store) noexcept {
     free_large(store->memory, store->bytes);
     store->memory = nullptr;

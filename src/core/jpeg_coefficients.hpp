@@ -36,6 +36,15 @@ struct CoefficientStore {
 void use_coefficient_store(j_common_ptr cinfo, CoefficientStore *store,
                            const CoefficientStore *lender = nullptr) noexcept;
 
+// The rows of blocks of an array of the store, once realized (after jpeg_read_coefficients),
+// and its size: read and written directly, with no libjpeg call that could jump.
+struct CoefficientRows {
+    JBLOCKARRAY rows;
+    JDIMENSION blocks_per_row;
+    JDIMENSION row_count;
+};
+CoefficientRows coefficient_rows(jvirt_barray_ptr array) noexcept;
+
 // Frees the arrays' memory, if any is left (libjpeg's jpeg_destroy does not call the freeing
 // method that does it otherwise).
 void release_coefficient_store(CoefficientStore *store) noexcept;

@@ -183,6 +183,13 @@ Status run_finish_decompress(DecodeJob *volatile job) {
     return Status::Ok;
 }
 
+Status run_read_coefficients(DecodeJob *volatile job, jvirt_barray_ptr **arrays) {
+    if (setjmp(job->err.jump))
+        return job->interrupted ? Status::Interrupted : Status::Failed;
+    *arrays = jpeg_read_coefficients(&job->cinfo);
+    return Status::Ok;
+}
+
 void check_decode(Status status, const DecodeJob &job) {
     if (status == Status::Interrupted)
         throw_interrupted();

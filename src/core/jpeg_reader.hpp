@@ -61,6 +61,9 @@ Status run_read_imcu(DecodeJob *volatile job);
 Status run_consume_input(DecodeJob *volatile job, bool *at_end);
 Status run_start_output(DecodeJob *volatile job);
 Status run_finish_decompress(DecodeJob *volatile job);
+// The whole file read into coefficient arrays (jpeg_read_coefficients, in the job's store),
+// up to its end marker; *arrays is one per component.
+Status run_read_coefficients(DecodeJob *volatile job, jvirt_barray_ptr **arrays);
 
 // Turns what a run_* function returned into the exception it stands for.
 void check_decode(Status status, const DecodeJob &job);

@@ -151,6 +151,35 @@ Status run_finish_encode(EncodeJob *volatile job) {
     return Status::Ok;
 }
 
+Status run_write_coefficients(EncodeJob *volatile job, j_decompress_ptr source, jvirt_barray_ptr *arrays) {
+    if (setjmp(job->err.jump))
+        return job->interrupted ? Status::Interrupted : Status::Failed;
+    j_compress_ptr cinfo = &job->cinfo;
+    jpeg_create_compress(cinfo);
+    job->created = true;
+    // The arrays are the decoder's, in its store: this encoder reads them through the store's
+    // access method (libjpeg's own would take them for its own kind of array).
+    use_coefficient_store(reinterpret_cast<j_common_ptr>(cinfo), &job->coefficients);
+    cinfo->dest = &job->dest.pub;
+    jpeg_copy_critical_parameters(source, cinfo);
+    if (source->progressive_mode)
+        jpeg_simple_progression(cinfo);
+    cinfo->optimize_coding = TRUE;
+    cinfo->restart_interval = source->restart_interval;
+    if (job->poll) {
+        cinfo->client_data = job;
+        job->progress.progress_monitor = on_progress;
+        cinfo->progress = &job->progress;
+    }
+    jpeg_write_coefficients(cinfo, arrays);
+    if (job->exif_size)
+        jpeg_write_marker(cinfo, JPEG_APP0 + 1, job->exif, job->exif_size);
+    if (!job->meta->icc.empty())
+        jpeg_write_icc_profile(cinfo, job->meta->icc.data(), static_cast<unsigned>(job->meta->icc.size()));
+    jpeg_finish_compress(cinfo);
+    return Status::Ok;
+}
+
 void prepare_encode_job(EncodeJob &job, const JpegMeta &meta, int quality, InterruptPoll poll,
                         const ExifOrientation &exif) {
     init_error_manager(&job.err);

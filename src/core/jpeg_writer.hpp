@@ -52,6 +52,11 @@ Status run_encode(EncodeJob *volatile job);
 Status run_start_encode(EncodeJob *volatile job);
 Status run_write_imcu(EncodeJob *volatile job);
 Status run_finish_encode(EncodeJob *volatile job);
+// Transcoding: writes source's coefficient arrays (jpeg_read_coefficients') as a file with its
+// quantisation tables, sampling and colour space (jpeg_copy_critical_parameters), progressive
+// when it was, its restart interval, Huffman tables optimised for them, and the job's EXIF
+// orientation and ICC profile: every coefficient as it is in the arrays.
+Status run_write_coefficients(EncodeJob *volatile job, j_decompress_ptr source, jvirt_barray_ptr *arrays);
 
 struct EncodeGuard {
     EncodeJob *job;

@@ -5,6 +5,7 @@
 // The core's headers come first: they refuse to be included after postgres.h.
 #include "../core/pipeline.hpp"
 #include "../core/probe.hpp"
+#include "../core/regions.hpp"
 
 #include <cstring>
 #include <new>
@@ -16,10 +17,13 @@ extern "C" {
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/geo_decls.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
@@ -29,6 +33,7 @@ BB_MODULE_MAGIC;
 
 void _PG_init(void);
 PG_FUNCTION_INFO_V1(bytea_blur);
+PG_FUNCTION_INFO_V1(bytea_blur_regions);
 PG_FUNCTION_INFO_V1(bytea_image_info);
 }
 
@@ -137,8 +142,40 @@ bool run_blur(const uint8_t *data, size_t size, double sigma, int quality, const
     });
 }
 
+// corners: count boxes of four doubles each (x1, y1, x2, y2), copied out of SQL's box[].
+bool run_blur_regions(const uint8_t *data, size_t size, const double *corners, size_t count, double sigma, int quality,
+                      ResultHolder *holder, CoreFailure *failure) noexcept {
+    // cppcheck-suppress throwInNoexceptFunction
+    return guarded(failure, [&] {
+        bb::BlurOptions options;
+        options.sigma = sigma;
+        options.quality = quality;
+        options.max_pixels = uint64_t(max_pixels_guc);
+        options.poll = interrupt_requested;
+        options.threads = IsInParallelMode() ? 1 : threads_guc;
+        std::vector<bb::Box> boxes(count);
+        for (size_t i = 0; i < count; i++)
+            boxes[i] = bb::Box{corners[4 * i], corners[4 * i + 1], corners[4 * i + 2], corners[4 * i + 3]};
+        bb::Buffer out = bb::blur_regions(data, size, boxes, options);
+        holder->bytes = new bb::Buffer(std::move(out)); // NOLINT(bugprone-unhandled-exception-at-new)
+    });
+}
+
 bool run_probe(const uint8_t *data, size_t size, bb::ImageInfo *info, CoreFailure *failure) noexcept {
     return guarded(failure, [&] { *info = bb::probe(data, size); });
+}
+
+// Copies the result out of the holder into a new bytea and frees the holder's buffer.
+bytea *result_bytea(ResultHolder *holder) {
+    const size_t size = holder->bytes->size();
+    if (size > MaxAllocSize - VARHDRSZ)
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("blurred image too large"),
+                        errdetail("The encoded result has %zu bytes; a bytea holds at most 1 GB.", size)));
+    bytea *result = static_cast<bytea *>(palloc(size + VARHDRSZ));
+    SET_VARSIZE(result, size + VARHDRSZ);
+    memcpy(VARDATA(result), holder->bytes->data(), size);
+    free_result(holder);
+    return result;
 }
 
 } // namespace
@@ -176,14 +213,43 @@ Datum bytea_blur(PG_FUNCTION_ARGS) {
                   format ? VARDATA_ANY(format) : nullptr, format ? VARSIZE_ANY_EXHDR(format) : 0, holder, &failure))
         raise_failure(&failure);
 
-    const size_t size = holder->bytes->size();
-    if (size > MaxAllocSize - VARHDRSZ)
-        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("blurred image too large"),
-                        errdetail("The encoded result has %zu bytes; a bytea holds at most 1 GB.", size)));
-    bytea *result = static_cast<bytea *>(palloc(size + VARHDRSZ));
-    SET_VARSIZE(result, size + VARHDRSZ);
-    memcpy(VARDATA(result), holder->bytes->data(), size);
-    free_result(holder);
+    bytea *result = result_bytea(holder);
+    PG_FREE_IF_COPY(input, 0);
+    PG_RETURN_BYTEA_P(result);
+}
+
+// bytea_blur_regions(data bytea, regions box[], sigma float8, quality int4) returns bytea (STRICT):
+// the blur inside the boxes, in pixels of the displayed image. A null box in the array is an
+// error; the array's dimensions do not matter, only its boxes.
+Datum bytea_blur_regions(PG_FUNCTION_ARGS) {
+    bytea *input = PG_GETARG_BYTEA_PP(0);
+    ArrayType *regions = PG_GETARG_ARRAYTYPE_P(1);
+    const double sigma = PG_GETARG_FLOAT8(2);
+    const int32 quality = PG_GETARG_INT32(3);
+    Datum *elements;
+    bool *nulls;
+    int count;
+    if (ARR_ELEMTYPE(regions) != BOXOID)
+        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("regions must be an array of box")));
+    deconstruct_array(regions, BOXOID, sizeof(BOX), false, TYPALIGN_DOUBLE, &elements, &nulls, &count);
+    double *corners = static_cast<double *>(palloc(sizeof(double) * 4 * size_t(count > 0 ? count : 1)));
+    for (int i = 0; i < count; i++) {
+        if (nulls[i])
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("regions must not contain a null box"),
+                            errdetail("Element %d of the array is null.", i + 1)));
+        const BOX *box = DatumGetBoxP(elements[i]);
+        corners[4 * i] = box->low.x;
+        corners[4 * i + 1] = box->low.y;
+        corners[4 * i + 2] = box->high.x;
+        corners[4 * i + 3] = box->high.y;
+    }
+    ResultHolder *holder = new_result_holder();
+    CoreFailure failure;
+    if (!run_blur_regions(reinterpret_cast<const uint8_t *>(VARDATA_ANY(input)), VARSIZE_ANY_EXHDR(input), corners,
+                          size_t(count), sigma, quality, holder, &failure))
+        raise_failure(&failure);
+    bytea *result = result_bytea(holder);
+    pfree(corners);
     PG_FREE_IF_COPY(input, 0);
     PG_RETURN_BYTEA_P(result);
 }
