@@ -8,7 +8,7 @@ DATA         = $(wildcard sql/bytea_blur--*.sql)
 PGFILEDESC   = "bytea_blur - Gaussian blur of JPEG and PNG images stored as bytea"
 
 # pg_regress tests, in order: setup loads test/fixtures into a table the others read.
-REGRESS      = setup info blur_jpeg blur_png blur_webp blur_avif blur_format errors table_view adopt trusted upgrade
+REGRESS      = setup info blur_jpeg blur_png blur_webp blur_avif blur_format regions errors table_view adopt trusted upgrade
 REGRESS_OPTS = --inputdir=.
 
 # No JIT bitcode: the inlining it enables does not apply to C++ code.

@@ -1,5 +1,5 @@
 -- Version 1.0 installed, images stored, then ALTER EXTENSION ... UPDATE to the current version
--- (through 1.1 to 1.2): the images and the view survive, the new objects exist, and the catalog
+-- (through 1.1 to 1.5): the images and the view survive, the new objects exist, and the catalog
 -- matches a fresh install of the current version.
 DROP EXTENSION IF EXISTS bytea_blur;
 DROP TABLE IF EXISTS image_process_imagefile;
@@ -76,3 +76,19 @@ ALTER EXTENSION bytea_blur UPDATE TO '1.4';
 SELECT p.oid::regprocedure AS function, obj_description(p.oid, 'pg_proc') LIKE '%AVIF%' AS describes_avif
 FROM pg_proc p WHERE p.proname IN ('bytea_blur', 'bytea_image_info') ORDER BY 1;
 DROP EXTENSION bytea_blur;
+
+-- 1.4 to 1.5 adds bytea_blur_regions: whoever was granted bytea_blur may run it too, with the
+-- same grant option; others may not.
+CREATE ROLE regress_bb_grantee;
+CREATE ROLE regress_bb_other;
+CREATE EXTENSION bytea_blur VERSION '1.4';
+GRANT EXECUTE ON FUNCTION bytea_blur(bytea, double precision, integer, text) TO regress_bb_grantee WITH GRANT OPTION;
+ALTER EXTENSION bytea_blur UPDATE TO '1.5';
+SELECT r.rolname, has_function_privilege(r.rolname, 'bytea_blur_regions(bytea, box[], double precision, integer)', 'EXECUTE') AS may_redact,
+       has_function_privilege(r.rolname, 'bytea_blur_regions(bytea, box[], double precision, integer)', 'EXECUTE WITH GRANT OPTION') AS may_grant
+FROM pg_roles r WHERE r.rolname IN ('regress_bb_grantee', 'regress_bb_other') ORDER BY 1;
+SELECT (bytea_image_info(bytea_blur_regions(data, ARRAY[box(point(0, 0), point(8, 8))]))).format AS redacted_under_1_5
+FROM fixture WHERE name = 'rgb420.jpg';
+DROP EXTENSION bytea_blur;
+DROP ROLE regress_bb_grantee;
+DROP ROLE regress_bb_other;

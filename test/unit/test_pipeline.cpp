@@ -93,6 +93,9 @@ bool counting_poll() {
 // Interrupts a blur at every point where it polls, and checks that each one unwinds with
 // ErrorKind::Interrupted. Under the sanitizers (make unittest-sanitize) a double free or a leak
 // on any of these paths fails the run; one did: libjpeg's jpeg_mem_dest forgets a grown buffer.
+// On two threads the number of polls depends on timing (this thread polls while it waits for
+// the other), so a run may end before its k-th poll: that is a pass as long as no poll said
+// stop. (The gate's two releases at once, on two cores, made this fail as written before.)
 void interrupt_everywhere(const std::vector<uint8_t> &data, double sigma, int threads = 1) {
     bb::BlurOptions options;
     options.sigma = sigma;
@@ -108,7 +111,8 @@ void interrupt_everywhere(const std::vector<uint8_t> &data, double sigma, int th
         poll_budget = k;
         try {
             bb::blur_image(data.data(), data.size(), options);
-            ADD_FAILURE() << "not interrupted at poll " << k << " of " << total;
+            if (poll_budget < 0 || threads == 1)
+                ADD_FAILURE() << "not interrupted at poll " << k << " of " << total;
         } catch (const bb::Error &e) {
             EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted) << k;
         }
