@@ -5,9 +5,10 @@
 # The toolchain and image libraries; the PostgreSQL server and its headers come with
 # pg_config_for, for the version a script uses.
 BUILD_PACKAGES="g++ make pkg-config libjpeg-dev libpng-dev libwebp-dev libavif-dev libdeflate-dev zlib1g-dev"
-# chromium, chromium-driver and python3-selenium: the browser the display tests drive.
+# chromium, chromium-driver and python3-selenium: the browser the display tests drive;
+# tesseract-ocr and fonts-dejavu-core: the text that a redaction must leave unreadable.
 TEST_PACKAGES="libgtest-dev python3-psycopg2 python3-numpy python3-scipy python3-pil python3-django postgresql-contrib xxd
-    chromium chromium-driver python3-selenium libavif-bin"
+    chromium chromium-driver python3-selenium libavif-bin tesseract-ocr fonts-dejavu-core"
 FUZZ_PACKAGES="clang libclang-rt-dev"
 # The Debian package gate: what pg_buildext and dpkg-buildpackage need; LINT_PACKAGES the
 # source checks (run once, on the machine itself).
