@@ -17,3 +17,20 @@ class BlurredImage(models.Model):
     class Meta:
         managed = False
         db_table = "applyblur"
+
+
+class Region(models.Model):
+    """A rectangle of an upload to hide (a face, a plate, a name), in pixels of the image as
+    displayed: served blurred by the redacted view through bytea_blur_regions. No database
+    foreign key: on Citus the image table is distributed and this one stays on the coordinator,
+    where a constraint to a distributed table cannot be made."""
+
+    image = models.ForeignKey(ImageFile, on_delete=models.CASCADE, related_name="regions", db_constraint=False)
+    x = models.FloatField()
+    y = models.FloatField()
+    width = models.FloatField()
+    height = models.FloatField()
+
+    def as_box(self):
+        """The region as PostgreSQL's box literal: two opposite corners."""
+        return f"(({self.x},{self.y}),({self.x + self.width},{self.y + self.height}))"

@@ -20,7 +20,7 @@ from django.db import DataError, connection, transaction
 from django.test import TestCase
 from PIL import Image
 
-from .models import BlurredImage, ImageFile
+from .models import BlurredImage, ImageFile, Region
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures"))
 from generate import photo  # noqa: E402
@@ -166,6 +166,54 @@ class UploadAndBlur(TestCase):
 
     def test_missing_image_is_404(self):
         self.assertEqual(self.client.get("/blurred/999999/").status_code, 404)
+
+
+class Redaction(TestCase):
+    """Regions of an upload (model Region, in displayed pixels) served blurred by the redacted
+    view through bytea_blur_regions (views.Redact), every other pixel as it was."""
+
+    photo_jpeg = encoded(photo(320, 240, seed=4), "JPEG", quality=90)
+
+    def test_regions_are_blurred_and_nothing_else(self):
+        image = ImageFile.objects.create(image="people.jpg", image_data=self.photo_jpeg)
+        Region.objects.create(image=image, x=40, y=30, width=80, height=60)  # a face
+        Region.objects.create(image=image, x=200, y=180, width=64, height=24)  # a plate
+        response = self.client.get(f"/redacted/{image.pk}/")
+        self.assertEqual(response.status_code, 200, response.content[:200])
+        self.assertEqual(response["Content-Type"], "image/jpeg")
+        before = np.asarray(Image.open(io.BytesIO(self.photo_jpeg))).astype(int)
+        after = np.asarray(Image.open(io.BytesIO(response.content))).astype(int)
+        # outside the regions grown to the 16-pixel MCU grid (4:2:0) and one pixel: unchanged
+        may_change = np.zeros(before.shape[:2], bool)
+        may_change[31 - 16:96 + 1, 32 - 1:128 + 1] = True
+        may_change[176 - 1:208 + 1, 192 - 1:272 + 1] = True
+        self.assertTrue(np.array_equal(before[~may_change], after[~may_change]))
+        for y0, y1, x0, x1 in ((30, 90, 40, 120), (180, 204, 200, 264)):
+            self.assertLess(roughness(Image.fromarray(after[y0:y1, x0:x1].astype(np.uint8))),
+                            roughness(Image.fromarray(before[y0:y1, x0:x1].astype(np.uint8))) / 3)
+
+    def test_no_region_serves_the_pixels_as_they_were(self):
+        image = ImageFile.objects.create(image="landscape.jpg", image_data=self.photo_jpeg)
+        response = self.client.get(f"/redacted/{image.pk}/")
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(np.array_equal(np.asarray(Image.open(io.BytesIO(self.photo_jpeg))),
+                                       np.asarray(Image.open(io.BytesIO(response.content)))))
+
+    def test_png_outside_identical_bad_and_missing(self):
+        rgba = np.dstack([photo(120, 90, seed=6), np.full((90, 120), 200, np.uint8)])
+        png = encoded(rgba, "PNG")
+        image = ImageFile.objects.create(image="logo.png", image_data=png)
+        Region.objects.create(image=image, x=10.5, y=20, width=30, height=25)
+        response = self.client.get(f"/redacted/{image.pk}/")
+        self.assertEqual(response["Content-Type"], "image/png")
+        after = np.asarray(Image.open(io.BytesIO(response.content)))
+        outside = np.ones((90, 120), bool)
+        outside[20:45, 10:40] = False  # the pixels whose centres lie in the region
+        self.assertTrue(np.array_equal(rgba[outside], after[outside]))
+        self.assertFalse(np.array_equal(rgba[~outside], after[~outside]))
+        bad = ImageFile.objects.create(image="notes.png", image_data=b"not a picture" * 10)
+        self.assertEqual(self.client.get(f"/redacted/{bad.pk}/").status_code, 422)
+        self.assertEqual(self.client.get("/redacted/999999/").status_code, 404)
 
 
 def distributed_plan(queryset):

@@ -1,11 +1,12 @@
 from django.db import DataError, NotSupportedError, connection, transaction
 from django.db.models import BinaryField, F, Func, Value
+from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from .forms import ImageFileForm
-from .models import BlurredImage, ImageFile
+from .models import BlurredImage, ImageFile, Region
 
 # the formats blurred_as serves, and their content types (the URL admits only these)
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
@@ -19,6 +20,18 @@ class BlurAs(Func):
 
     def __init__(self, data, fmt, sigma=5.0, quality=75):
         super().__init__(data, Value(float(sigma)), Value(int(quality)), Value(fmt))
+
+
+class Redact(Func):
+    """bytea_blur_regions(data, boxes, sigma) as a query expression (bytea_blur 1.5): boxes is a
+    list of PostgreSQL box literals, "((x1,y1),(x2,y2))", in pixels of the image as displayed."""
+
+    function = "bytea_blur_regions"
+    output_field = BinaryField()
+
+    def __init__(self, data, boxes, sigma=5.0):
+        array = "{" + ";".join(boxes) + "}"  # box[] literals separate elements by ';', box's delimiter
+        super().__init__(data, RawSQL("%s::box[]", (array,)), Value(float(sigma)))
 
 
 @csrf_exempt
@@ -84,3 +97,25 @@ def blurred_as(request, pk, fmt):
     if data is None:
         raise Http404("the upload has no image data")
     return HttpResponse(bytes(data), content_type=CONTENT_TYPES[fmt])
+
+
+def redacted(request, pk):
+    """One upload with its regions blurred (model Region) and every other pixel as it was: the
+    regions are read first, then the image is redacted in the database by one query."""
+    boxes = [region.as_box() for region in Region.objects.filter(image_id=pk).order_by("id")]
+    try:
+        with transaction.atomic():
+            data, content_type = (
+                ImageFile.objects.filter(pk=pk)
+                .annotate(redacted=Redact(F("image_data"), boxes, sigma=8.0))
+                .annotate(content_type=RawSQL("(bytea_image_info(image_data)).mime_type", ()))
+                .values_list("redacted", "content_type")
+                .get()
+            )
+    except ImageFile.DoesNotExist:
+        raise Http404("no such image")
+    except DataError as error:
+        return HttpResponse(f"not a usable image: {error}", status=422, content_type="text/plain")
+    if data is None:
+        raise Http404("the upload has no image data")
+    return HttpResponse(bytes(data), content_type=content_type)
