@@ -33,6 +33,7 @@ from generate import photo  # noqa: E402
 QUICK = "--quick" in sys.argv
 PHOTOS_ONLY = "--photos" in sys.argv
 BYTES_ONLY = "--bytes" in sys.argv
+REGIONS_ONLY = "--regions" in sys.argv
 SIZES = {"0.3MP": (640, 480), "2.5MP": (1920, 1280), "18MP": (5184, 3456)}
 cv2.setNumThreads(1)  # one core, like one backend
 
@@ -87,11 +88,16 @@ def main():
     if os.environ.get("BB_PHOTOS"):
         import output_bytes  # noqa: E402
         import photos  # noqa: E402  (real photographs; test/bench/run fetches them)
+        import regions  # noqa: E402
+        if REGIONS_ONLY:
+            regions.run(cur, os.environ["BB_PHOTOS"], os.environ["BB_JPEG_FLOOR"])
+            return
         if not BYTES_ONLY:
             photos.run(cur, os.environ["BB_PHOTOS"], os.environ["BB_JPEG_FLOOR"], os.environ.get("BB_POLL_GAPS"))
         output_bytes.run(cur, os.environ["BB_PHOTOS"], os.environ.get("BB_SHARP"))
         if BYTES_ONLY:
             return
+        regions.run(cur, os.environ["BB_PHOTOS"], os.environ["BB_JPEG_FLOOR"])
     else:
         print("real photographs: skipped (test/bench/run could not fetch Debian's wallpaper packages)")
     if PHOTOS_ONLY:

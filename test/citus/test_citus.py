@@ -184,6 +184,26 @@ class DistributedDjangoTable(unittest.TestCase):
                                      " WHERE id = %s", (self.ids["rgba8.png"],))
         self.assertEqual(remote[0], "0A000")
 
+    def test_redaction_runs_on_the_workers(self):
+        # bytea_blur_regions (1.5) in a scan runs on the workers with its box[] argument, and
+        # gives what a single node gives; a bad box keeps its SQLSTATE.
+        names = ["rgb420.jpg", "rgba8.png", "gray16.png"]
+        ids = [self.ids[name] for name in names]
+        sql = ("SELECT id, bytea_blur_regions(image_data, ARRAY[box(point(5, 5), point(30, 20))], 3)"
+               " FROM image_process_imagefile WHERE id = ANY(%s) ORDER BY id")
+        plan = explain(self.conn, sql, (ids,))
+        self.assertTrue(set(task_nodes(plan)) and set(task_nodes(plan)) <= {int(p) for p in WORKERS}, plan)
+        self.assertTrue(any("Output:" in line and "bytea_blur_regions(" in line for line in plan.splitlines()), plan)
+        rows = dict(query(self.conn, sql, (ids,)))
+        for name in names:
+            data = (FIXTURES / name).read_bytes()
+            local = query(self.conn, "SELECT bytea_blur_regions(%s, ARRAY[box(point(5, 5), point(30, 20))], 3)",
+                          (psycopg2.Binary(data),))[0][0]
+            self.assertEqual(bytes(rows[self.ids[name]]), bytes(local), name)
+        remote = error_of(self.conn, "SELECT bytea_blur_regions(image_data, ARRAY[box(point('NaN', 0), point(1, 1))])"
+                                     " FROM image_process_imagefile WHERE id = %s", (self.ids["rgb420.jpg"],))
+        self.assertEqual(remote[0], "22023")
+
     def test_bad_image_on_a_worker_keeps_its_sqlstate_and_message(self):
         for name, (data, sqlstate) in BAD.items():
             remote = error_of(self.conn, "SELECT img_binary FROM applyblur WHERE img_id = %s", (self.bad[name],))
