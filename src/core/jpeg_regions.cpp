@@ -21,16 +21,14 @@
 #include <vector>
 
 #include "jpeg_reader.hpp"
+#include "jpeg_regions.hpp"
 #include "jpeg_writer.hpp"
-#include "regions.hpp"
 
 namespace bb {
 
 using namespace jpeg;
 
 namespace {
-
-constexpr int kBlock = DCTSIZE; // 8
 
 // The orthonormal 8-point DCT-II basis: basis[u][x] = C(u) / 2 cos((2x + 1) u pi / 16),
 // C(0) = 1 / sqrt(2). JPEG's 2-D DCT is this along rows and columns.
@@ -91,15 +89,6 @@ void forward_dct(const double in[kBlock][kBlock], const UINT16 *quant, JCOEF *co
         }
 }
 
-// One component of the file as jpeg_read_coefficients left it.
-struct Plane {
-    uint32_t width = 0, height = 0;      // samples that belong to the image
-    uint32_t blocks_w = 0, blocks_h = 0; // blocks that hold them
-    int factor_x = 1, factor_y = 1;      // image pixels per sample along each axis
-    const UINT16 *quant = nullptr;       // the component's table, natural order
-    CoefficientRows coefficients{};      // the blocks, row by row
-};
-
 // The plane's samples that the pixels of rect (image pixels [a0, a1) along an axis) are
 // decoded from: for a full-resolution plane the same ones; for a plane subsampled by f, every
 // sample a decoder's upsampling reads for them. libjpeg's default ("fancy") upsampling by 2,
@@ -118,11 +107,44 @@ Rect plane_rect(const Rect &r, const Plane &p) {
                 end(r.y1, p.factor_y, p.height)};
 }
 
-// Blurs the plane inside rects (its own samples), block by block as described at the top.
-void redact_plane(const Plane &p, const std::vector<Rect> &rects, double sigma, InterruptPoll poll) {
-    const double sigma_x = sigma / p.factor_x, sigma_y = sigma / p.factor_y;
-    for (const RectGroup &g :
-         group_rects(rects, kernel_reach(sigma_x), kernel_reach(sigma_y), p.width, p.height, kBlock)) {
+} // namespace
+
+std::vector<ComponentPlan> jpeg::plan_components(const jpeg_decompress_struct &ci, const std::vector<Rect> &rects,
+                                                 double sigma) {
+    std::vector<ComponentPlan> plans(size_t(ci.num_components));
+    for (int c = 0; c < ci.num_components; c++) {
+        const jpeg_component_info &comp = ci.comp_info[c];
+        ComponentPlan &plan = plans[size_t(c)];
+        Plane &p = plan.plane;
+        p.width = comp.downsampled_width;
+        p.height = comp.downsampled_height;
+        p.blocks_w = comp.width_in_blocks;
+        p.blocks_h = comp.height_in_blocks;
+        p.factor_x = ci.max_h_samp_factor / comp.h_samp_factor;
+        p.factor_y = ci.max_v_samp_factor / comp.v_samp_factor;
+        if (p.blocks_w * kBlock < p.width || p.blocks_h * kBlock < p.height)
+            throw Error(ErrorKind::InvalidData, "invalid JPEG data",
+                        "Component " + std::to_string(c + 1) + " has fewer blocks than samples.");
+        plan.sigma_x = sigma / p.factor_x;
+        plan.sigma_y = sigma / p.factor_y;
+        std::vector<Rect> plane_rects;
+        for (const Rect &r : rects) {
+            const Rect pr = plane_rect(r, p);
+            if (!pr.empty())
+                plane_rects.push_back(pr);
+        }
+        plan.groups =
+            group_rects(plane_rects, kernel_reach(plan.sigma_x), kernel_reach(plan.sigma_y), p.width, p.height, kBlock);
+    }
+    return plans;
+}
+
+// Blurs the plane inside its groups' rects (its own samples), block by block as described at
+// the top; p.quant and p.coefficients set, and holding every block of the groups' windows.
+void jpeg::redact_plane(const ComponentPlan &plan, InterruptPoll poll) {
+    const Plane &p = plan.plane;
+    const double sigma_x = plan.sigma_x, sigma_y = plan.sigma_y;
+    for (const RectGroup &g : plan.groups) {
         // The window's blocks, decoded.
         const uint32_t bx0 = g.window.x0 / kBlock, by0 = g.window.y0 / kBlock;
         const uint32_t bx1 = (g.window.x1 + kBlock - 1) / kBlock, by1 = (g.window.y1 + kBlock - 1) / kBlock;
@@ -178,8 +200,6 @@ void redact_plane(const Plane &p, const std::vector<Rect> &rects, double sigma, 
     }
 }
 
-} // namespace
-
 Buffer blur_jpeg_regions(const uint8_t *data, size_t size, const std::vector<Box> &boxes, const BlurOptions &options,
                          const DecodeOptions &decode) {
     DecodeJob in{};
@@ -187,37 +207,31 @@ Buffer blur_jpeg_regions(const uint8_t *data, size_t size, const std::vector<Box
     init_decode_job(in, data, size, options.poll);
     JpegMeta meta;
     read_header(in, decode, &meta);
-    jvirt_barray_ptr *arrays = nullptr;
-    check_decode(run_read_coefficients(&in, &arrays), in);
-
     const jpeg_decompress_struct &ci = in.cinfo;
     const std::vector<Rect> rects = stored_rects(boxes, ci.image_width, ci.image_height, meta.orientation);
+    std::vector<ComponentPlan> plans = plan_components(ci, rects, options.sigma);
+    // A baseline file in one scan: the coded data of the rows no box needs copied, not redone.
+    Buffer spliced;
+    if (splice_regions(data, size, in, meta, plans, options.poll, &spliced))
+        return spliced;
+
+    // Any other (progressive, several scans, arithmetic coding, a table that lacks a code the
+    // blurred blocks need): the whole file through libjpeg's coefficient arrays.
+    jvirt_barray_ptr *arrays = nullptr;
+    check_decode(run_read_coefficients(&in, &arrays), in);
     for (int c = 0; c < ci.num_components && !rects.empty(); c++) {
         const jpeg_component_info &comp = ci.comp_info[c];
-        Plane p;
-        p.width = comp.downsampled_width;
-        p.height = comp.downsampled_height;
-        p.blocks_w = comp.width_in_blocks;
-        p.blocks_h = comp.height_in_blocks;
-        p.factor_x = ci.max_h_samp_factor / comp.h_samp_factor;
-        p.factor_y = ci.max_v_samp_factor / comp.v_samp_factor;
+        Plane &p = plans[size_t(c)].plane;
         const JQUANT_TBL *table = comp.quant_table ? comp.quant_table
                                   : comp.quant_tbl_no >= 0 && comp.quant_tbl_no < NUM_QUANT_TBLS
                                       ? ci.quant_tbl_ptrs[comp.quant_tbl_no]
                                       : nullptr;
         p.coefficients = coefficient_rows(arrays[c]);
-        if (!table || p.coefficients.blocks_per_row < p.blocks_w || p.coefficients.row_count < p.blocks_h ||
-            p.blocks_w * kBlock < p.width || p.blocks_h * kBlock < p.height)
+        if (!table || p.coefficients.blocks_per_row < p.blocks_w || p.coefficients.row_count < p.blocks_h)
             throw Error(ErrorKind::InvalidData, "invalid JPEG data",
                         "Component " + std::to_string(c + 1) + " has no quantisation table or no blocks to redact.");
         p.quant = table->quantval;
-        std::vector<Rect> plane_rects;
-        for (const Rect &r : rects) {
-            const Rect pr = plane_rect(r, p);
-            if (!pr.empty())
-                plane_rects.push_back(pr);
-        }
-        redact_plane(p, plane_rects, options.sigma, options.poll);
+        redact_plane(plans[size_t(c)], options.poll);
     }
 
     EncodeJob out{};

@@ -319,6 +319,42 @@ TEST(Regions, JpegBlocksNoBoxTouchesKeepTheirCoefficients) {
     }
 }
 
+// The coded data of a one-scan JPEG: from the end of its SOS segment to its EOI.
+Bytes scan_data(const Bytes &jpeg) {
+    for (size_t p = 2; p + 4 <= jpeg.size();) {
+        const size_t length = size_t(jpeg[p + 2] << 8 | jpeg[p + 3]) + 2;
+        if (jpeg[p + 1] == 0xDA)
+            return Bytes(jpeg.begin() + long(p + length), jpeg.end() - 2);
+        p += length;
+    }
+    return {};
+}
+
+// A baseline file is not rewritten: its coded data is copied before and after the MCU rows
+// that change (jpeg_splice.cpp), as it was, and with restart markers from the next marker on.
+TEST(Regions, BaselineCodedDataIsCopiedAroundTheBox) {
+    const bb::Image img = bbtest::make_image(160, 320, 3);
+    for (const int restart : {0, 2}) {
+        const Bytes in = sampled_jpeg(img, 2, 2, false, false, restart);
+        const Bytes a = scan_data(in);
+        ASSERT_GT(a.size(), 1000u);
+        // no box: the coded data as it was, byte for byte
+        EXPECT_EQ(scan_data(redact(in, {})), a) << restart;
+        // a box in the middle: the rows above it copied; with restart markers, the rows below too
+        const Bytes b = scan_data(redact(in, {bb::Box{40, 150, 100, 170}}));
+        size_t same_start = 0, same_end = 0;
+        while (same_start < std::min(a.size(), b.size()) && a[same_start] == b[same_start])
+            same_start++;
+        while (same_end < std::min(a.size(), b.size()) && a[a.size() - 1 - same_end] == b[b.size() - 1 - same_end])
+            same_end++;
+        EXPECT_GT(same_start, a.size() * 4 / 10) << restart;
+        if (restart) {
+            EXPECT_GT(same_end, a.size() * 4 / 10) << restart;
+        }
+        EXPECT_NE(a, b);
+    }
+}
+
 // Decoded as a browser decodes (fancy upsampling), every pixel outside the box is the input's
 // unless it is within the box grown, along a subsampled axis, by one pixel, then out to the MCU
 // grid, then by one more pixel (the upsampling's reach on either side); inside the box the

@@ -1,0 +1,587 @@
+// A baseline JPEG redacted without rewriting what no box touches (jpeg_regions.hpp). The scan's
+// coded data is unstuffed once, Huffman-decoded with the file's own tables (only the MCU rows
+// that the blur's windows read are kept as coefficients: no array for the whole image), the
+// blocks of the boxes are recomputed, and the output is written as
+//   the file's own tables and frame, with the metadata the policy keeps;
+//   the coded bits before the first MCU row that changes, copied;
+//   the changed rows coded again with the same Huffman tables (and, without restart markers,
+//   the MCU after them, whose DC differences start from changed blocks);
+//   the coded bits after them, copied (shifted by whatever the changed rows' length moved
+//   them, or, with restart markers, from the next marker on as they are).
+// Any file this cannot take as it is returns false before anything is written: progressive,
+// arithmetic coding, several scans, markers after the scan but its end, data libjpeg would
+// only warn about, a table without the code a recomputed block needs.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "exif.hpp"
+#include "jpeg_regions.hpp"
+
+namespace bb {
+namespace jpeg {
+namespace {
+
+// Zigzag position k to natural (row-major) position, as the coded data orders coefficients.
+constexpr int kNatural[64] = {0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48,
+                              41, 34, 27, 20, 13, 6,  7,  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23,
+                              30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63};
+
+constexpr int kLookBits = 9;
+
+// A Huffman table for decoding (JPEG's canonical codes, T.81 annex C and F.2.2.3) and for
+// encoding.
+struct HuffTable {
+    int32_t maxcode[18]; // largest code of each length; -1: none
+    int32_t valoffset[17];
+    int count; // symbols
+    uint8_t vals[256];
+    uint16_t look[1 << kLookBits]; // (length << 8 | symbol) + 1 for codes up to kLookBits; 0: longer
+    uint32_t code[256];            // by symbol
+    uint8_t size[256];             // 0: no code for the symbol
+};
+
+bool build_table(const JHUFF_TBL *t, HuffTable *h) {
+    if (!t)
+        return false;
+    uint8_t huffsize[257];
+    uint32_t huffcode[257];
+    int p = 0;
+    for (int l = 1; l <= 16; l++) {
+        const int n = t->bits[l];
+        if (p + n > 256)
+            return false;
+        for (int i = 0; i < n; i++)
+            huffsize[p++] = uint8_t(l);
+    }
+    huffsize[p] = 0;
+    h->count = p;
+    uint32_t code = 0;
+    int si = huffsize[0];
+    for (p = 0; huffsize[p];) {
+        while (huffsize[p] == si)
+            huffcode[p++] = code++;
+        if (code > (1u << si)) // a code of si bits past all ones: not a prefix code
+            return false;
+        code <<= 1;
+        si++;
+    }
+    std::memset(h->size, 0, sizeof h->size);
+    std::memset(h->look, 0, sizeof h->look);
+    p = 0;
+    for (int l = 1; l <= 16; l++) {
+        if (t->bits[l]) {
+            h->valoffset[l] = p - int32_t(huffcode[p]);
+            p += t->bits[l];
+            h->maxcode[l] = int32_t(huffcode[p - 1]);
+        } else {
+            h->maxcode[l] = -1;
+        }
+    }
+    h->maxcode[17] = 0x7fffffff;
+    for (p = 0; p < h->count; p++) {
+        const uint8_t v = t->huffval[p];
+        h->vals[p] = v;
+        if (h->size[v])
+            return false; // a symbol twice
+        h->code[v] = huffcode[p];
+        h->size[v] = huffsize[p];
+        if (huffsize[p] <= kLookBits) {
+            const int spare = kLookBits - huffsize[p];
+            for (uint32_t s = 0; s < (1u << spare); s++)
+                h->look[(huffcode[p] << spare) | s] = uint16_t(((huffsize[p] << 8) | v) + 1);
+        }
+    }
+    return true;
+}
+
+// Reads the unstuffed coded data, most significant bit first. Past the end it reads zeros and
+// says so in overrun.
+struct BitReader {
+    const uint8_t *buf;
+    size_t bytes;
+    uint64_t pos = 0;
+    bool overrun = false;
+
+    uint32_t peek(int n) const { // n <= 25
+        const size_t i = size_t(pos >> 3);
+        uint64_t v = 0;
+        if (i + 8 <= bytes) {
+            uint8_t b[8];
+            std::memcpy(b, buf + i, 8);
+            for (int k = 0; k < 8; k++)
+                v = v << 8 | b[k];
+        } else {
+            for (size_t k = 0; k < 8; k++)
+                v = v << 8 | (i + k < bytes ? buf[i + k] : 0);
+        }
+        return uint32_t((v << (pos & 7)) >> (64 - n));
+    }
+    void skip(int n) {
+        pos += uint64_t(n);
+        if (pos > uint64_t(bytes) * 8)
+            overrun = true;
+    }
+    uint32_t get(int n) {
+        if (n == 0)
+            return 0;
+        const uint32_t v = peek(n);
+        skip(n);
+        return v;
+    }
+    int symbol(const HuffTable &t) {
+        const uint16_t look = t.look[peek(kLookBits)];
+        if (look) {
+            skip((look - 1) >> 8);
+            return (look - 1) & 0xff;
+        }
+        for (int l = kLookBits + 1; l <= 16; l++) {
+            const int32_t c = int32_t(peek(l));
+            if (c <= t.maxcode[l]) {
+                const int32_t at = t.valoffset[l] + c;
+                if (at < 0 || at >= t.count)
+                    return -1;
+                skip(l);
+                return t.vals[at];
+            }
+        }
+        return -1;
+    }
+};
+
+int extend(uint32_t v, int s) {
+    return v < (1u << (s - 1)) ? int(v) - (1 << s) + 1 : int(v);
+}
+
+// Writes coded data with JPEG's byte stuffing (a 0xFF data byte is followed by 0x00).
+struct BitWriter {
+    std::vector<uint8_t> &out;
+    uint64_t acc = 0;
+    int n = 0; // pending bits in acc, fewer than 8 between calls
+
+    void put(uint32_t bits, int len) { // len <= 24
+        if (len == 0)
+            return;
+        acc = acc << len | (bits & ((1u << len) - 1));
+        n += len;
+        while (n >= 8) {
+            const auto b = uint8_t(acc >> (n - 8));
+            out.push_back(b);
+            if (b == 0xFF)
+                out.push_back(0);
+            n -= 8;
+        }
+        acc &= (uint64_t(1) << n) - 1;
+    }
+    void pad() { // to the byte, with ones, as T.81 F.1.2.3 asks before a marker
+        if (n)
+            put((1u << (8 - n)) - 1, 8 - n);
+    }
+    // Copies the unstuffed bits [from, to) of buf.
+    void copy(const uint8_t *buf, size_t bytes, uint64_t from, uint64_t to) {
+        if (n == 0 && (from & 7) == 0) {
+            for (uint64_t i = from >> 3; i < to >> 3; i++) {
+                out.push_back(buf[i]);
+                if (buf[i] == 0xFF)
+                    out.push_back(0);
+            }
+            from = to & ~uint64_t(7);
+        }
+        BitReader r{buf, bytes, from};
+        while (r.pos + 24 <= to)
+            put(r.get(24), 24);
+        if (r.pos < to)
+            put(r.get(int(to - r.pos)), int(to - r.pos));
+    }
+};
+
+struct Restart {
+    size_t offset; // the marker stood before this byte of the unstuffed data
+    int number;    // 0-7
+};
+
+// Removes the byte stuffing from the scan's coded data at start, noting where its restart
+// markers stood; *end is where the marker that ends the scan starts. False: no such marker.
+bool unstuff(const uint8_t *d, size_t n, size_t start, std::vector<uint8_t> *u, std::vector<Restart> *restarts,
+             size_t *end) {
+    u->reserve(n - start);
+    for (size_t i = start; i < n;) {
+        if (d[i] != 0xFF) {
+            u->push_back(d[i++]);
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < n && d[j] == 0xFF) // fill bytes
+            j++;
+        if (j >= n)
+            return false;
+        if (d[j] == 0x00) {
+            u->push_back(0xFF);
+        } else if (d[j] >= 0xD0 && d[j] <= 0xD7) {
+            restarts->push_back(Restart{u->size(), d[j] - 0xD0});
+        } else {
+            *end = i;
+            return true;
+        }
+        i = j + 1;
+    }
+    return false;
+}
+
+uint16_t be16(const uint8_t *p) {
+    return uint16_t(p[0] << 8 | p[1]);
+}
+
+void put_segment(std::vector<uint8_t> &out, uint8_t marker, const uint8_t *payload, size_t size) {
+    out.push_back(0xFF);
+    out.push_back(marker);
+    out.push_back(uint8_t((size + 2) >> 8));
+    out.push_back(uint8_t(size + 2));
+    out.insert(out.end(), payload, payload + size);
+}
+
+// The output's header: SOI, JFIF (without a thumbnail) if the input had it, the EXIF
+// orientation and the ICC profile the policy keeps, then the input's own Adobe marker, tables,
+// frame, restart interval and scan header as they are. False: a segment this does not know.
+bool write_header(const uint8_t *d, size_t scan_data, const JpegMeta &meta, std::vector<uint8_t> &out) {
+    std::vector<std::pair<size_t, size_t>> kept; // segments copied, [at, at + length)
+    std::vector<uint8_t> jfif;
+    for (size_t p = 2; p < scan_data;) {
+        if (d[p] != 0xFF)
+            return false;
+        if (d[p + 1] == 0xFF) { // fill
+            p++;
+            continue;
+        }
+        if (p + 4 > scan_data)
+            return false;
+        const uint8_t m = d[p + 1];
+        const size_t length = be16(d + p + 2) + 2;
+        if (length < 4 || p + length > scan_data)
+            return false;
+        const uint8_t *payload = d + p + 4;
+        const size_t payload_size = length - 4;
+        if (m == 0xE0 && payload_size >= 14 && std::memcmp(payload, "JFIF\0", 5) == 0) {
+            jfif.assign(payload, payload + 12); // identifier, version, units, densities
+            jfif.push_back(0);                  // no thumbnail
+            jfif.push_back(0);
+        } else if (m == 0xEE && payload_size >= 12 && std::memcmp(payload, "Adobe", 5) == 0) {
+            kept.emplace_back(p, length); // the colour transform flag
+        } else if ((m >= 0xE0 && m <= 0xEF) || m == 0xFE) {
+            // other application data and comments: dropped (EXIF, XMP, thumbnails)
+        } else if (m == 0xDB || m == 0xC4 || m == 0xDD || m == 0xC0 || m == 0xC1 || m == 0xDA) {
+            kept.emplace_back(p, length);
+        } else {
+            return false;
+        }
+        p += length;
+        if (m == 0xDA)
+            break;
+    }
+    out.push_back(0xFF);
+    out.push_back(0xD8);
+    if (!jfif.empty())
+        put_segment(out, 0xE0, jfif.data(), jfif.size());
+    if (meta.orientation) {
+        const ExifOrientation exif(meta.orientation);
+        put_segment(out, 0xE1, exif.bytes, sizeof exif.bytes);
+    }
+    // ICC_PROFILE chunks, as libjpeg's jpeg_write_icc_profile writes them
+    constexpr size_t kChunk = 65519;
+    const size_t chunks = (meta.icc.size() + kChunk - 1) / kChunk;
+    for (size_t i = 0; i < chunks && chunks < 256; i++) {
+        std::vector<uint8_t> payload = {'I', 'C', 'C', '_', 'P', 'R', 'O', 'F', 'I', 'L', 'E', 0};
+        payload.push_back(uint8_t(i + 1));
+        payload.push_back(uint8_t(chunks));
+        const size_t at = i * kChunk, take = std::min(kChunk, meta.icc.size() - at);
+        payload.insert(payload.end(), meta.icc.begin() + long(at), meta.icc.begin() + long(at + take));
+        put_segment(out, 0xE2, payload.data(), payload.size());
+    }
+    for (const auto &[at, length] : kept)
+        out.insert(out.end(), d + at, d + at + length);
+    return true;
+}
+
+int bit_length(int v) {
+    unsigned a = unsigned(v < 0 ? -v : v);
+    int n = 0;
+    while (a) {
+        n++;
+        a >>= 1;
+    }
+    return n;
+}
+
+// Codes one block (natural order) with the tables; false when a table lacks a code it needs.
+bool encode_block(BitWriter &w, const JCOEF *block, int *pred, const HuffTable &dc, const HuffTable &ac) {
+    const int diff = block[0] - *pred;
+    *pred = block[0];
+    const int s = bit_length(diff);
+    if (s > 11 || !dc.size[s])
+        return false;
+    w.put(dc.code[s], dc.size[s]);
+    w.put(uint32_t(diff < 0 ? diff - 1 : diff), s);
+    int run = 0;
+    for (int k = 1; k < 64; k++) {
+        const int v = block[kNatural[k]];
+        if (v == 0) {
+            run++;
+            continue;
+        }
+        for (; run > 15; run -= 16) {
+            if (!ac.size[0xF0])
+                return false;
+            w.put(ac.code[0xF0], ac.size[0xF0]);
+        }
+        const int bits = bit_length(v);
+        const int symbol = run << 4 | bits;
+        if (bits > 10 || !ac.size[symbol])
+            return false;
+        w.put(ac.code[symbol], ac.size[symbol]);
+        w.put(uint32_t(v < 0 ? v - 1 : v), bits);
+        run = 0;
+    }
+    if (run > 0) {
+        if (!ac.size[0x00])
+            return false;
+        w.put(ac.code[0x00], ac.size[0x00]);
+    }
+    return true;
+}
+
+// Decodes one block into natural order; false on data libjpeg would not take as it is.
+bool decode_block(BitReader &r, JCOEF *block, int *pred, const HuffTable &dc, const HuffTable &ac) {
+    std::memset(block, 0, sizeof(JCOEF) * 64);
+    const int s = r.symbol(dc);
+    if (s < 0 || s > 11)
+        return false;
+    const int dc_value = *pred + (s ? extend(r.get(s), s) : 0);
+    if (dc_value < -32768 || dc_value > 32767)
+        return false;
+    *pred = dc_value;
+    block[0] = JCOEF(dc_value);
+    for (int k = 1; k < 64; k++) {
+        const int rs = r.symbol(ac);
+        if (rs < 0)
+            return false;
+        const int run = rs >> 4, size = rs & 15;
+        if (size) {
+            k += run;
+            if (k > 63)
+                return false;
+            block[kNatural[k]] = JCOEF(extend(r.get(size), size));
+        } else {
+            if (run != 15)
+                break;
+            k += 15;
+        }
+    }
+    return !r.overrun;
+}
+
+// A component of the scan: its plan, tables and the rows of blocks kept.
+struct ScanComponent {
+    int index;  // in comp_info and the plans
+    int hb, vb; // blocks per MCU across and down
+    uint32_t blocks_across;
+    HuffTable dc, ac;
+    std::vector<JCOEF> kept; // the blocks of the MCU rows kept, 64 coefficients each
+    std::vector<JBLOCKROW> rows;
+};
+
+} // namespace
+
+bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const JpegMeta &meta,
+                    std::vector<ComponentPlan> &plans, InterruptPoll poll, Buffer *result) {
+    const jpeg_decompress_struct &ci = job.cinfo;
+    if (ci.progressive_mode || ci.arith_code || ci.comps_in_scan != ci.num_components || ci.Ss != 0 || ci.Se != 63 ||
+        ci.Ah != 0 || ci.Al != 0 || !ci.src)
+        return false;
+    const size_t scan_data = size_t(ci.src->next_input_byte - data);
+    if (scan_data < 4 || scan_data > size)
+        return false;
+
+    // The MCUs: several components interleaved, or one component's blocks one by one.
+    const bool interleaved = ci.comps_in_scan > 1;
+    const uint32_t across = interleaved ? (ci.image_width + 8u * ci.max_h_samp_factor - 1) / (8u * ci.max_h_samp_factor)
+                                        : ci.cur_comp_info[0]->width_in_blocks;
+    const uint32_t down = interleaved ? (ci.image_height + 8u * ci.max_v_samp_factor - 1) / (8u * ci.max_v_samp_factor)
+                                      : ci.cur_comp_info[0]->height_in_blocks;
+    const uint64_t total = uint64_t(across) * down;
+    std::vector<ScanComponent> comps(size_t(ci.comps_in_scan));
+    // The MCU rows whose blocks change, and those the blur's windows read.
+    uint32_t touched_lo = down, touched_hi = 0, need_lo = down, need_hi = 0;
+    for (int i = 0; i < ci.comps_in_scan; i++) {
+        const jpeg_component_info *comp = ci.cur_comp_info[i];
+        ScanComponent &s = comps[size_t(i)];
+        s.index = comp->component_index;
+        if (s.index < 0 || s.index >= ci.num_components)
+            return false;
+        s.hb = interleaved ? comp->h_samp_factor : 1;
+        s.vb = interleaved ? comp->v_samp_factor : 1;
+        s.blocks_across = across * uint32_t(s.hb);
+        if (comp->dc_tbl_no < 0 || comp->dc_tbl_no >= NUM_HUFF_TBLS || comp->ac_tbl_no < 0 ||
+            comp->ac_tbl_no >= NUM_HUFF_TBLS || !build_table(ci.dc_huff_tbl_ptrs[comp->dc_tbl_no], &s.dc) ||
+            !build_table(ci.ac_huff_tbl_ptrs[comp->ac_tbl_no], &s.ac))
+            return false;
+        if (comp->quant_tbl_no < 0 || comp->quant_tbl_no >= NUM_QUANT_TBLS || !ci.quant_tbl_ptrs[comp->quant_tbl_no])
+            return false;
+        plans[size_t(s.index)].plane.quant = ci.quant_tbl_ptrs[comp->quant_tbl_no]->quantval;
+        const uint32_t vb = uint32_t(s.vb);
+        for (const RectGroup &g : plans[size_t(s.index)].groups) {
+            need_lo = std::min(need_lo, g.window.y0 / kBlock / vb);
+            need_hi = std::max(need_hi, ((g.window.y1 + kBlock - 1) / kBlock + vb - 1) / vb);
+            for (const Rect &r : g.rects) {
+                touched_lo = std::min(touched_lo, r.y0 / kBlock / vb);
+                touched_hi = std::max(touched_hi, (r.y1 - 1) / kBlock / vb + 1);
+            }
+        }
+    }
+    // The MCUs coded again, [m0, m1): whole rows, then to restart intervals, or one MCU more.
+    const uint64_t interval = ci.restart_interval;
+    uint64_t m0 = total, m1 = total;
+    if (touched_lo < touched_hi) {
+        m0 = uint64_t(touched_lo) * across;
+        m1 = uint64_t(touched_hi) * across;
+        if (interval) {
+            m0 = m0 / interval * interval;
+            m1 = std::min(total, (m1 + interval - 1) / interval * interval);
+        } else {
+            m1 = std::min(total, m1 + 1);
+        }
+    }
+    uint32_t keep_lo = std::min(need_lo, uint32_t(m0 / across));
+    uint32_t keep_hi = m1 > m0 ? std::max(need_hi, uint32_t((m1 - 1) / across + 1)) : need_hi;
+    keep_hi = std::min(keep_hi, down);
+    if (keep_lo >= keep_hi)
+        keep_lo = keep_hi = 0;
+    for (ScanComponent &s : comps) {
+        const size_t block_rows = size_t(keep_hi - keep_lo) * size_t(s.vb);
+        s.kept.assign(block_rows * s.blocks_across * DCTSIZE2, 0);
+        s.rows.assign(size_t(down) * size_t(s.vb), nullptr);
+        for (size_t r = 0; r < block_rows; r++)
+            s.rows[size_t(keep_lo) * size_t(s.vb) + r] =
+                reinterpret_cast<JBLOCKROW>(&s.kept[r * s.blocks_across * DCTSIZE2]);
+    }
+
+    // Decode the whole scan (so that a corrupt tail is found, as libjpeg finds it), keeping the
+    // rows; note the bits where the MCUs m0 and m1 start and where the last MCU ends.
+    std::vector<uint8_t> u;
+    std::vector<Restart> restarts;
+    size_t scan_end = 0;
+    if (!unstuff(data, size, scan_data, &u, &restarts, &scan_end))
+        return false;
+    size_t e = scan_end;
+    while (e < size && data[e] == 0xFF)
+        e++;
+    if (e >= size || data[e] != 0xD9)
+        return false; // another scan, or a marker after it: libjpeg's path takes those
+    BitReader r{u.data(), u.size()};
+    int pred[4] = {0, 0, 0, 0}, pred_m0[4] = {0, 0, 0, 0};
+    uint64_t b0 = 0, b1 = 0;
+    size_t next_restart = 0;
+    JBLOCK scratch;
+    for (uint64_t m = 0; m < total; m++) {
+        if (interval && m > 0 && m % interval == 0) {
+            r.pos = (r.pos + 7) & ~uint64_t(7);
+            if (next_restart >= restarts.size() || uint64_t(restarts[next_restart].offset) * 8 != r.pos ||
+                restarts[next_restart].number != int((m / interval - 1) & 7))
+                return false;
+            next_restart++;
+            std::fill(std::begin(pred), std::end(pred), 0);
+        }
+        if (m == m0) {
+            b0 = r.pos;
+            std::copy(std::begin(pred), std::end(pred), std::begin(pred_m0));
+        }
+        if (m == m1)
+            b1 = r.pos;
+        const uint32_t row = uint32_t(m / across), col = uint32_t(m % across);
+        for (size_t i = 0; i < comps.size(); i++) {
+            ScanComponent &s = comps[i];
+            for (int y = 0; y < s.vb; y++)
+                for (int x = 0; x < s.hb; x++) {
+                    JBLOCKROW kept_row = s.rows[size_t(row) * size_t(s.vb) + size_t(y)];
+                    JCOEF *block = kept_row ? kept_row[size_t(col) * size_t(s.hb) + size_t(x)] : scratch;
+                    if (!decode_block(r, block, &pred[i], s.dc, s.ac))
+                        return false;
+                }
+        }
+        if (col + 1 == across && poll && (row & 15) == 15 && poll())
+            throw_interrupted();
+    }
+    const uint64_t b_end = r.pos;
+    if (m0 == total)
+        b0 = b_end;
+    if (m1 == total)
+        b1 = b_end;
+    // Only padding may follow the last MCU, and every restart marker was where it belonged.
+    if (r.overrun || uint64_t(u.size()) * 8 - b_end >= 8 || next_restart != restarts.size())
+        return false;
+
+    // The blocks of the boxes.
+    for (ScanComponent &s : comps) {
+        ComponentPlan &plan = plans[size_t(s.index)];
+        plan.plane.coefficients = CoefficientRows{s.rows.data(), s.blocks_across, JDIMENSION(s.rows.size())};
+        redact_plane(plan, poll);
+    }
+
+    // The file again.
+    std::vector<uint8_t> out;
+    out.reserve(size + 1024);
+    if (!write_header(data, scan_data, meta, out))
+        return false;
+    BitWriter w{out};
+    // Copies the coded bits [from, to), with the restart markers that stood inside them
+    // (and one right at `to` when include_last).
+    auto copy = [&](uint64_t from, uint64_t to, bool include_last) {
+        for (const Restart &rs : restarts) {
+            const uint64_t at = uint64_t(rs.offset) * 8;
+            if (at <= from || at > to || (at == to && !include_last))
+                continue;
+            w.copy(u.data(), u.size(), from, at);
+            w.pad(); // aligned already: the source is at a byte here, and so is the copy
+            out.push_back(0xFF);
+            out.push_back(uint8_t(0xD0 + rs.number));
+            from = at;
+        }
+        w.copy(u.data(), u.size(), from, to);
+    };
+    copy(0, b0, true);
+    std::copy(std::begin(pred_m0), std::end(pred_m0), std::begin(pred));
+    for (uint64_t m = m0; m < m1; m++) {
+        if (interval && m > m0 && m % interval == 0) {
+            w.pad();
+            out.push_back(0xFF);
+            out.push_back(uint8_t(0xD0 + ((m / interval - 1) & 7)));
+            std::fill(std::begin(pred), std::end(pred), 0);
+        }
+        const uint32_t row = uint32_t(m / across), col = uint32_t(m % across);
+        for (size_t i = 0; i < comps.size(); i++) {
+            const ScanComponent &s = comps[i];
+            for (int y = 0; y < s.vb; y++)
+                for (int x = 0; x < s.hb; x++) {
+                    const JCOEF *block =
+                        s.rows[size_t(row) * size_t(s.vb) + size_t(y)][size_t(col) * size_t(s.hb) + size_t(x)];
+                    if (!encode_block(w, block, &pred[i], s.dc, s.ac))
+                        return false;
+                }
+        }
+    }
+    if (m1 > m0 && m1 < total && interval) {
+        w.pad();
+        out.push_back(0xFF);
+        out.push_back(uint8_t(0xD0 + ((m1 / interval - 1) & 7)));
+    }
+    if (m1 > m0)
+        copy(b1, b_end, false);
+    w.pad();
+    out.push_back(0xFF);
+    out.push_back(0xD9);
+    result->reset(out.size());
+    std::memcpy(result->data(), out.data(), out.size());
+    return true;
+}
+
+} // namespace jpeg
+} // namespace bb
