@@ -13,6 +13,7 @@
 // only warn about, a table without the code a recomputed block needs.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "exif.hpp"
@@ -95,32 +96,39 @@ bool build_table(const JHUFF_TBL *t, HuffTable *h) {
     return true;
 }
 
-// Reads the unstuffed coded data, most significant bit first. Past the end it reads zeros and
-// says so in overrun.
+// Reads the unstuffed coded data, most significant bit first, through a 64-bit buffer. Past the
+// end it reads zeros; overrun() tells.
 struct BitReader {
     const uint8_t *buf;
     size_t bytes;
-    uint64_t pos = 0;
-    bool overrun = false;
+    size_t next = 0;   // the next byte to load
+    uint64_t bits = 0; // loaded, unread bits at the top
+    int count = 0;
 
-    uint32_t peek(int n) const { // n <= 25
-        const size_t i = size_t(pos >> 3);
-        uint64_t v = 0;
-        if (i + 8 <= bytes) {
-            uint8_t b[8];
-            std::memcpy(b, buf + i, 8);
-            for (int k = 0; k < 8; k++)
-                v = v << 8 | b[k];
-        } else {
-            for (size_t k = 0; k < 8; k++)
-                v = v << 8 | (i + k < bytes ? buf[i + k] : 0);
+    BitReader(const uint8_t *b, size_t n, uint64_t at = 0) : buf(b), bytes(n), next(size_t(at >> 3)) {
+        refill();
+        skip(int(at & 7));
+    }
+    uint64_t pos() const { return uint64_t(next) * 8 - uint64_t(count); }
+    bool overrun() const { return pos() > uint64_t(bytes) * 8; }
+    void refill() {
+        while (count <= 56) {
+            const uint64_t b = next < bytes ? buf[next] : 0;
+            bits |= b << (56 - count);
+            count += 8;
+            next++;
         }
-        return uint32_t((v << (pos & 7)) >> (64 - n));
+    }
+    uint32_t peek(int n) { // 1 <= n <= 32
+        if (count < n)
+            refill();
+        return uint32_t(bits >> (64 - n));
     }
     void skip(int n) {
-        pos += uint64_t(n);
-        if (pos > uint64_t(bytes) * 8)
-            overrun = true;
+        if (count < n)
+            refill();
+        bits = n == 64 ? 0 : bits << n;
+        count -= n;
     }
     uint32_t get(int n) {
         if (n == 0)
@@ -129,6 +137,7 @@ struct BitReader {
         skip(n);
         return v;
     }
+    void align() { skip(int((8 - (pos() & 7)) & 7)); }
     int symbol(const HuffTable &t) {
         const uint16_t look = t.look[peek(kLookBits)];
         if (look) {
@@ -179,6 +188,12 @@ struct BitWriter {
     }
     // Copies the unstuffed bits [from, to) of buf.
     void copy(const uint8_t *buf, size_t bytes, uint64_t from, uint64_t to) {
+        if (n != 0 && uint64_t(n) == (from & 7) && from + uint64_t(8 - n) <= to) {
+            // the same place within the byte: finish it, then whole bytes
+            const int take = 8 - n;
+            put(buf[from >> 3] & ((1u << take) - 1), take);
+            from += uint64_t(take);
+        }
         if (n == 0 && (from & 7) == 0) {
             for (uint64_t i = from >> 3; i < to >> 3; i++) {
                 out.push_back(buf[i]);
@@ -187,11 +202,11 @@ struct BitWriter {
             }
             from = to & ~uint64_t(7);
         }
-        BitReader r{buf, bytes, from};
-        while (r.pos + 24 <= to)
+        BitReader r(buf, bytes, from);
+        while (r.pos() + 24 <= to)
             put(r.get(24), 24);
-        if (r.pos < to)
-            put(r.get(int(to - r.pos)), int(to - r.pos));
+        if (r.pos() < to)
+            put(r.get(int(to - r.pos())), int(to - r.pos()));
     }
 };
 
@@ -312,8 +327,12 @@ int bit_length(int v) {
     return n;
 }
 
-// Codes one block (natural order) with the tables; false when a table lacks a code it needs.
-bool encode_block(BitWriter &w, const JCOEF *block, int *pred, const HuffTable &dc, const HuffTable &ac) {
+// Codes one block (natural order) with the tables, and `extra` more ZRL codes (16 zeros each)
+// before its EOB: the same coefficients in more bits, which the block's trailing zeros must
+// hold (zrl_room). False when a table lacks a code it needs. Out is a BitWriter, or a
+// BitCounter for a dry run.
+template <typename Out>
+bool encode_block(Out &w, const JCOEF *block, int *pred, const HuffTable &dc, const HuffTable &ac, int extra = 0) {
     const int diff = block[0] - *pred;
     *pred = block[0];
     const int s = bit_length(diff);
@@ -342,12 +361,31 @@ bool encode_block(BitWriter &w, const JCOEF *block, int *pred, const HuffTable &
         run = 0;
     }
     if (run > 0) {
+        for (int i = 0; i < extra; i++)
+            w.put(ac.code[0xF0], ac.size[0xF0]);
         if (!ac.size[0x00])
             return false;
         w.put(ac.code[0x00], ac.size[0x00]);
     }
     return true;
 }
+
+// How many ZRL codes a block's trailing zeros can take before its EOB (which must stay: the
+// zeros after the ZRLs may not reach the block's end).
+int zrl_room(const JCOEF *block) {
+    int last = 0; // zigzag position of the last nonzero AC coefficient, 0 for none
+    for (int k = 63; k > 0; k--)
+        if (block[kNatural[k]]) {
+            last = k;
+            break;
+        }
+    return (62 - last) / 16;
+}
+
+struct BitCounter {
+    uint64_t bits = 0;
+    void put(uint32_t, int len) { bits += uint64_t(len); }
+};
 
 // Decodes one block into natural order; false on data libjpeg would not take as it is.
 bool decode_block(BitReader &r, JCOEF *block, int *pred, const HuffTable &dc, const HuffTable &ac) {
@@ -376,7 +414,7 @@ bool decode_block(BitReader &r, JCOEF *block, int *pred, const HuffTable &dc, co
             k += 15;
         }
     }
-    return !r.overrun;
+    return true;
 }
 
 // A component of the scan: its plan, tables and the rows of blocks kept.
@@ -464,8 +502,7 @@ bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const Jpeg
                 reinterpret_cast<JBLOCKROW>(&s.kept[r * s.blocks_across * DCTSIZE2]);
     }
 
-    // Decode the whole scan (so that a corrupt tail is found, as libjpeg finds it), keeping the
-    // rows; note the bits where the MCUs m0 and m1 start and where the last MCU ends.
+    // The coded data, unstuffed; the scan must end the file.
     std::vector<uint8_t> u;
     std::vector<Restart> restarts;
     size_t scan_end = 0;
@@ -476,57 +513,8 @@ bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const Jpeg
         e++;
     if (e >= size || data[e] != 0xD9)
         return false; // another scan, or a marker after it: libjpeg's path takes those
-    BitReader r{u.data(), u.size()};
-    int pred[4] = {0, 0, 0, 0}, pred_m0[4] = {0, 0, 0, 0};
-    uint64_t b0 = 0, b1 = 0;
-    size_t next_restart = 0;
-    JBLOCK scratch;
-    for (uint64_t m = 0; m < total; m++) {
-        if (interval && m > 0 && m % interval == 0) {
-            r.pos = (r.pos + 7) & ~uint64_t(7);
-            if (next_restart >= restarts.size() || uint64_t(restarts[next_restart].offset) * 8 != r.pos ||
-                restarts[next_restart].number != int((m / interval - 1) & 7))
-                return false;
-            next_restart++;
-            std::fill(std::begin(pred), std::end(pred), 0);
-        }
-        if (m == m0) {
-            b0 = r.pos;
-            std::copy(std::begin(pred), std::end(pred), std::begin(pred_m0));
-        }
-        if (m == m1)
-            b1 = r.pos;
-        const uint32_t row = uint32_t(m / across), col = uint32_t(m % across);
-        for (size_t i = 0; i < comps.size(); i++) {
-            ScanComponent &s = comps[i];
-            for (int y = 0; y < s.vb; y++)
-                for (int x = 0; x < s.hb; x++) {
-                    JBLOCKROW kept_row = s.rows[size_t(row) * size_t(s.vb) + size_t(y)];
-                    JCOEF *block = kept_row ? kept_row[size_t(col) * size_t(s.hb) + size_t(x)] : scratch;
-                    if (!decode_block(r, block, &pred[i], s.dc, s.ac))
-                        return false;
-                }
-        }
-        if (col + 1 == across && poll && (row & 15) == 15 && poll())
-            throw_interrupted();
-    }
-    const uint64_t b_end = r.pos;
-    if (m0 == total)
-        b0 = b_end;
-    if (m1 == total)
-        b1 = b_end;
-    // Only padding may follow the last MCU, and every restart marker was where it belonged.
-    if (r.overrun || uint64_t(u.size()) * 8 - b_end >= 8 || next_restart != restarts.size())
-        return false;
+    const uint64_t u_bits = uint64_t(u.size()) * 8;
 
-    // The blocks of the boxes.
-    for (ScanComponent &s : comps) {
-        ComponentPlan &plan = plans[size_t(s.index)];
-        plan.plane.coefficients = CoefficientRows{s.rows.data(), s.blocks_across, JDIMENSION(s.rows.size())};
-        redact_plane(plan, poll);
-    }
-
-    // The file again.
     std::vector<uint8_t> out;
     out.reserve(size + 1024);
     if (!write_header(data, scan_data, meta, out))
@@ -547,40 +535,190 @@ bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const Jpeg
         }
         w.copy(u.data(), u.size(), from, to);
     };
-    copy(0, b0, true);
-    std::copy(std::begin(pred_m0), std::end(pred_m0), std::begin(pred));
-    for (uint64_t m = m0; m < m1; m++) {
-        if (interval && m > m0 && m % interval == 0) {
-            w.pad();
-            out.push_back(0xFF);
-            out.push_back(uint8_t(0xD0 + ((m / interval - 1) & 7)));
-            std::fill(std::begin(pred), std::end(pred), 0);
-        }
-        const uint32_t row = uint32_t(m / across), col = uint32_t(m % across);
-        for (size_t i = 0; i < comps.size(); i++) {
-            const ScanComponent &s = comps[i];
-            for (int y = 0; y < s.vb; y++)
-                for (int x = 0; x < s.hb; x++) {
-                    const JCOEF *block =
-                        s.rows[size_t(row) * size_t(s.vb) + size_t(y)][size_t(col) * size_t(s.hb) + size_t(x)];
-                    if (!encode_block(w, block, &pred[i], s.dc, s.ac))
-                        return false;
-                }
+    auto finish = [&] {
+        w.pad();
+        out.push_back(0xFF);
+        out.push_back(0xD9);
+        result->reset(out.size());
+        std::memcpy(result->data(), out.data(), out.size());
+        return true;
+    };
+    if (m0 == total) { // no block changes: the coded data as it is
+        copy(0, u_bits, false);
+        return finish();
+    }
+
+    // The MCUs decoded, [d0, d1): those kept and those coded again; with restart markers from
+    // the interval that holds the first (found by its marker, no decoding before it), else
+    // from the start. After d1 nothing is decoded: the rest is copied as it is.
+    const uint64_t want_lo = std::min(uint64_t(keep_lo) * across, m0);
+    const uint64_t want_hi = std::max(uint64_t(keep_hi) * across, m1);
+    uint64_t d0 = 0, d1 = want_hi;
+    size_t next_restart = 0;
+    BitReader r(u.data(), u.size());
+    if (interval) {
+        d1 = std::min(total, (want_hi + interval - 1) / interval * interval);
+        const uint64_t first = want_lo / interval * interval;
+        const size_t marker = size_t(first / interval); // the marker before interval `first` is number marker - 1
+        if (first > 0 && restarts.size() >= marker && restarts[marker - 1].number == int((marker - 1) & 7)) {
+            d0 = first;
+            next_restart = marker;
+            r = BitReader(u.data(), u.size(), uint64_t(restarts[marker - 1].offset) * 8);
         }
     }
-    if (m1 > m0 && m1 < total && interval) {
+    int pred[4] = {0, 0, 0, 0}, pred_m0[4] = {0, 0, 0, 0};
+    uint64_t b0 = 0, b1 = 0;
+    JBLOCK scratch;
+    // Decodes MCUs [from, to) into the rows kept (or nowhere); false on data libjpeg would not
+    // take as it is.
+    auto decode = [&](uint64_t from, uint64_t to) {
+        for (uint64_t m = from; m < to; m++) {
+            if (interval && m > d0 && m % interval == 0) {
+                r.align();
+                if (next_restart >= restarts.size() || uint64_t(restarts[next_restart].offset) * 8 != r.pos() ||
+                    restarts[next_restart].number != int((m / interval - 1) & 7))
+                    return false;
+                next_restart++;
+                std::fill(std::begin(pred), std::end(pred), 0);
+            }
+            if (m == m0) {
+                b0 = r.pos();
+                std::copy(std::begin(pred), std::end(pred), std::begin(pred_m0));
+            }
+            if (m == m1)
+                b1 = r.pos();
+            const uint32_t row = uint32_t(m / across), col = uint32_t(m % across);
+            for (size_t i = 0; i < comps.size(); i++) {
+                ScanComponent &s = comps[i];
+                for (int y = 0; y < s.vb; y++)
+                    for (int x = 0; x < s.hb; x++) {
+                        JBLOCKROW kept_row = s.rows[size_t(row) * size_t(s.vb) + size_t(y)];
+                        JCOEF *block = kept_row ? kept_row[size_t(col) * size_t(s.hb) + size_t(x)] : scratch;
+                        if (!decode_block(r, block, &pred[i], s.dc, s.ac))
+                            return false;
+                    }
+            }
+            if (col + 1 == across) {
+                if (r.overrun())
+                    return false;
+                if (poll && (row & 15) == 15 && poll())
+                    throw_interrupted();
+            }
+        }
+        if (to == m1)
+            b1 = r.pos();
+        return true;
+    };
+    if (!decode(d0, d1))
+        return false;
+    if (interval && m1 < total) { // the rest starts after the marker before MCU m1
+        const size_t marker = size_t(m1 / interval) - 1;
+        if (marker >= restarts.size() || restarts[marker].number != int(marker & 7))
+            return false;
+        b1 = uint64_t(restarts[marker].offset) * 8;
+    }
+
+    // The blocks of the boxes.
+    for (ScanComponent &s : comps) {
+        ComponentPlan &plan = plans[size_t(s.index)];
+        plan.plane.coefficients = CoefficientRows{s.rows.data(), s.blocks_across, JDIMENSION(s.rows.size())};
+        redact_plane(plan, poll);
+    }
+
+    // Codes MCUs [from, to) into `to_out` (a BitWriter or a BitCounter), the DC predictions in
+    // p, with `zrls` more ZRL codes in the blocks of component `zrl_comp` that have room for
+    // them, first come first served (false when they do not all fit, or a code is missing).
+    auto encode = [&](auto &to_out, uint64_t from, uint64_t to, int *p, int zrl_comp, int zrls) {
+        for (uint64_t m = from; m < to; m++) {
+            if (interval && m > m0 && m % interval == 0) {
+                if constexpr (std::is_same_v<std::decay_t<decltype(to_out)>, BitWriter>) {
+                    to_out.pad();
+                    out.push_back(0xFF);
+                    out.push_back(uint8_t(0xD0 + ((m / interval - 1) & 7)));
+                }
+                std::fill(p, p + 4, 0);
+            }
+            const uint32_t row = uint32_t(m / across), col = uint32_t(m % across);
+            for (size_t i = 0; i < comps.size(); i++) {
+                const ScanComponent &s = comps[i];
+                for (int y = 0; y < s.vb; y++)
+                    for (int x = 0; x < s.hb; x++) {
+                        const JCOEF *block =
+                            s.rows[size_t(row) * size_t(s.vb) + size_t(y)][size_t(col) * size_t(s.hb) + size_t(x)];
+                        int extra = 0;
+                        if (zrls > 0 && int(i) == zrl_comp) {
+                            extra = std::min(zrls, zrl_room(block));
+                            zrls -= extra;
+                        }
+                        if (!encode_block(to_out, block, &p[i], s.dc, s.ac, extra))
+                            return false;
+                    }
+            }
+        }
+        return zrls == 0;
+    };
+
+    copy(0, b0, true);
+    int p[4];
+    std::copy(std::begin(pred_m0), std::end(pred_m0), std::begin(p));
+    if (interval || m1 == total) {
+        // The rest starts at a restart marker (coded after the last MCU again here), or there is none.
+        if (!encode(w, m0, m1, p, -1, 0))
+            return false;
+        if (m1 == total) {
+            const uint64_t b_end = r.pos(); // decoded to the end: only padding may follow
+            if (u_bits - b_end >= 8 || next_restart != restarts.size())
+                return false;
+            return finish();
+        }
         w.pad();
         out.push_back(0xFF);
         out.push_back(uint8_t(0xD0 + ((m1 / interval - 1) & 7)));
+        copy(b1, u_bits, false);
+        return finish();
     }
-    if (m1 > m0)
-        copy(b1, b_end, false);
-    w.pad();
-    out.push_back(0xFF);
-    out.push_back(0xD9);
-    result->reset(out.size());
-    std::memcpy(result->data(), out.data(), out.size());
-    return true;
+    // No restart markers: the rest's bits must fall where they did within their bytes, so that
+    // they are copied as they are, final padding included. The last MCUs coded are made as many
+    // bits longer (0 to 7, modulo 8) as that takes, with ZRL codes before some blocks' EOB: the
+    // same coefficients, decoded the same by any decoder that follows T.81's procedure
+    // (F.2.2.2). Those last MCUs are counted first (a dry run), the rest coded once.
+    const uint64_t tail = m1 - std::min<uint64_t>(m1 - m0, 64);
+    if (!encode(w, m0, tail, p, -1, 0))
+        return false;
+    BitCounter dry;
+    int dry_p[4];
+    std::copy(p, p + 4, dry_p);
+    if (!encode(dry, tail, m1, dry_p, -1, 0))
+        return false;
+    const int need = int((b1 - uint64_t(w.n) - dry.bits) & 7);
+    int zrl_comp = -1, zrls = 0;
+    for (size_t i = 0; i < comps.size() && need && zrl_comp < 0; i++) {
+        const int z = comps[i].ac.size[0xF0];
+        for (int k = 1; k < 8 && z; k++)
+            if ((k * z) % 8 == need) {
+                BitCounter probe;
+                std::copy(p, p + 4, dry_p);
+                if (encode(probe, tail, m1, dry_p, int(i), k)) { // room enough in this component's blocks
+                    zrl_comp = int(i);
+                    zrls = k;
+                }
+                break;
+            }
+    }
+    if (need == 0 || zrl_comp >= 0) {
+        if (!encode(w, tail, m1, p, zrl_comp, zrls))
+            return false;
+        copy(b1, u_bits, false);
+        return finish();
+    }
+    // No way to keep the bits in place: decode to the end and copy the rest shifted.
+    if (!encode(w, tail, m1, p, -1, 0) || !decode(d1, total))
+        return false;
+    const uint64_t b_end = r.pos();
+    if (u_bits - b_end >= 8)
+        return false;
+    copy(b1, b_end, false);
+    return finish();
 }
 
 } // namespace jpeg

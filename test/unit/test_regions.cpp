@@ -331,7 +331,7 @@ Bytes scan_data(const Bytes &jpeg) {
 }
 
 // A baseline file is not rewritten: its coded data is copied before and after the MCU rows
-// that change (jpeg_splice.cpp), as it was, and with restart markers from the next marker on.
+// that change (jpeg_splice.cpp), as it was.
 TEST(Regions, BaselineCodedDataIsCopiedAroundTheBox) {
     const bb::Image img = bbtest::make_image(160, 320, 3);
     for (const int restart : {0, 2}) {
@@ -348,10 +348,47 @@ TEST(Regions, BaselineCodedDataIsCopiedAroundTheBox) {
         while (same_end < std::min(a.size(), b.size()) && a[a.size() - 1 - same_end] == b[b.size() - 1 - same_end])
             same_end++;
         EXPECT_GT(same_start, a.size() * 4 / 10) << restart;
-        if (restart) {
-            EXPECT_GT(same_end, a.size() * 4 / 10) << restart;
-        }
+        // after them too: from the next restart marker, or (without markers) with the changed
+        // rows made as many bits longer as keeps the rest where it was in its bytes
+        EXPECT_GT(same_end, a.size() * 4 / 10) << restart;
         EXPECT_NE(a, b);
+    }
+}
+
+// Boxes at the top, the bottom, the corners and over everything, on a baseline file without
+// and with restart markers and a grey one: every block outside them as it was, every file
+// readable by stock libjpeg (the splice's bit copies and its ZRL padding included).
+TEST(Regions, BaselineSpliceAnywhere) {
+    const bb::Image img = bbtest::make_image(200, 136, 3);
+    const std::vector<bb::Box> boxes = {{0, 0, 30, 20},   {150, 110, 200, 136}, {0, 120, 200, 136},
+                                        {90, 60, 91, 61}, {-5, -5, 500, 500},   {10, 10, 190, 20}};
+    for (const Bytes &in : {sampled_jpeg(img, 2, 2), sampled_jpeg(img, 2, 2, false, false, 1),
+                            sampled_jpeg(img, 1, 1, true), sampled_jpeg(img, 2, 1, false, false, 5)}) {
+        const Coefficients a = coefficients_of(in);
+        for (const bb::Box &box : boxes) {
+            const Coefficients b = coefficients_of(redact(in, {box}));
+            for (int c = 0; c < a.components; c++) {
+                const int fx = a.max_h / a.h[c], fy = a.max_v / a.v[c];
+                const auto clampi = [](double v, double hi) { return int(std::clamp(v, 0.0, hi)); };
+                const int x0 = clampi(box.x1, 200), x1 = clampi(box.x2, 200), y0 = clampi(box.y1, 136),
+                          y1 = clampi(box.y2, 136);
+                const uint32_t sx0 = uint32_t(std::max(0, (x0 - fx / 2) / fx)),
+                               sx1 = uint32_t((x1 - 1 + fx / 2) / fx + 1);
+                const uint32_t sy0 = uint32_t(std::max(0, (y0 - fy / 2) / fy)),
+                               sy1 = uint32_t((y1 - 1 + fy / 2) / fy + 1);
+                for (uint32_t by = 0; by < a.blocks_h[c]; by++)
+                    for (uint32_t bx = 0; bx < a.blocks_w[c]; bx++) {
+                        const bool hit = bx * 8 < sx1 && sx0 < bx * 8 + 8 && by * 8 < sy1 && sy0 < by * 8 + 8;
+                        const size_t at = (size_t(by) * a.blocks_w[c] + bx) * DCTSIZE2;
+                        if (!hit) {
+                            ASSERT_TRUE(std::equal(a.blocks[c].begin() + long(at), a.blocks[c].begin() + long(at) + 64,
+                                                   b.blocks[c].begin() + long(at)))
+                                << "box " << box.x1 << "," << box.y1 << " component " << c << " block " << bx << ","
+                                << by;
+                        }
+                    }
+            }
+        }
     }
 }
 
