@@ -130,6 +130,36 @@ class JpegRegions(unittest.TestCase):
         self.assertGreater(np.mean(changed[300:420, 20:200]), 0.9)
 
 
+class RegionsMetadata(unittest.TestCase):
+    """The metadata policy of the whole blur: a redacted JPEG keeps its ICC profile and EXIF
+    orientation, and loses every other tag (GPS, camera), its EXIF thumbnail, comments and XMP,
+    however few pixels changed."""
+
+    def test_gps_camera_comment_xmp_dropped_icc_and_orientation_kept(self):
+        from PIL import ImageCms
+        conn = connect()
+        exif = Image.Exif()
+        exif[0x0112] = 8  # orientation
+        exif[0x010F] = "SecretCam"  # make
+        exif[0x8825] = {1: "N", 2: (52.0, 31.0, 12.0)}  # GPS
+        icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+        buf = io.BytesIO()
+        Image.fromarray(photo(320, 200)).save(buf, "JPEG", quality=90, exif=exif.tobytes(), icc_profile=icc)
+        data = buf.getvalue()
+        # an XMP packet and a comment, put in by hand after SOI
+        xmp = b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>where: home</x:xmpmeta>"
+        com = b"secret notes"
+        data = (data[:2] + b"\xff\xe1" + (len(xmp) + 2).to_bytes(2, "big") + xmp
+                + b"\xff\xfe" + (len(com) + 2).to_bytes(2, "big") + com + data[2:])
+        for boxes in ([(10, 10, 40, 40)], []):
+            out = redact(conn, data, boxes)
+            img = Image.open(io.BytesIO(out))
+            self.assertEqual(dict(img.getexif()), {0x0112: 8})
+            self.assertEqual(img.info.get("icc_profile"), icc)
+            for secret in (b"secret notes", b"xmpmeta", b"SecretCam"):
+                self.assertNotIn(secret, out)
+
+
 class LosslessRegions(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
