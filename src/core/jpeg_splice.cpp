@@ -276,18 +276,18 @@ bool write_header(const uint8_t *d, size_t scan_data, const JpegMeta &meta, std:
             return false;
         const uint8_t *payload = d + p + 4;
         const size_t payload_size = length - 4;
+        // Kept: the tables, the frame, the restart interval, the scan header, and Adobe's
+        // marker (its colour transform flag says how the components are to be read).
+        const bool adobe = m == 0xEE && payload_size >= 12 && std::memcmp(payload, "Adobe", 5) == 0;
+        const bool structure = m == 0xDB || m == 0xC4 || m == 0xDD || m == 0xC0 || m == 0xC1 || m == 0xDA;
         if (m == 0xE0 && payload_size >= 14 && std::memcmp(payload, "JFIF\0", 5) == 0) {
             jfif.assign(payload, payload + 12); // identifier, version, units, densities
             jfif.push_back(0);                  // no thumbnail
             jfif.push_back(0);
-        } else if (m == 0xEE && payload_size >= 12 && std::memcmp(payload, "Adobe", 5) == 0) {
-            kept.emplace_back(p, length); // the colour transform flag
-        } else if ((m >= 0xE0 && m <= 0xEF) || m == 0xFE) {
-            // other application data and comments: dropped (EXIF, XMP, thumbnails)
-        } else if (m == 0xDB || m == 0xC4 || m == 0xDD || m == 0xC0 || m == 0xC1 || m == 0xDA) {
+        } else if (adobe || structure) {
             kept.emplace_back(p, length);
-        } else {
-            return false;
+        } else if ((m < 0xE0 || m > 0xEF) && m != 0xFE) {
+            return false; // not application data or a comment (those are dropped: EXIF, XMP, thumbnails)
         }
         p += length;
         if (m == 0xDA)
