@@ -205,8 +205,10 @@ struct BitWriter {
         BitReader r(buf, bytes, from);
         while (r.pos() + 24 <= to)
             put(r.get(24), 24);
-        if (r.pos() < to)
-            put(r.get(int(to - r.pos())), int(to - r.pos()));
+        if (r.pos() < to) {
+            const int rest = int(to - r.pos()); // before get() moves pos
+            put(r.get(rest), rest);
+        }
     }
 };
 
