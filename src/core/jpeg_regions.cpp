@@ -143,6 +143,9 @@ std::vector<ComponentPlan> jpeg::plan_components(const jpeg_decompress_struct &c
 // the top; p.quant and p.coefficients set, and holding every block of the groups' windows.
 void jpeg::redact_plane(const ComponentPlan &plan, InterruptPoll poll) {
     const Plane &p = plan.plane;
+    if (!plan.groups.empty() && std::find(p.quant, p.quant + DCTSIZE2, 0) != p.quant + DCTSIZE2)
+        throw Error(ErrorKind::InvalidData, "invalid JPEG data",
+                    "A quantisation table holds a step of 0: the blocks of a region cannot be quantised again.");
     const double sigma_x = plan.sigma_x, sigma_y = plan.sigma_y;
     for (const RectGroup &g : plan.groups) {
         // The window's blocks, decoded.
