@@ -40,6 +40,24 @@ void on_progress(j_common_ptr cinfo) {
     }
 }
 
+// Lets the poll interrupt libjpeg between iMCU rows (on_progress).
+void watch_progress(EncodeJob *job) {
+    if (job->poll) {
+        job->cinfo.client_data = job;
+        job->progress.progress_monitor = on_progress;
+        job->cinfo.progress = &job->progress;
+    }
+}
+
+// The metadata the policy keeps, right after jpeg_start_compress or jpeg_write_coefficients:
+// the EXIF orientation and the ICC profile.
+void write_metadata(EncodeJob *job) {
+    if (job->exif_size)
+        jpeg_write_marker(&job->cinfo, JPEG_APP0 + 1, job->exif, job->exif_size);
+    if (!job->meta->icc.empty())
+        jpeg_write_icc_profile(&job->cinfo, job->meta->icc.data(), static_cast<unsigned>(job->meta->icc.size()));
+}
+
 // Creates the compressor, sets it up like the decoded file and writes the headers. Called only
 // from the run_* functions below, inside their setjmp.
 void start_encode(EncodeJob *job) {
@@ -84,16 +102,9 @@ void start_encode(EncodeJob *job) {
         cinfo->raw_data_in = TRUE;
     }
     cinfo->optimize_coding = job->optimize ? TRUE : FALSE;
-    if (job->poll) {
-        cinfo->client_data = job;
-        job->progress.progress_monitor = on_progress;
-        cinfo->progress = &job->progress;
-    }
+    watch_progress(job);
     jpeg_start_compress(cinfo, TRUE);
-    if (job->exif_size)
-        jpeg_write_marker(cinfo, JPEG_APP0 + 1, job->exif, job->exif_size);
-    if (!meta.icc.empty())
-        jpeg_write_icc_profile(cinfo, meta.icc.data(), static_cast<unsigned>(meta.icc.size()));
+    write_metadata(job);
 }
 
 } // namespace
@@ -166,16 +177,9 @@ Status run_write_coefficients(EncodeJob *volatile job, j_decompress_ptr source, 
         jpeg_simple_progression(cinfo);
     cinfo->optimize_coding = TRUE;
     cinfo->restart_interval = source->restart_interval;
-    if (job->poll) {
-        cinfo->client_data = job;
-        job->progress.progress_monitor = on_progress;
-        cinfo->progress = &job->progress;
-    }
+    watch_progress(job);
     jpeg_write_coefficients(cinfo, arrays);
-    if (job->exif_size)
-        jpeg_write_marker(cinfo, JPEG_APP0 + 1, job->exif, job->exif_size);
-    if (!job->meta->icc.empty())
-        jpeg_write_icc_profile(cinfo, job->meta->icc.data(), static_cast<unsigned>(job->meta->icc.size()));
+    write_metadata(job);
     jpeg_finish_compress(cinfo);
     return Status::Ok;
 }

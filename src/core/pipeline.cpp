@@ -51,16 +51,20 @@ void validate_options(const BlurOptions &options) {
                     "quality is the JPEG quality; got " + std::to_string(options.quality) + ".");
 }
 
-Buffer blur_image(const uint8_t *data, size_t size, const BlurOptions &options) {
+ImageInfo checked_input(const uint8_t *data, size_t size, const BlurOptions &options, DecodeOptions *decode) {
     validate_options(options);
     const ImageInfo info = probe(data, size);
     check_pixel_limit(info.width, info.height, options.max_pixels);
     check_supported(info);
+    decode->max_pixels = options.max_pixels;
+    decode->poll = options.poll;
+    decode->threads = options.threads;
+    return info;
+}
 
+Buffer blur_image(const uint8_t *data, size_t size, const BlurOptions &options) {
     DecodeOptions decode;
-    decode.max_pixels = options.max_pixels;
-    decode.poll = options.poll;
-    decode.threads = options.threads;
+    const ImageInfo info = checked_input(data, size, options, &decode);
     if (options.output && *options.output != info.format)
         return blur_to_format(data, size, info, *options.output, options, decode);
     return format_entry(info.format).blur(data, size, info, options, decode);

@@ -25,6 +25,13 @@ struct BlurOptions {
 // Throws Error(InvalidParameter) unless 0 <= sigma <= 1000 and 1 <= quality <= 100.
 void validate_options(const BlurOptions &options);
 
+// The checks every job makes before it decodes a pixel: the options, the format from the
+// bytes, the pixel limit from the header, what the format's line refuses. Returns the header
+// and sets decode from options.
+struct DecodeOptions;
+struct ImageInfo;
+ImageInfo checked_input(const uint8_t *data, size_t size, const BlurOptions &options, DecodeOptions *decode);
+
 // JPEG planes are decoded at 1/jpeg_decode_scale(sigma) of their size (1, 2, 4 or 8): the
 // coarsest at which the blur keeps its detail.
 int jpeg_decode_scale(double sigma);

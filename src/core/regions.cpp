@@ -199,15 +199,9 @@ void blur_plane(float *samples, uint32_t width, uint32_t height, double sigma_x,
 }
 
 Buffer blur_regions(const uint8_t *data, size_t size, const std::vector<Box> &boxes, const BlurOptions &options) {
-    validate_options(options);
     check_boxes(boxes);
-    const ImageInfo info = probe(data, size);
-    check_pixel_limit(info.width, info.height, options.max_pixels);
-    check_supported(info);
     DecodeOptions decode;
-    decode.max_pixels = options.max_pixels;
-    decode.poll = options.poll;
-    decode.threads = options.threads;
+    const ImageInfo info = checked_input(data, size, options, &decode);
     return format_entry(info.format).blur_regions(data, size, info, boxes, options, decode);
 }
 

@@ -120,6 +120,18 @@ ResultHolder *new_result_holder() {
     return holder;
 }
 
+// The options of one call: its sigma and quality, the settings' limit and threads.
+bb::BlurOptions call_options(double sigma, int quality) {
+    bb::BlurOptions options;
+    options.sigma = sigma;
+    options.quality = quality;
+    options.max_pixels = uint64_t(max_pixels_guc);
+    options.poll = interrupt_requested;
+    // A parallel query's processes already take the cores: each stays on its own thread.
+    options.threads = IsInParallelMode() ? 1 : threads_guc;
+    return options;
+}
+
 // format: the output format's name as given in SQL (not NUL-terminated), or null for the
 // input's own format.
 bool run_blur(const uint8_t *data, size_t size, double sigma, int quality, const char *format, size_t format_size,
@@ -127,13 +139,7 @@ bool run_blur(const uint8_t *data, size_t size, double sigma, int quality, const
     // guarded() catches everything the lambda throws (cppcheck 2.17 sees a throw escape).
     // cppcheck-suppress throwInNoexceptFunction
     return guarded(failure, [&] {
-        bb::BlurOptions options;
-        options.sigma = sigma;
-        options.quality = quality;
-        options.max_pixels = uint64_t(max_pixels_guc);
-        options.poll = interrupt_requested;
-        // A parallel query's processes already take the cores: each stays on its own thread.
-        options.threads = IsInParallelMode() ? 1 : threads_guc;
+        bb::BlurOptions options = call_options(sigma, quality);
         if (format)
             options.output = bb::parse_format_name(std::string(format, format_size));
         bb::Buffer out = bb::blur_image(data, size, options);
@@ -147,12 +153,7 @@ bool run_blur_regions(const uint8_t *data, size_t size, const double *corners, s
                       ResultHolder *holder, CoreFailure *failure) noexcept {
     // cppcheck-suppress throwInNoexceptFunction
     return guarded(failure, [&] {
-        bb::BlurOptions options;
-        options.sigma = sigma;
-        options.quality = quality;
-        options.max_pixels = uint64_t(max_pixels_guc);
-        options.poll = interrupt_requested;
-        options.threads = IsInParallelMode() ? 1 : threads_guc;
+        const bb::BlurOptions options = call_options(sigma, quality);
         std::vector<bb::Box> boxes(count);
         for (size_t i = 0; i < count; i++)
             boxes[i] = bb::Box{corners[4 * i], corners[4 * i + 1], corners[4 * i + 2], corners[4 * i + 3]};

@@ -14,26 +14,15 @@ Times are medians of 5 (3 above 10 MP), ms; regions/whole and regions/floor the 
 """
 import io
 import shutil
-import statistics
 import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
 import psycopg2
 from PIL import Image, ImageFilter
 
+from bench import median_ms
 from photos import PHOTOS
-
-
-def median_ms(fn, runs):
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def generated_20mp():

@@ -66,12 +66,21 @@ inline std::vector<uint8_t> jpeg_of(const bb::Image &img, int color_space, int q
     return bytes_of(bb::encode_jpeg(img, meta, quality, nullptr));
 }
 
-// A progressive JPEG of an 8-bit RGB image (libjpeg's standard scan script), or with
-// one_scan_per_component a sequential file in three scans, written with libjpeg directly: the
-// core's encoder writes single-scan baseline files only. libjpeg reads either kind whole into
-// coefficients before its first row. Luma is sampled luma_h x luma_v, chroma 1x1.
-inline std::vector<uint8_t> progressive_jpeg_of(const bb::Image &img, int quality = 90,
-                                                bool one_scan_per_component = false, int luma_h = 2, int luma_v = 2) {
+// How jpeg_file writes: luma sampled h x v (chroma 1x1), or one grey component; progressive
+// (libjpeg's standard scan script), or sequential in one scan per component, or baseline; a
+// restart marker every `restart` MCUs.
+struct JpegFileOptions {
+    int quality = 90;
+    int h = 2, v = 2;
+    bool grey = false;
+    bool progressive = false;
+    bool one_scan_per_component = false;
+    int restart = 0;
+};
+
+// A JPEG of an 8-bit RGB image written with libjpeg directly: the core's encoder writes
+// single-scan baseline files of its own sampling only.
+inline std::vector<uint8_t> jpeg_file(const bb::Image &img, const JpegFileOptions &o) {
     jpeg_compress_struct cinfo{};
     jpeg_error_mgr err{};
     cinfo.err = jpeg_std_error(&err);
@@ -84,11 +93,15 @@ inline std::vector<uint8_t> progressive_jpeg_of(const bb::Image &img, int qualit
     cinfo.input_components = 3;
     cinfo.in_color_space = JCS_RGB;
     jpeg_set_defaults(&cinfo);
-    jpeg_set_quality(&cinfo, quality, TRUE);
-    cinfo.comp_info[0].h_samp_factor = luma_h;
-    cinfo.comp_info[0].v_samp_factor = luma_v;
+    jpeg_set_quality(&cinfo, o.quality, TRUE);
+    if (o.grey) {
+        jpeg_set_colorspace(&cinfo, JCS_GRAYSCALE);
+    } else {
+        cinfo.comp_info[0].h_samp_factor = o.h;
+        cinfo.comp_info[0].v_samp_factor = o.v;
+    }
     jpeg_scan_info scans[3] = {};
-    if (one_scan_per_component) {
+    if (o.one_scan_per_component) {
         for (int c = 0; c < 3; c++) {
             scans[c].comps_in_scan = 1;
             scans[c].component_index[0] = c;
@@ -96,9 +109,10 @@ inline std::vector<uint8_t> progressive_jpeg_of(const bb::Image &img, int qualit
         }
         cinfo.scan_info = scans;
         cinfo.num_scans = 3;
-    } else {
+    } else if (o.progressive) {
         jpeg_simple_progression(&cinfo);
     }
+    cinfo.restart_interval = unsigned(o.restart);
     jpeg_start_compress(&cinfo, TRUE);
     while (cinfo.next_scanline < cinfo.image_height) {
         JSAMPROW row = const_cast<JSAMPROW>(img.row(cinfo.next_scanline));
@@ -109,6 +123,19 @@ inline std::vector<uint8_t> progressive_jpeg_of(const bb::Image &img, int qualit
     std::vector<uint8_t> out(buf, buf + size);
     std::free(buf);
     return out;
+}
+
+// A progressive JPEG of an 8-bit RGB image, or with one_scan_per_component a sequential file in
+// three scans. libjpeg reads either kind whole into coefficients before its first row.
+inline std::vector<uint8_t> progressive_jpeg_of(const bb::Image &img, int quality = 90,
+                                                bool one_scan_per_component = false, int luma_h = 2, int luma_v = 2) {
+    JpegFileOptions o;
+    o.quality = quality;
+    o.h = luma_h;
+    o.v = luma_v;
+    o.progressive = !one_scan_per_component;
+    o.one_scan_per_component = one_scan_per_component;
+    return jpeg_file(img, o);
 }
 
 // The pixels stock libjpeg decodes from a JPEG, with its own memory manager, in the file's

@@ -42,42 +42,18 @@ Bytes redact(const Bytes &file, const std::vector<bb::Box> &boxes, double sigma 
     return bbtest::bytes_of(bb::blur_regions(file.data(), file.size(), boxes, options));
 }
 
-// A JPEG of an RGB image written by libjpeg directly: luma sampled h x v (chroma 1x1), or one
-// grey component; progressive or with a restart marker every `restart` MCUs when asked.
+// A JPEG written by libjpeg (helpers.hpp): luma sampled h x v, or grey; progressive or with a
+// restart marker every `restart` MCUs when asked.
 Bytes sampled_jpeg(const bb::Image &img, int h, int v, bool grey = false, bool progressive = false, int restart = 0,
                    int quality = 85) {
-    jpeg_compress_struct cinfo{};
-    jpeg_error_mgr err{};
-    cinfo.err = jpeg_std_error(&err);
-    jpeg_create_compress(&cinfo);
-    unsigned char *buf = nullptr;
-    unsigned long size = 0;
-    jpeg_mem_dest(&cinfo, &buf, &size);
-    cinfo.image_width = img.width;
-    cinfo.image_height = img.height;
-    cinfo.input_components = 3;
-    cinfo.in_color_space = JCS_RGB;
-    jpeg_set_defaults(&cinfo);
-    jpeg_set_quality(&cinfo, quality, TRUE);
-    if (grey) {
-        jpeg_set_colorspace(&cinfo, JCS_GRAYSCALE);
-    } else {
-        cinfo.comp_info[0].h_samp_factor = h;
-        cinfo.comp_info[0].v_samp_factor = v;
-    }
-    if (progressive)
-        jpeg_simple_progression(&cinfo);
-    cinfo.restart_interval = unsigned(restart);
-    jpeg_start_compress(&cinfo, TRUE);
-    while (cinfo.next_scanline < cinfo.image_height) {
-        JSAMPROW row = const_cast<JSAMPROW>(img.row(cinfo.next_scanline));
-        jpeg_write_scanlines(&cinfo, &row, 1);
-    }
-    jpeg_finish_compress(&cinfo);
-    jpeg_destroy_compress(&cinfo);
-    Bytes out(buf, buf + size);
-    std::free(buf);
-    return out;
+    bbtest::JpegFileOptions o;
+    o.quality = quality;
+    o.h = h;
+    o.v = v;
+    o.grey = grey;
+    o.progressive = progressive;
+    o.restart = restart;
+    return bbtest::jpeg_file(img, o);
 }
 
 // Every block's quantised coefficients, per component, as stock libjpeg reads them; and the
