@@ -40,10 +40,14 @@ using InterruptPoll = bool (*)();
     throw Error(ErrorKind::Interrupted, "image processing was interrupted");
 }
 
-// The row loops' cancel check: asks poll once every 64 rows (a few milliseconds of work at
-// most on the widest rows the limits allow) and throws when it says stop.
+// How many rows of pixels a loop works through between two polls: a few milliseconds of work at
+// most on the widest rows the limits allow. Even, so that a strip of a 4:2:0 picture starts on
+// a chroma row.
+constexpr uint32_t kPollRows = 64;
+
+// The row loops' cancel check: asks poll once every kPollRows rows and throws when it says stop.
 inline void poll_every_rows(uint32_t y, InterruptPoll poll) {
-    if (poll && (y & 63) == 63 && poll())
+    if (poll && (y + 1) % kPollRows == 0 && poll())
         throw_interrupted();
 }
 

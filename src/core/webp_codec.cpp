@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "webp_convert.hpp"
 #include "worker_thread.hpp"
 
 #include <webp/decode.h>
@@ -256,6 +257,74 @@ Image decode_webp(const uint8_t *data, size_t size, const DecodeOptions &options
     return image;
 }
 
+// libwebp's import has no hook and takes 6-40 ms on a 4-megapixel picture on an idle core here
+// (the conversion to YUV; several times that on a loaded machine, and 25 times that at the
+// 100-megapixel limit). It converts two rows at a time, each pair on its own (the 4:2:0 chroma
+// of a pair is the mean of its 2x2 blocks), except for one decision over the whole picture:
+// whether it has alpha at all (WEBP_YUV420A). A pair without transparency is converted the same
+// either way, so strips of kPollRows (even) rows give the picture one call gives once that
+// decision is made here, for the whole.
+bool import_in_strips(WebPPicture &picture, const Image &image, InterruptPoll poll) {
+    const bool rgba = image.channels == 4;
+    const uint32_t width = image.width;
+    bool transparent = false;
+    if (rgba && !picture.use_argb)
+        for (uint32_t y = 0; y < image.height && !transparent; y++) {
+            const uint8_t *row = image.row(y);
+            for (uint32_t x = 0; x < width; x++)
+                if (row[size_t(x) * 4 + 3] != 0xff) {
+                    transparent = true;
+                    break;
+                }
+            poll_every_rows(y, poll);
+        }
+    picture.colorspace = transparent ? WEBP_YUV420A : WEBP_YUV420;
+    if (!WebPPictureAlloc(&picture))
+        return false;
+    for (uint32_t y = 0; y < image.height; y += kPollRows) {
+        const uint32_t rows = std::min(kPollRows, image.height - y);
+        Picture strip;
+        if (!WebPPictureInit(&strip.picture))
+            version_mismatch("could not encode WebP");
+        strip.initialised = true;
+        strip.picture.use_argb = picture.use_argb;
+        strip.picture.width = int(width);
+        strip.picture.height = int(rows);
+        const int stride = int(image.stride());
+        if (!(rgba ? WebPPictureImportRGBA(&strip.picture, image.row(y), stride)
+                   : WebPPictureImportRGB(&strip.picture, image.row(y), stride)))
+            return false;
+        const WebPPicture &from = strip.picture;
+        const auto copy = [](uint8_t *to, int to_stride, const uint8_t *in, int in_stride, uint32_t n, size_t bytes) {
+            for (uint32_t r = 0; r < n; r++)
+                std::memcpy(to + size_t(r) * to_stride, in + size_t(r) * in_stride, bytes);
+        };
+        if (picture.use_argb) {
+            copy(reinterpret_cast<uint8_t *>(picture.argb + size_t(y) * picture.argb_stride), picture.argb_stride * 4,
+                 reinterpret_cast<const uint8_t *>(from.argb), from.argb_stride * 4, rows, size_t(width) * 4);
+        } else {
+            const uint32_t uv_width = (width + 1) / 2, uv_rows = (rows + 1) / 2;
+            copy(picture.y + size_t(y) * picture.y_stride, picture.y_stride, from.y, from.y_stride, rows, width);
+            copy(picture.u + size_t(y / 2) * picture.uv_stride, picture.uv_stride, from.u, from.uv_stride, uv_rows,
+                 uv_width);
+            copy(picture.v + size_t(y / 2) * picture.uv_stride, picture.uv_stride, from.v, from.uv_stride, uv_rows,
+                 uv_width);
+            if (transparent) {
+                for (uint32_t r = 0; r < rows; r++) {
+                    uint8_t *to = picture.a + size_t(y + r) * picture.a_stride;
+                    if (from.a)
+                        std::memcpy(to, from.a + size_t(r) * from.a_stride, width);
+                    else
+                        std::memset(to, 0xff, width); // an opaque strip: libwebp kept no alpha for it
+                }
+            }
+        }
+        if (poll && poll())
+            throw_interrupted();
+    }
+    return true;
+}
+
 Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, InterruptPoll poll) {
     if (image.depth != 8 || (image.channels != 3 && image.channels != 4))
         throw Error(ErrorKind::InvalidParameter, "could not encode WebP", "WebP holds 8-bit RGB or RGBA pixels.");
@@ -268,9 +337,7 @@ Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, Interr
     pic.picture.use_argb = meta.lossless ? 1 : 0;
     pic.picture.width = int(image.width);
     pic.picture.height = int(image.height);
-    const int imported = image.channels == 4 ? WebPPictureImportRGBA(&pic.picture, image.row(0), int(image.stride()))
-                                             : WebPPictureImportRGB(&pic.picture, image.row(0), int(image.stride()));
-    if (!imported)
+    if (!import_in_strips(pic.picture, image, poll))
         throw Error(ErrorKind::OutOfMemory, "out of memory", "libwebp could not allocate the picture to encode.");
     // The encoder's progress steps are far apart on large pictures (hundreds of ms, lossless or
     // with alpha), so it runs on a worker thread (run_abandonable) while this one polls; on a

@@ -1,7 +1,7 @@
 // AVIF (libavif): still images at 8, 10 and 12 bits, every chroma sampling and monochrome, with
 // and without alpha; the blur keeps depth, sampling and alpha; the metadata policy (ICC, irot,
 // imir kept; EXIF and XMP dropped); the limit read from the container; sequences refused;
-// every truncation an error; a cancel.
+// every truncation an error; a cancel; the RGB-to-YUV conversion in strips.
 #include <gtest/gtest.h>
 
 #include <avif/avif.h>
@@ -9,9 +9,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "avif_convert.hpp"
 #include "codecs.hpp"
 #include "gaussian.hpp"
 #include "helpers.hpp"
@@ -280,6 +283,133 @@ TEST(Avif, ACancelDuringTheAv1EncoderIsAnsweredAtOnce) {
     // The next AV1 step waits for the abandoned one, then runs.
     const Bytes file = avif_of(smooth(32, 32, 3, 8), meta_of(8, AVIF_PIXEL_FORMAT_YUV420));
     EXPECT_EQ(decode(file).width, 32u);
+}
+
+// Whether two avifImages of one size, depth and format hold the same samples in every plane.
+::testing::AssertionResult same_planes(const avifImage &a, const avifImage &b) {
+    avifPixelFormatInfo info;
+    avifGetPixelFormatInfo(a.yuvFormat, &info);
+    const size_t bytes = a.depth > 8 ? 2 : 1;
+    const int kAlpha = 3; // after AVIF_CHAN_Y, _U and _V (0.11 has no AVIF_CHAN_A)
+    for (int c = 0; c <= kAlpha; c++) {
+        const bool chroma = c == AVIF_CHAN_U || c == AVIF_CHAN_V;
+        if (chroma && info.monochrome)
+            continue;
+        const uint8_t *pa = c == kAlpha ? a.alphaPlane : a.yuvPlanes[c];
+        const uint8_t *pb = c == kAlpha ? b.alphaPlane : b.yuvPlanes[c];
+        if (!pa || !pb) {
+            if (pa != pb)
+                return ::testing::AssertionFailure() << "plane " << c << " is missing from one";
+            continue;
+        }
+        const uint32_t strides_a = c == kAlpha ? a.alphaRowBytes : a.yuvRowBytes[c];
+        const uint32_t strides_b = c == kAlpha ? b.alphaRowBytes : b.yuvRowBytes[c];
+        const uint32_t w = chroma ? (a.width + info.chromaShiftX) >> info.chromaShiftX : a.width;
+        const uint32_t h = chroma ? (a.height + info.chromaShiftY) >> info.chromaShiftY : a.height;
+        for (uint32_t y = 0; y < h; y++)
+            if (std::memcmp(pa + size_t(y) * strides_a, pb + size_t(y) * strides_b, w * bytes) != 0)
+                return ::testing::AssertionFailure() << "plane " << c << " differs in row " << y;
+    }
+    return ::testing::AssertionSuccess();
+}
+
+// Strips of 64 rows through views give every plane exactly as one avifImageRGBToYUV call does,
+// for every depth and sampling, with and without alpha, at sizes that end inside a strip and on
+// odd rows and columns.
+TEST(AvifStrips, EncodeConversionMatchesOneCall) {
+    for (const int depth : {8, 10, 12})
+        for (const int format : kFormats)
+            for (const bool alpha : {false, true})
+                for (const auto &size : {std::pair<uint32_t, uint32_t>{131, 203}, {64, 128}, {7, 1}, {300, 65}}) {
+                    const std::string what = std::to_string(depth) + " bits, format " + std::to_string(format) +
+                                             (alpha ? ", alpha, " : ", ") + std::to_string(size.first) + "x" +
+                                             std::to_string(size.second);
+                    const int channels = alpha ? 4 : 3;
+                    const bb::Image rgb_pixels =
+                        bbtest::make_image(size.first, size.second, channels, depth == 8 ? 8 : 16, alpha ? 3 : -1);
+                    const auto fmt = avifPixelFormat(format);
+                    std::unique_ptr<avifImage, void (*)(avifImage *)> whole(
+                        avifImageCreate(size.first, size.second, uint32_t(depth), fmt), avifImageDestroy);
+                    std::unique_ptr<avifImage, void (*)(avifImage *)> strips(
+                        avifImageCreate(size.first, size.second, uint32_t(depth), fmt), avifImageDestroy);
+                    avifRGBImage rgb;
+                    avifRGBImageSetDefaults(&rgb, whole.get());
+                    rgb.depth = uint32_t(rgb_pixels.depth);
+                    rgb.format = alpha ? AVIF_RGB_FORMAT_RGBA : AVIF_RGB_FORMAT_RGB;
+                    rgb.pixels = const_cast<uint8_t *>(rgb_pixels.row(0));
+                    rgb.rowBytes = uint32_t(rgb_pixels.stride());
+                    ASSERT_EQ(avifImageRGBToYUV(whole.get(), &rgb), AVIF_RESULT_OK) << what;
+                    bb::rgb_to_yuv_in_strips(*strips, rgb_pixels, alpha, nullptr);
+                    EXPECT_TRUE(same_planes(*whole, *strips)) << what;
+                }
+}
+
+// The same for the decode's conversion, whose bilinear chroma upsampling reads the chroma rows
+// beyond a strip's own.
+TEST(AvifStrips, DecodeConversionMatchesOneCall) {
+    for (const int depth : {8, 10, 12})
+        for (const int format : kFormats)
+            for (const bool alpha : {false, true})
+                for (const auto &size : {std::pair<uint32_t, uint32_t>{131, 203}, {64, 128}, {7, 1}, {300, 67}}) {
+                    const std::string what = std::to_string(depth) + " bits, format " + std::to_string(format) +
+                                             (alpha ? ", alpha, " : ", ") + std::to_string(size.first) + "x" +
+                                             std::to_string(size.second);
+                    const int channels = alpha ? 4 : 3;
+                    const int rgb_depth = depth == 8 ? 8 : 16;
+                    const bb::Image source =
+                        bbtest::make_image(size.first, size.second, channels, rgb_depth, alpha ? 3 : -1);
+                    std::unique_ptr<avifImage, void (*)(avifImage *)> planes(
+                        avifImageCreate(size.first, size.second, uint32_t(depth), avifPixelFormat(format)),
+                        avifImageDestroy);
+                    bb::rgb_to_yuv_in_strips(*planes, source, alpha, nullptr);
+
+                    bb::Image whole = bbtest::make_image(size.first, size.second, channels, rgb_depth, alpha ? 3 : -1);
+                    avifRGBImage rgb;
+                    avifRGBImageSetDefaults(&rgb, planes.get());
+                    rgb.depth = uint32_t(rgb_depth);
+                    rgb.format = alpha ? AVIF_RGB_FORMAT_RGBA : AVIF_RGB_FORMAT_RGB;
+                    rgb.chromaUpsampling = AVIF_CHROMA_UPSAMPLING_BEST_QUALITY;
+                    rgb.pixels = whole.row(0);
+                    rgb.rowBytes = uint32_t(whole.stride());
+                    ASSERT_EQ(avifImageYUVToRGB(planes.get(), &rgb), AVIF_RESULT_OK) << what;
+                    bb::Image strips = bbtest::make_image(size.first, size.second, channels, rgb_depth, alpha ? 3 : -1);
+                    std::memset(strips.row(0), 0, strips.stride() * strips.height);
+                    ASSERT_EQ(bb::yuv_to_rgb_in_strips(*planes, strips, alpha, nullptr), AVIF_RESULT_OK) << what;
+                    EXPECT_EQ(std::memcmp(whole.row(0), strips.row(0), whole.stride() * whole.height), 0) << what;
+                }
+}
+
+int g_polls = 0;
+bool count_poll() {
+    g_polls++;
+    return false;
+}
+bool stop_at_third_poll() {
+    return ++g_polls == 3;
+}
+
+// Both conversions ask poll after every strip, so a cancel is seen within one strip's work (a
+// 2400-pixel-wide strip of 64 rows: a few milliseconds), and stops them there.
+TEST(AvifStrips, PollsAfterEveryStripAndStopsWhenToldTo) {
+    const bb::Image pixels = bbtest::make_image(2400, 1600, 3);
+    std::unique_ptr<avifImage, void (*)(avifImage *)> out(avifImageCreate(2400, 1600, 8, AVIF_PIXEL_FORMAT_YUV420),
+                                                          avifImageDestroy);
+    g_polls = 0;
+    bb::rgb_to_yuv_in_strips(*out, pixels, false, count_poll);
+    EXPECT_EQ(g_polls, int(1600 / bb::kPollRows));
+    g_polls = 0;
+    EXPECT_EQ(kind_of([&] { bb::rgb_to_yuv_in_strips(*out, pixels, false, stop_at_third_poll); }),
+              bb::ErrorKind::Interrupted);
+    EXPECT_EQ(g_polls, 3);
+
+    bb::Image back = bbtest::make_image(2400, 1600, 3);
+    g_polls = 0;
+    EXPECT_EQ(bb::yuv_to_rgb_in_strips(*out, back, false, count_poll), AVIF_RESULT_OK);
+    EXPECT_EQ(g_polls, int(1600 / bb::kPollRows));
+    g_polls = 0;
+    EXPECT_EQ(kind_of([&] { bb::yuv_to_rgb_in_strips(*out, back, false, stop_at_third_poll); }),
+              bb::ErrorKind::Interrupted);
+    EXPECT_EQ(g_polls, 3);
 }
 
 TEST(Avif, OtherFormatsConvertToAvifAndBack) {

@@ -1,6 +1,7 @@
 // WebP (libwebp): still images lossy and lossless, alpha, the metadata policy (ICC kept, EXIF
 // cut to its orientation, XMP dropped), the limits read from the header, animations blurred
-// frame by frame (times, loop count, the frames' limit), every truncation an error, a cancel.
+// frame by frame (times, loop count, the frames' limit), every truncation an error, a cancel;
+// the import of pixels in strips.
 #include <gtest/gtest.h>
 
 #include <webp/decode.h>
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "codecs.hpp"
@@ -19,6 +21,7 @@
 #include "helpers.hpp"
 #include "pipeline.hpp"
 #include "probe.hpp"
+#include "webp_convert.hpp"
 
 namespace {
 
@@ -388,6 +391,112 @@ TEST(Webp, ACancelDuringALongEncoderStepIsAnsweredAtOnce) {
         << "encode alone takes " << std::chrono::duration<double, std::milli>(encode_time).count() << " ms";
     const bb::Buffer again = bb::encode_webp(bbtest::make_image(16, 16, 3), bb::WebpMeta(), 75, nullptr);
     EXPECT_GT(again.size(), 0u);
+}
+
+} // namespace
+
+namespace {
+
+// A picture for libwebp's encoder, freed with it.
+struct TestPicture {
+    WebPPicture p;
+    TestPicture(const bb::Image &img, bool lossless) {
+        WebPPictureInit(&p);
+        p.use_argb = lossless ? 1 : 0;
+        p.width = int(img.width);
+        p.height = int(img.height);
+    }
+    ~TestPicture() { WebPPictureFree(&p); }
+};
+
+::testing::AssertionResult same_rows(const uint8_t *a, int a_stride, const uint8_t *b, int b_stride, uint32_t rows,
+                                     size_t bytes, const char *plane) {
+    if (!a || !b)
+        return a == b ? ::testing::AssertionSuccess()
+                      : ::testing::AssertionFailure() << "plane " << plane << " is missing from one";
+    for (uint32_t r = 0; r < rows; r++)
+        if (std::memcmp(a + size_t(r) * a_stride, b + size_t(r) * b_stride, bytes) != 0)
+            return ::testing::AssertionFailure() << "plane " << plane << " differs in row " << r;
+    return ::testing::AssertionSuccess();
+}
+
+// Strips of 64 rows give the picture one WebPPictureImportRGB(A) call gives, plane for plane:
+// lossy (YUV 4:2:0, alpha) and lossless (ARGB), at sizes that end inside a strip and on odd
+// rows and columns, opaque, transparent throughout, and transparent in one strip only (the
+// others then have no alpha plane of their own).
+TEST(WebpStrips, ImportMatchesOneCall) {
+    for (const bool lossless : {false, true})
+        for (const int kind : {3, 4, 40, 41}) // RGB; RGBA opaque; transparent everywhere; in one strip
+            for (const auto &size : {std::pair<uint32_t, uint32_t>{131, 203}, {64, 128}, {7, 1}, {300, 67}}) {
+                const int channels = kind == 3 ? 3 : 4;
+                bb::Image img = bbtest::make_image(size.first, size.second, channels, 8, channels == 4 ? 3 : -1);
+                if (channels == 4)
+                    for (uint32_t y = 0; y < img.height; y++)
+                        for (uint32_t x = 0; x < img.width; x++) {
+                            uint8_t &alpha = img.row(y)[size_t(x) * 4 + 3];
+                            const bool see_through = kind == 40 || (kind == 41 && y == img.height - 1 && x == 0);
+                            if (!see_through)
+                                alpha = 0xff;
+                            else if (alpha == 0xff)
+                                alpha = 0x80;
+                        }
+                const std::string what = std::string(lossless ? "lossless, " : "lossy, ") + "kind " +
+                                         std::to_string(kind) + ", " + std::to_string(size.first) + "x" +
+                                         std::to_string(size.second);
+                TestPicture whole(img, lossless), strips(img, lossless);
+                const int stride = int(img.stride());
+                ASSERT_TRUE(channels == 4 ? WebPPictureImportRGBA(&whole.p, img.row(0), stride)
+                                          : WebPPictureImportRGB(&whole.p, img.row(0), stride))
+                    << what;
+                ASSERT_TRUE(bb::import_in_strips(strips.p, img, nullptr)) << what;
+                const uint32_t h = img.height, w = img.width;
+                if (lossless) {
+                    EXPECT_TRUE(same_rows(reinterpret_cast<const uint8_t *>(whole.p.argb), whole.p.argb_stride * 4,
+                                          reinterpret_cast<const uint8_t *>(strips.p.argb), strips.p.argb_stride * 4, h,
+                                          size_t(w) * 4, "ARGB"))
+                        << what;
+                    continue;
+                }
+                EXPECT_EQ(whole.p.colorspace, strips.p.colorspace) << what;
+                EXPECT_TRUE(same_rows(whole.p.y, whole.p.y_stride, strips.p.y, strips.p.y_stride, h, w, "Y")) << what;
+                EXPECT_TRUE(same_rows(whole.p.u, whole.p.uv_stride, strips.p.u, strips.p.uv_stride, (h + 1) / 2,
+                                      (w + 1) / 2, "U"))
+                    << what;
+                EXPECT_TRUE(same_rows(whole.p.v, whole.p.uv_stride, strips.p.v, strips.p.uv_stride, (h + 1) / 2,
+                                      (w + 1) / 2, "V"))
+                    << what;
+                EXPECT_TRUE(same_rows(whole.p.a, whole.p.a_stride, strips.p.a, strips.p.a_stride, h, w, "A")) << what;
+            }
+}
+
+int g_polls = 0;
+bool count_poll() {
+    g_polls++;
+    return false;
+}
+bool stop_at_third_poll() {
+    return ++g_polls == 3;
+}
+
+// The import asks poll after every strip (and every 64 rows of its look for transparency), so a
+// cancel is seen within one strip's work, and stops it there.
+TEST(WebpStrips, PollsAfterEveryStripAndStopsWhenToldTo) {
+    const bb::Image img = bbtest::make_image(2400, 1600, 3);
+    for (const bool lossless : {false, true}) {
+        TestPicture counted(img, lossless);
+        g_polls = 0;
+        ASSERT_TRUE(bb::import_in_strips(counted.p, img, count_poll));
+        EXPECT_EQ(g_polls, int(1600 / bb::kPollRows));
+        TestPicture stopped(img, lossless);
+        g_polls = 0;
+        try {
+            bb::import_in_strips(stopped.p, img, stop_at_third_poll);
+            ADD_FAILURE() << "not stopped";
+        } catch (const bb::Error &e) {
+            EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted);
+        }
+        EXPECT_EQ(g_polls, 3);
+    }
 }
 
 } // namespace
