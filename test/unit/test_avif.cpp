@@ -407,7 +407,7 @@ TEST(AvifStrips, PollsAfterEveryStripAndStopsWhenToldTo) {
     EXPECT_EQ(bb::yuv_to_rgb_in_strips(*out, back, false, count_poll), AVIF_RESULT_OK);
     EXPECT_EQ(g_polls, int(1600 / bb::kPollRows));
     g_polls = 0;
-    EXPECT_EQ(kind_of([&] { bb::yuv_to_rgb_in_strips(*out, back, false, stop_at_third_poll); }),
+    EXPECT_EQ(kind_of([&] { (void)bb::yuv_to_rgb_in_strips(*out, back, false, stop_at_third_poll); }),
               bb::ErrorKind::Interrupted);
     EXPECT_EQ(g_polls, 3);
 }
