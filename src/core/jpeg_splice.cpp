@@ -112,6 +112,17 @@ struct BitReader {
     uint64_t pos() const { return uint64_t(next) * 8 - uint64_t(count); }
     bool overrun() const { return pos() > uint64_t(bytes) * 8; }
     void refill() {
+        if (next + 8 <= bytes) {
+            // Eight bytes at once, big-endian: those that fit whole are taken; the bits of the
+            // next one that show below them are that byte's own, which the next refill ORs in
+            // at the same place again.
+            uint64_t word;
+            std::memcpy(&word, buf + next, 8);
+            bits |= __builtin_bswap64(word) >> count;
+            next += size_t((63 - count) >> 3);
+            count |= 56;
+            return;
+        }
         while (count <= 56) {
             const uint64_t b = next < bytes ? buf[next] : 0;
             bits |= b << (56 - count);
@@ -169,22 +180,36 @@ struct BitWriter {
     int n = 0; // pending bits in acc, fewer than 8 between calls
 
     void put(uint32_t bits, int len) { // len <= 24
-        if (len == 0)
-            return;
         acc = acc << len | (bits & ((1u << len) - 1));
         n += len;
+        if (n < 8)
+            return;
+        uint8_t bytes[6]; // at most 31 bits pending: 3 whole bytes, each stuffed at most once
+        int k = 0;
         while (n >= 8) {
             const auto b = uint8_t(acc >> (n - 8));
-            out.push_back(b);
+            bytes[k++] = b;
             if (b == 0xFF)
-                out.push_back(0);
+                bytes[k++] = 0;
             n -= 8;
         }
+        out.insert(out.end(), bytes, bytes + k);
         acc &= (uint64_t(1) << n) - 1;
     }
     void pad() { // to the byte, with ones, as T.81 F.1.2.3 asks before a marker
         if (n)
             put((1u << (8 - n)) - 1, 8 - n);
+    }
+    // Appends the whole bytes [from, to) of the unstuffed data, stuffed again.
+    void stuff(const uint8_t *from, const uint8_t *to) {
+        while (from < to) {
+            const auto *ff = static_cast<const uint8_t *>(std::memchr(from, 0xFF, size_t(to - from)));
+            const uint8_t *run_end = ff ? ff + 1 : to;
+            out.insert(out.end(), from, run_end);
+            if (ff)
+                out.push_back(0);
+            from = run_end;
+        }
     }
     // Copies the unstuffed bits [from, to) of buf.
     void copy(const uint8_t *buf, size_t bytes, uint64_t from, uint64_t to) {
@@ -195,11 +220,7 @@ struct BitWriter {
             from += uint64_t(take);
         }
         if (n == 0 && (from & 7) == 0) {
-            for (uint64_t i = from >> 3; i < to >> 3; i++) {
-                out.push_back(buf[i]);
-                if (buf[i] == 0xFF)
-                    out.push_back(0);
-            }
+            stuff(buf + (from >> 3), buf + (to >> 3));
             from = to & ~uint64_t(7);
         }
         BitReader r(buf, bytes, from);
@@ -223,8 +244,11 @@ bool unstuff(const uint8_t *d, size_t n, size_t start, std::vector<uint8_t> *u, 
              size_t *end) {
     u->reserve(n - start);
     for (size_t i = start; i < n;) {
-        if (d[i] != 0xFF) {
-            u->push_back(d[i++]);
+        if (d[i] != 0xFF) { // a run of data bytes, up to the next 0xFF
+            const auto *ff = static_cast<const uint8_t *>(std::memchr(d + i, 0xFF, n - i));
+            const size_t run_end = ff ? size_t(ff - d) : n;
+            u->insert(u->end(), d + i, d + run_end);
+            i = run_end;
             continue;
         }
         size_t j = i + 1;
@@ -419,6 +443,35 @@ bool decode_block(BitReader &r, JCOEF *block, int *pred, const HuffTable &dc, co
     return true;
 }
 
+// Reads past one block without keeping it: the same checks as decode_block, the DC prediction
+// followed, no coefficient stored.
+bool skip_block(BitReader &r, int *pred, const HuffTable &dc, const HuffTable &ac) {
+    const int s = r.symbol(dc);
+    if (s < 0 || s > 11)
+        return false;
+    const int dc_value = *pred + (s ? extend(r.get(s), s) : 0);
+    if (dc_value < -32768 || dc_value > 32767)
+        return false;
+    *pred = dc_value;
+    for (int k = 1; k < 64; k++) {
+        const int rs = r.symbol(ac);
+        if (rs < 0)
+            return false;
+        const int run = rs >> 4, size = rs & 15;
+        if (size) {
+            k += run;
+            if (k > 63)
+                return false;
+            r.skip(size);
+        } else {
+            if (run != 15)
+                break;
+            k += 15;
+        }
+    }
+    return true;
+}
+
 // A component of the scan: its plan, tables and the rows of blocks kept.
 struct ScanComponent {
     int index;  // in comp_info and the plans
@@ -570,7 +623,6 @@ bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const Jpeg
     }
     int pred[4] = {0, 0, 0, 0}, pred_m0[4] = {0, 0, 0, 0};
     uint64_t b0 = 0, b1 = 0;
-    JBLOCK scratch;
     // Decodes MCUs [from, to) into the rows kept (or nowhere); false on data libjpeg would not
     // take as it is.
     auto decode = [&](uint64_t from, uint64_t to) {
@@ -595,8 +647,9 @@ bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const Jpeg
                 for (int y = 0; y < s.vb; y++)
                     for (int x = 0; x < s.hb; x++) {
                         JBLOCKROW kept_row = s.rows[size_t(row) * size_t(s.vb) + size_t(y)];
-                        JCOEF *block = kept_row ? kept_row[size_t(col) * size_t(s.hb) + size_t(x)] : scratch;
-                        if (!decode_block(r, block, &pred[i], s.dc, s.ac))
+                        if (!(kept_row ? decode_block(r, kept_row[size_t(col) * size_t(s.hb) + size_t(x)], &pred[i],
+                                                      s.dc, s.ac)
+                                       : skip_block(r, &pred[i], s.dc, s.ac)))
                             return false;
                     }
             }
