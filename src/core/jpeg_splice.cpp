@@ -149,6 +149,27 @@ struct BitReader {
         return v;
     }
     void align() { skip(int((8 - (pos() & 7)) & 7)); }
+    // Makes at least 32 bits available: one symbol (16 bits at most) and its value (15 at most)
+    // are then read by fast_symbol and take without a check each.
+    void ensure32() {
+        if (count < 32)
+            refill();
+    }
+    uint32_t take(int n) { // 0 <= n <= 16, after ensure32
+        const auto v = uint32_t(bits >> (63 - n) >> 1);
+        bits <<= n;
+        count -= n;
+        return v;
+    }
+    int fast_symbol(const HuffTable &t) { // after ensure32
+        const uint16_t look = t.look[bits >> (64 - kLookBits)];
+        if (!look)
+            return symbol(t); // a code longer than kLookBits
+        const int length = (look - 1) >> 8;
+        bits <<= length;
+        count -= length;
+        return (look - 1) & 0xff;
+    }
     int symbol(const HuffTable &t) {
         const uint16_t look = t.look[peek(kLookBits)];
         if (look) {
@@ -343,14 +364,9 @@ bool write_header(const uint8_t *d, size_t scan_data, const JpegMeta &meta, std:
     return true;
 }
 
-int bit_length(int v) {
-    unsigned a = unsigned(v < 0 ? -v : v);
-    int n = 0;
-    while (a) {
-        n++;
-        a >>= 1;
-    }
-    return n;
+int bit_length(int v) { // the bits of |v|: JPEG's magnitude category
+    const unsigned a = unsigned(v < 0 ? -v : v);
+    return a ? 32 - __builtin_clz(a) : 0;
 }
 
 // Codes one block (natural order) with the tables, and `extra` more ZRL codes (16 zeros each)
@@ -416,16 +432,18 @@ struct BitCounter {
 // Decodes one block into natural order; false on data libjpeg would not take as it is.
 bool decode_block(BitReader &r, JCOEF *block, int *pred, const HuffTable &dc, const HuffTable &ac) {
     std::memset(block, 0, sizeof(JCOEF) * 64);
-    const int s = r.symbol(dc);
+    r.ensure32();
+    const int s = r.fast_symbol(dc);
     if (s < 0 || s > 11)
         return false;
-    const int dc_value = *pred + (s ? extend(r.get(s), s) : 0);
+    const int dc_value = *pred + (s ? extend(r.take(s), s) : 0);
     if (dc_value < -32768 || dc_value > 32767)
         return false;
     *pred = dc_value;
     block[0] = JCOEF(dc_value);
     for (int k = 1; k < 64; k++) {
-        const int rs = r.symbol(ac);
+        r.ensure32();
+        const int rs = r.fast_symbol(ac);
         if (rs < 0)
             return false;
         const int run = rs >> 4, size = rs & 15;
@@ -433,7 +451,7 @@ bool decode_block(BitReader &r, JCOEF *block, int *pred, const HuffTable &dc, co
             k += run;
             if (k > 63)
                 return false;
-            block[kNatural[k]] = JCOEF(extend(r.get(size), size));
+            block[kNatural[k]] = JCOEF(extend(r.take(size), size));
         } else {
             if (run != 15)
                 break;
@@ -446,15 +464,17 @@ bool decode_block(BitReader &r, JCOEF *block, int *pred, const HuffTable &dc, co
 // Reads past one block without keeping it: the same checks as decode_block, the DC prediction
 // followed, no coefficient stored.
 bool skip_block(BitReader &r, int *pred, const HuffTable &dc, const HuffTable &ac) {
-    const int s = r.symbol(dc);
+    r.ensure32();
+    const int s = r.fast_symbol(dc);
     if (s < 0 || s > 11)
         return false;
-    const int dc_value = *pred + (s ? extend(r.get(s), s) : 0);
+    const int dc_value = *pred + (s ? extend(r.take(s), s) : 0);
     if (dc_value < -32768 || dc_value > 32767)
         return false;
     *pred = dc_value;
     for (int k = 1; k < 64; k++) {
-        const int rs = r.symbol(ac);
+        r.ensure32();
+        const int rs = r.fast_symbol(ac);
         if (rs < 0)
             return false;
         const int run = rs >> 4, size = rs & 15;
@@ -462,7 +482,7 @@ bool skip_block(BitReader &r, int *pred, const HuffTable &dc, const HuffTable &a
             k += run;
             if (k > 63)
                 return false;
-            r.skip(size);
+            r.take(size);
         } else {
             if (run != 15)
                 break;
