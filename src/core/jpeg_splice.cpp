@@ -13,6 +13,7 @@
 // only warn about, a table without the code a recomputed block needs.
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -498,7 +499,9 @@ struct ScanComponent {
     int hb, vb; // blocks per MCU across and down
     uint32_t blocks_across;
     HuffTable dc, ac;
-    std::vector<JCOEF> kept; // the blocks of the MCU rows kept, 64 coefficients each
+    // The blocks of the MCU rows kept, 64 coefficients each; not cleared here, since every
+    // kept block is decoded (decode_block clears it) before anything reads it.
+    std::unique_ptr<JCOEF[]> kept;
     std::vector<JBLOCKROW> rows;
 };
 
@@ -570,7 +573,7 @@ bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const Jpeg
         keep_lo = keep_hi = 0;
     for (ScanComponent &s : comps) {
         const size_t block_rows = size_t(keep_hi - keep_lo) * size_t(s.vb);
-        s.kept.assign(block_rows * s.blocks_across * DCTSIZE2, 0);
+        s.kept.reset(new JCOEF[block_rows * s.blocks_across * DCTSIZE2]);
         s.rows.assign(size_t(down) * size_t(s.vb), nullptr);
         for (size_t r = 0; r < block_rows; r++)
             s.rows[size_t(keep_lo) * size_t(s.vb) + r] =
