@@ -527,6 +527,7 @@ bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const Jpeg
     std::vector<ScanComponent> comps(size_t(ci.comps_in_scan));
     // The MCU rows whose blocks change, and those the blur's windows read.
     uint32_t touched_lo = down, touched_hi = 0, need_lo = down, need_hi = 0;
+    uint32_t touched_left = across, touched_right = 0; // the MCU columns whose blocks change, [left, right)
     for (int i = 0; i < ci.comps_in_scan; i++) {
         const jpeg_component_info *comp = ci.cur_comp_info[i];
         ScanComponent &s = comps[size_t(i)];
@@ -550,6 +551,8 @@ bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const Jpeg
             for (const Rect &r : g.rects) {
                 touched_lo = std::min(touched_lo, r.y0 / kBlock / vb);
                 touched_hi = std::max(touched_hi, (r.y1 - 1) / kBlock / vb + 1);
+                touched_left = std::min(touched_left, r.x0 / kBlock / uint32_t(s.hb));
+                touched_right = std::max(touched_right, (r.x1 - 1) / kBlock / uint32_t(s.hb) + 1);
             }
         }
     }
@@ -646,6 +649,20 @@ bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const Jpeg
     }
     int pred[4] = {0, 0, 0, 0}, pred_m0[4] = {0, 0, 0, 0};
     uint64_t b0 = 0, b1 = 0;
+    // Without restart markers, where each MCU of [m0, m1] starts in the coded data and the DC
+    // predictions there: the changed MCUs of each row are coded again, the others copied.
+    struct McuStart {
+        uint64_t bit;
+        int pred[4];
+    };
+    std::vector<McuStart> starts(interval ? 0 : size_t(m1 - m0 + 1));
+    const auto note_start = [&](uint64_t m) {
+        if (!starts.empty() && m >= m0 && m <= m1) {
+            McuStart &at = starts[size_t(m - m0)];
+            at.bit = r.pos();
+            std::copy(std::begin(pred), std::end(pred), std::begin(at.pred));
+        }
+    };
     // Decodes MCUs [from, to) into the rows kept (or nowhere); false on data libjpeg would not
     // take as it is.
     auto decode = [&](uint64_t from, uint64_t to) {
@@ -664,6 +681,7 @@ bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const Jpeg
             }
             if (m == m1)
                 b1 = r.pos();
+            note_start(m);
             const uint32_t row = uint32_t(m / across), col = uint32_t(m % across);
             for (size_t i = 0; i < comps.size(); i++) {
                 ScanComponent &s = comps[i];
@@ -683,8 +701,10 @@ bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const Jpeg
                     throw_interrupted();
             }
         }
-        if (to == m1)
+        if (to == m1) {
             b1 = r.pos();
+            note_start(m1);
+        }
         return true;
     };
     if (!decode(d0, d1))
@@ -736,11 +756,12 @@ bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const Jpeg
         return zrls == 0;
     };
 
-    copy(0, b0, true);
-    int p[4];
-    std::copy(std::begin(pred_m0), std::end(pred_m0), std::begin(p));
-    if (interval || m1 == total) {
-        // The rest starts at a restart marker (coded after the last MCU again here), or there is none.
+    if (interval) {
+        // Whole restart intervals are coded again; the rest starts at a restart marker (coded
+        // after the last MCU again here), or there is none.
+        copy(0, b0, true);
+        int p[4];
+        std::copy(std::begin(pred_m0), std::end(pred_m0), std::begin(p));
         if (!encode(w, m0, m1, p, -1, 0))
             return false;
         if (m1 == total) {
@@ -755,20 +776,61 @@ bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const Jpeg
         copy(b1, u_bits, false);
         return finish();
     }
-    // No restart markers: the rest's bits must fall where they did within their bytes, so that
-    // they are copied as they are, final padding included. The last MCUs coded are made as many
-    // bits longer (0 to 7, modulo 8) as that takes, with ZRL codes before some blocks' EOB: the
-    // same coefficients, decoded the same by any decoder that follows T.81's procedure
-    // (F.2.2.2). Those last MCUs are counted first (a dry run), the rest coded once.
-    const uint64_t tail = m1 - std::min<uint64_t>(m1 - m0, 64);
-    if (!encode(w, m0, tail, p, -1, 0))
+
+    // No restart markers. Coded again: in each row of [touched_lo, touched_hi), the MCUs of the
+    // columns whose blocks change and the one after them (its DC is predicted from a changed
+    // block), as segments [a, b) (joined where one row's meets the next's). The coded bits
+    // between two segments are copied, shifted to where the output stands; each segment starts
+    // from the DC predictions the decode found there.
+    if (!restarts.empty())
+        return false; // restart markers without a restart interval: libjpeg's path judges them
+    std::vector<std::pair<uint64_t, uint64_t>> segments;
+    for (uint32_t row = touched_lo; row < touched_hi; row++) {
+        const uint64_t a = uint64_t(row) * across + touched_left;
+        const uint64_t b = std::min(total, uint64_t(row) * across + touched_right + 1);
+        if (!segments.empty() && segments.back().second >= a)
+            segments.back().second = b;
+        else
+            segments.emplace_back(a, b);
+    }
+    const auto start_of = [&](uint64_t m) -> const McuStart & { return starts[size_t(m - m0)]; };
+    uint64_t from = 0; // the coded bits copied up to here
+    for (size_t k = 0; k + 1 < segments.size(); k++) {
+        const auto [a, b] = segments[k];
+        copy(from, start_of(a).bit, false);
+        int q[4];
+        std::copy(std::begin(start_of(a).pred), std::end(start_of(a).pred), std::begin(q));
+        if (!encode(w, a, b, q, -1, 0))
+            return false;
+        from = start_of(b).bit;
+    }
+    const auto [a, b] = segments.back();
+    copy(from, start_of(a).bit, false);
+    int p[4];
+    std::copy(std::begin(start_of(a).pred), std::end(start_of(a).pred), std::begin(p));
+    if (b == total) { // the last segment ends the scan
+        if (!encode(w, a, b, p, -1, 0))
+            return false;
+        const uint64_t b_end = r.pos(); // decoded to the end: only padding may follow
+        if (u_bits - b_end >= 8)
+            return false;
+        return finish();
+    }
+    // The rest's bits must fall where they did within their bytes, so that they are copied as
+    // they are, final padding included. The last MCUs coded are made as many bits longer (0 to
+    // 7, modulo 8) as that takes, with ZRL codes before some blocks' EOB: the same
+    // coefficients, decoded the same by any decoder that follows T.81's procedure (F.2.2.2).
+    // Those last MCUs are counted first (a dry run), the rest coded once.
+    const uint64_t rest = start_of(b).bit;
+    const uint64_t tail = b - std::min<uint64_t>(b - a, 64);
+    if (!encode(w, a, tail, p, -1, 0))
         return false;
     BitCounter dry;
     int dry_p[4];
     std::copy(p, p + 4, dry_p);
-    if (!encode(dry, tail, m1, dry_p, -1, 0))
+    if (!encode(dry, tail, b, dry_p, -1, 0))
         return false;
-    const int need = int((b1 - uint64_t(w.n) - dry.bits) & 7);
+    const int need = int((rest - uint64_t(w.n) - dry.bits) & 7);
     int zrl_comp = -1, zrls = 0;
     for (size_t i = 0; i < comps.size() && need && zrl_comp < 0; i++) {
         const int z = comps[i].ac.size[0xF0];
@@ -776,7 +838,7 @@ bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const Jpeg
             if ((k * z) % 8 == need) {
                 BitCounter probe;
                 std::copy(p, p + 4, dry_p);
-                if (encode(probe, tail, m1, dry_p, int(i), k)) { // room enough in this component's blocks
+                if (encode(probe, tail, b, dry_p, int(i), k)) { // room enough in this component's blocks
                     zrl_comp = int(i);
                     zrls = k;
                 }
@@ -784,18 +846,18 @@ bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const Jpeg
             }
     }
     if (need == 0 || zrl_comp >= 0) {
-        if (!encode(w, tail, m1, p, zrl_comp, zrls))
+        if (!encode(w, tail, b, p, zrl_comp, zrls))
             return false;
-        copy(b1, u_bits, false);
+        copy(rest, u_bits, false);
         return finish();
     }
     // No way to keep the bits in place: decode to the end and copy the rest shifted.
-    if (!encode(w, tail, m1, p, -1, 0) || !decode(d1, total))
+    if (!encode(w, tail, b, p, -1, 0) || !decode(d1, total))
         return false;
     const uint64_t b_end = r.pos();
     if (u_bits - b_end >= 8)
         return false;
-    copy(b1, b_end, false);
+    copy(rest, b_end, false);
     return finish();
 }
 
