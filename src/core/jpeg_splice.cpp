@@ -430,9 +430,13 @@ struct BitCounter {
     void put(uint32_t, int len) { bits += uint64_t(len); }
 };
 
-// Decodes one block into natural order; false on data libjpeg would not take as it is.
+// Decodes one block into natural order, or without kKeep reads past it (the DC prediction
+// followed, block not touched: a block no one keeps); false on data libjpeg would not take as it
+// is.
+template <bool kKeep>
 bool decode_block(BitReader &r, JCOEF *block, int *pred, const HuffTable &dc, const HuffTable &ac) {
-    std::memset(block, 0, sizeof(JCOEF) * 64);
+    if constexpr (kKeep)
+        std::memset(block, 0, sizeof(JCOEF) * 64);
     r.ensure32();
     const int s = r.fast_symbol(dc);
     if (s < 0 || s > 11)
@@ -441,7 +445,8 @@ bool decode_block(BitReader &r, JCOEF *block, int *pred, const HuffTable &dc, co
     if (dc_value < -32768 || dc_value > 32767)
         return false;
     *pred = dc_value;
-    block[0] = JCOEF(dc_value);
+    if constexpr (kKeep)
+        block[0] = JCOEF(dc_value);
     for (int k = 1; k < 64; k++) {
         r.ensure32();
         const int rs = r.fast_symbol(ac);
@@ -452,38 +457,9 @@ bool decode_block(BitReader &r, JCOEF *block, int *pred, const HuffTable &dc, co
             k += run;
             if (k > 63)
                 return false;
-            block[kNatural[k]] = JCOEF(extend(r.take(size), size));
-        } else {
-            if (run != 15)
-                break;
-            k += 15;
-        }
-    }
-    return true;
-}
-
-// Reads past one block without keeping it: the same checks as decode_block, the DC prediction
-// followed, no coefficient stored.
-bool skip_block(BitReader &r, int *pred, const HuffTable &dc, const HuffTable &ac) {
-    r.ensure32();
-    const int s = r.fast_symbol(dc);
-    if (s < 0 || s > 11)
-        return false;
-    const int dc_value = *pred + (s ? extend(r.take(s), s) : 0);
-    if (dc_value < -32768 || dc_value > 32767)
-        return false;
-    *pred = dc_value;
-    for (int k = 1; k < 64; k++) {
-        r.ensure32();
-        const int rs = r.fast_symbol(ac);
-        if (rs < 0)
-            return false;
-        const int run = rs >> 4, size = rs & 15;
-        if (size) {
-            k += run;
-            if (k > 63)
-                return false;
-            r.take(size);
+            const uint32_t bits = r.take(size);
+            if constexpr (kKeep)
+                block[kNatural[k]] = JCOEF(extend(bits, size));
         } else {
             if (run != 15)
                 break;
@@ -688,9 +664,9 @@ bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const Jpeg
                 for (int y = 0; y < s.vb; y++)
                     for (int x = 0; x < s.hb; x++) {
                         JBLOCKROW kept_row = s.rows[size_t(row) * size_t(s.vb) + size_t(y)];
-                        if (!(kept_row ? decode_block(r, kept_row[size_t(col) * size_t(s.hb) + size_t(x)], &pred[i],
-                                                      s.dc, s.ac)
-                                       : skip_block(r, &pred[i], s.dc, s.ac)))
+                        if (!(kept_row ? decode_block<true>(r, kept_row[size_t(col) * size_t(s.hb) + size_t(x)],
+                                                            &pred[i], s.dc, s.ac)
+                                       : decode_block<false>(r, nullptr, &pred[i], s.dc, s.ac)))
                             return false;
                     }
             }

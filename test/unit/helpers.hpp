@@ -160,4 +160,15 @@ inline std::vector<uint8_t> libjpeg_pixels(const std::vector<uint8_t> &jpeg) {
     return pixels;
 }
 
+// A poll that counts its calls and says stop at the stop_at-th (never when 0), for tests of how
+// often a loop checks for a cancel and that it stops where told. For one thread.
+struct PollCounter {
+    static inline int calls = 0, stop_at = 0;
+    static bool poll() { return ++calls == stop_at; }
+    static void reset(int stop = 0) {
+        calls = 0;
+        stop_at = stop;
+    }
+};
+
 } // namespace bbtest

@@ -313,79 +313,77 @@ TEST(Avif, ACancelDuringTheAv1EncoderIsAnsweredAtOnce) {
     return ::testing::AssertionSuccess();
 }
 
-// Strips of 64 rows through views give every plane exactly as one avifImageRGBToYUV call does,
-// for every depth and sampling, with and without alpha, at sizes that end inside a strip and on
-// odd rows and columns.
-TEST(AvifStrips, EncodeConversionMatchesOneCall) {
+// One case of the strip tests: a picture's RGB(A) pixels and an empty avifImage of its size.
+struct StripCase {
+    int depth; // of the AVIF: 8, 10 or 12
+    bool alpha;
+    bb::Image pixels; // 8- or 16-bit RGB(A)
+    std::unique_ptr<avifImage, void (*)(avifImage *)> planes{nullptr, avifImageDestroy};
+    std::string what;
+
+    // Zeroed pixels of the same layout, for a conversion from planes.
+    bb::Image blank() const {
+        bb::Image image =
+            bbtest::make_image(pixels.width, pixels.height, pixels.channels, pixels.depth, pixels.alpha_channel);
+        std::memset(image.row(0), 0, image.stride() * image.height);
+        return image;
+    }
+    // libavif's RGB image for image, converted to or from planes.
+    avifRGBImage rgb_of(bb::Image &image) const {
+        avifRGBImage rgb;
+        avifRGBImageSetDefaults(&rgb, planes.get());
+        rgb.depth = uint32_t(image.depth);
+        rgb.format = alpha ? AVIF_RGB_FORMAT_RGBA : AVIF_RGB_FORMAT_RGB;
+        rgb.chromaUpsampling = AVIF_CHROMA_UPSAMPLING_BEST_QUALITY;
+        rgb.pixels = image.row(0);
+        rgb.rowBytes = uint32_t(image.stride());
+        return rgb;
+    }
+};
+
+// Runs test on every depth and sampling, with and without alpha, at sizes that end inside a
+// strip and on odd rows and columns.
+template <typename Test> void for_every_strip_case(Test test) {
     for (const int depth : {8, 10, 12})
         for (const int format : kFormats)
             for (const bool alpha : {false, true})
-                for (const auto &size : {std::pair<uint32_t, uint32_t>{131, 203}, {64, 128}, {7, 1}, {300, 65}}) {
-                    const std::string what = std::to_string(depth) + " bits, format " + std::to_string(format) +
-                                             (alpha ? ", alpha, " : ", ") + std::to_string(size.first) + "x" +
-                                             std::to_string(size.second);
-                    const int channels = alpha ? 4 : 3;
-                    const bb::Image rgb_pixels =
-                        bbtest::make_image(size.first, size.second, channels, depth == 8 ? 8 : 16, alpha ? 3 : -1);
-                    const auto fmt = avifPixelFormat(format);
-                    std::unique_ptr<avifImage, void (*)(avifImage *)> whole(
-                        avifImageCreate(size.first, size.second, uint32_t(depth), fmt), avifImageDestroy);
-                    std::unique_ptr<avifImage, void (*)(avifImage *)> strips(
-                        avifImageCreate(size.first, size.second, uint32_t(depth), fmt), avifImageDestroy);
-                    avifRGBImage rgb;
-                    avifRGBImageSetDefaults(&rgb, whole.get());
-                    rgb.depth = uint32_t(rgb_pixels.depth);
-                    rgb.format = alpha ? AVIF_RGB_FORMAT_RGBA : AVIF_RGB_FORMAT_RGB;
-                    rgb.pixels = const_cast<uint8_t *>(rgb_pixels.row(0));
-                    rgb.rowBytes = uint32_t(rgb_pixels.stride());
-                    ASSERT_EQ(avifImageRGBToYUV(whole.get(), &rgb), AVIF_RESULT_OK) << what;
-                    bb::rgb_to_yuv_in_strips(*strips, rgb_pixels, alpha, nullptr);
-                    EXPECT_TRUE(same_planes(*whole, *strips)) << what;
+                for (const auto &size : {std::pair<uint32_t, uint32_t>{131, 203}, {64, 128}, {7, 1}, {300, 67}}) {
+                    StripCase c{
+                        depth,
+                        alpha,
+                        bbtest::make_image(size.first, size.second, alpha ? 4 : 3, depth == 8 ? 8 : 16, alpha ? 3 : -1),
+                        {avifImageCreate(size.first, size.second, uint32_t(depth), avifPixelFormat(format)),
+                         avifImageDestroy},
+                        std::to_string(depth) + " bits, format " + std::to_string(format) +
+                            (alpha ? ", alpha, " : ", ") + std::to_string(size.first) + "x" +
+                            std::to_string(size.second)};
+                    test(c);
                 }
+}
+
+// Strips of 64 rows through views give every plane exactly as one avifImageRGBToYUV call does.
+TEST(AvifStrips, EncodeConversionMatchesOneCall) {
+    for_every_strip_case([](StripCase &c) {
+        avifRGBImage rgb = c.rgb_of(c.pixels);
+        ASSERT_EQ(avifImageRGBToYUV(c.planes.get(), &rgb), AVIF_RESULT_OK) << c.what;
+        std::unique_ptr<avifImage, void (*)(avifImage *)> strips(
+            avifImageCreate(c.pixels.width, c.pixels.height, uint32_t(c.depth), c.planes->yuvFormat), avifImageDestroy);
+        bb::rgb_to_yuv_in_strips(*strips, c.pixels, c.alpha, nullptr);
+        EXPECT_TRUE(same_planes(*c.planes, *strips)) << c.what;
+    });
 }
 
 // The same for the decode's conversion, whose bilinear chroma upsampling reads the chroma rows
 // beyond a strip's own.
 TEST(AvifStrips, DecodeConversionMatchesOneCall) {
-    for (const int depth : {8, 10, 12})
-        for (const int format : kFormats)
-            for (const bool alpha : {false, true})
-                for (const auto &size : {std::pair<uint32_t, uint32_t>{131, 203}, {64, 128}, {7, 1}, {300, 67}}) {
-                    const std::string what = std::to_string(depth) + " bits, format " + std::to_string(format) +
-                                             (alpha ? ", alpha, " : ", ") + std::to_string(size.first) + "x" +
-                                             std::to_string(size.second);
-                    const int channels = alpha ? 4 : 3;
-                    const int rgb_depth = depth == 8 ? 8 : 16;
-                    const bb::Image source =
-                        bbtest::make_image(size.first, size.second, channels, rgb_depth, alpha ? 3 : -1);
-                    std::unique_ptr<avifImage, void (*)(avifImage *)> planes(
-                        avifImageCreate(size.first, size.second, uint32_t(depth), avifPixelFormat(format)),
-                        avifImageDestroy);
-                    bb::rgb_to_yuv_in_strips(*planes, source, alpha, nullptr);
-
-                    bb::Image whole = bbtest::make_image(size.first, size.second, channels, rgb_depth, alpha ? 3 : -1);
-                    avifRGBImage rgb;
-                    avifRGBImageSetDefaults(&rgb, planes.get());
-                    rgb.depth = uint32_t(rgb_depth);
-                    rgb.format = alpha ? AVIF_RGB_FORMAT_RGBA : AVIF_RGB_FORMAT_RGB;
-                    rgb.chromaUpsampling = AVIF_CHROMA_UPSAMPLING_BEST_QUALITY;
-                    rgb.pixels = whole.row(0);
-                    rgb.rowBytes = uint32_t(whole.stride());
-                    ASSERT_EQ(avifImageYUVToRGB(planes.get(), &rgb), AVIF_RESULT_OK) << what;
-                    bb::Image strips = bbtest::make_image(size.first, size.second, channels, rgb_depth, alpha ? 3 : -1);
-                    std::memset(strips.row(0), 0, strips.stride() * strips.height);
-                    ASSERT_EQ(bb::yuv_to_rgb_in_strips(*planes, strips, alpha, nullptr), AVIF_RESULT_OK) << what;
-                    EXPECT_EQ(std::memcmp(whole.row(0), strips.row(0), whole.stride() * whole.height), 0) << what;
-                }
-}
-
-int g_polls = 0;
-bool count_poll() {
-    g_polls++;
-    return false;
-}
-bool stop_at_third_poll() {
-    return ++g_polls == 3;
+    for_every_strip_case([](StripCase &c) {
+        bb::rgb_to_yuv_in_strips(*c.planes, c.pixels, c.alpha, nullptr);
+        bb::Image whole = c.blank(), strips = c.blank();
+        avifRGBImage rgb = c.rgb_of(whole);
+        ASSERT_EQ(avifImageYUVToRGB(c.planes.get(), &rgb), AVIF_RESULT_OK) << c.what;
+        ASSERT_EQ(bb::yuv_to_rgb_in_strips(*c.planes, strips, c.alpha, nullptr), AVIF_RESULT_OK) << c.what;
+        EXPECT_EQ(std::memcmp(whole.row(0), strips.row(0), whole.stride() * whole.height), 0) << c.what;
+    });
 }
 
 // Both conversions ask poll after every strip, so a cancel is seen within one strip's work (a
@@ -394,22 +392,22 @@ TEST(AvifStrips, PollsAfterEveryStripAndStopsWhenToldTo) {
     const bb::Image pixels = bbtest::make_image(2400, 1600, 3);
     std::unique_ptr<avifImage, void (*)(avifImage *)> out(avifImageCreate(2400, 1600, 8, AVIF_PIXEL_FORMAT_YUV420),
                                                           avifImageDestroy);
-    g_polls = 0;
-    bb::rgb_to_yuv_in_strips(*out, pixels, false, count_poll);
-    EXPECT_EQ(g_polls, int(1600 / bb::kPollRows));
-    g_polls = 0;
-    EXPECT_EQ(kind_of([&] { bb::rgb_to_yuv_in_strips(*out, pixels, false, stop_at_third_poll); }),
+    bbtest::PollCounter::reset();
+    bb::rgb_to_yuv_in_strips(*out, pixels, false, bbtest::PollCounter::poll);
+    EXPECT_EQ(bbtest::PollCounter::calls, int(1600 / bb::kPollRows));
+    bbtest::PollCounter::reset(3);
+    EXPECT_EQ(kind_of([&] { bb::rgb_to_yuv_in_strips(*out, pixels, false, bbtest::PollCounter::poll); }),
               bb::ErrorKind::Interrupted);
-    EXPECT_EQ(g_polls, 3);
+    EXPECT_EQ(bbtest::PollCounter::calls, 3);
 
     bb::Image back = bbtest::make_image(2400, 1600, 3);
-    g_polls = 0;
-    EXPECT_EQ(bb::yuv_to_rgb_in_strips(*out, back, false, count_poll), AVIF_RESULT_OK);
-    EXPECT_EQ(g_polls, int(1600 / bb::kPollRows));
-    g_polls = 0;
-    EXPECT_EQ(kind_of([&] { (void)bb::yuv_to_rgb_in_strips(*out, back, false, stop_at_third_poll); }),
+    bbtest::PollCounter::reset();
+    EXPECT_EQ(bb::yuv_to_rgb_in_strips(*out, back, false, bbtest::PollCounter::poll), AVIF_RESULT_OK);
+    EXPECT_EQ(bbtest::PollCounter::calls, int(1600 / bb::kPollRows));
+    bbtest::PollCounter::reset(3);
+    EXPECT_EQ(kind_of([&] { (void)bb::yuv_to_rgb_in_strips(*out, back, false, bbtest::PollCounter::poll); }),
               bb::ErrorKind::Interrupted);
-    EXPECT_EQ(g_polls, 3);
+    EXPECT_EQ(bbtest::PollCounter::calls, 3);
 }
 
 TEST(Avif, OtherFormatsConvertToAvifAndBack) {

@@ -469,33 +469,24 @@ TEST(WebpStrips, ImportMatchesOneCall) {
             }
 }
 
-int g_polls = 0;
-bool count_poll() {
-    g_polls++;
-    return false;
-}
-bool stop_at_third_poll() {
-    return ++g_polls == 3;
-}
-
 // The import asks poll after every strip (and every 64 rows of its look for transparency), so a
 // cancel is seen within one strip's work, and stops it there.
 TEST(WebpStrips, PollsAfterEveryStripAndStopsWhenToldTo) {
     const bb::Image img = bbtest::make_image(2400, 1600, 3);
     for (const bool lossless : {false, true}) {
         TestPicture counted(img, lossless);
-        g_polls = 0;
-        ASSERT_TRUE(bb::import_in_strips(counted.p, img, count_poll));
-        EXPECT_EQ(g_polls, int(1600 / bb::kPollRows));
+        bbtest::PollCounter::reset();
+        ASSERT_TRUE(bb::import_in_strips(counted.p, img, bbtest::PollCounter::poll));
+        EXPECT_EQ(bbtest::PollCounter::calls, int(1600 / bb::kPollRows));
         TestPicture stopped(img, lossless);
-        g_polls = 0;
+        bbtest::PollCounter::reset(3);
         try {
-            bb::import_in_strips(stopped.p, img, stop_at_third_poll);
+            bb::import_in_strips(stopped.p, img, bbtest::PollCounter::poll);
             ADD_FAILURE() << "not stopped";
         } catch (const bb::Error &e) {
             EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted);
         }
-        EXPECT_EQ(g_polls, 3);
+        EXPECT_EQ(bbtest::PollCounter::calls, 3);
     }
 }
 
