@@ -42,11 +42,11 @@ void redact_plane(const ComponentPlan &plan, InterruptPoll poll);
 
 // The redaction of a baseline (sequential, Huffman-coded, one-scan) JPEG whose header job has
 // read: the coded data is decoded without a coefficient array for the whole image, only the
-// rows that the groups' windows need are kept, the MCU rows whose blocks change (and, without
-// restart markers, the row after them, whose first DC differences change) are coded again with
-// the file's own Huffman tables, and the coded data before and after them is copied bit for
-// bit. Returns false, having changed nothing, for any other file, or when a table lacks a code
-// that the recomputed blocks need: the caller then transcodes the whole file.
+// rows that the groups' windows need are kept, the restart intervals whose blocks change (or,
+// without restart markers, the changed MCUs of each row and the one after them, whose DC
+// differences change) are coded again with the file's own Huffman tables, and the coded data
+// around them is copied bit for bit. Returns false, having changed nothing, for any other file, or when a table lacks a
+// code that the recomputed blocks need: the caller then transcodes the whole file.
 bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const JpegMeta &meta,
                     std::vector<ComponentPlan> &plans, InterruptPoll poll, Buffer *out);
 

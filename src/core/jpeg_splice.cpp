@@ -3,11 +3,13 @@
 // that the blur's windows read are kept as coefficients: no array for the whole image), the
 // blocks of the boxes are recomputed, and the output is written as
 //   the file's own tables and frame, with the metadata the policy keeps;
-//   the coded bits before the first MCU row that changes, copied;
-//   the changed rows coded again with the same Huffman tables (and, without restart markers,
-//   the MCU after them, whose DC differences start from changed blocks);
-//   the coded bits after them, copied (shifted by whatever the changed rows' length moved
-//   them, or, with restart markers, from the next marker on as they are).
+//   with restart markers: the coded bits before the first interval that changes, copied; the
+//   changed intervals coded again with the same Huffman tables; the rest, copied from the
+//   next marker on as it is;
+//   without: in each changed MCU row, the MCUs whose blocks change and the one after them
+//   (its DC differences start from a changed block) coded again, and the coded bits between
+//   them copied, shifted to where the output stands; the last MCUs coded are made 0-7 bits
+//   longer with ZRL codes so that the rest of the scan is copied as it is.
 // Any file this cannot take as it is returns false before anything is written: progressive,
 // arithmetic coding, several scans, markers after the scan but its end, data libjpeg would
 // only warn about, a table without the code a recomputed block needs.
