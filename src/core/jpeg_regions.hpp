@@ -45,8 +45,9 @@ void redact_plane(const ComponentPlan &plan, InterruptPoll poll);
 // rows that the groups' windows need are kept, the restart intervals whose blocks change (or,
 // without restart markers, the changed MCUs of each row and the one after them, whose DC
 // differences change) are coded again with the file's own Huffman tables, and the coded data
-// around them is copied bit for bit. Returns false, having changed nothing, for any other file, or when a table lacks a
-// code that the recomputed blocks need: the caller then transcodes the whole file.
+// around them is copied bit for bit. Returns false, having changed nothing, for any other
+// file, or when a table lacks a code that the recomputed blocks need: the caller then
+// transcodes the whole file.
 bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const JpegMeta &meta,
                     std::vector<ComponentPlan> &plans, InterruptPoll poll, Buffer *out);
 
