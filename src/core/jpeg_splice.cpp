@@ -771,6 +771,8 @@ bool splice_regions(const uint8_t *data, size_t size, DecodeJob &job, const Jpeg
         else
             segments.emplace_back(a, b);
     }
+    if (segments.empty())
+        return false; // not reached: m0 < total means some row changes
     const auto start_of = [&](uint64_t m) -> const McuStart & { return starts[size_t(m - m0)]; };
     uint64_t from = 0; // the coded bits copied up to here
     for (size_t k = 0; k + 1 < segments.size(); k++) {
