@@ -20,8 +20,10 @@ struct DecodeOptions {
     uint64_t max_pixels = 100000000; // refuse larger images before allocating pixels
     InterruptPoll poll = nullptr;
     size_t png_row_prefix = 0; // decode_png's Image::row_prefix for 8-bit images: 1 to encode in place
-    int threads = 1;           // 2 lets JpegPlaneReader decode a progressive file's scans on two threads
-    bool jpeg_to_rgb = false;  // decode_jpeg: YCbCr converted to RGB (for another format's encoder)
+    // 2 lets JpegPlaneReader decode a progressive file's scans on two threads, or its rows ahead
+    // of the blur, and decode_png_blurred blur a PNG beside its unfiltering
+    int threads = 1;
+    bool jpeg_to_rgb = false; // decode_jpeg: YCbCr converted to RGB (for another format's encoder)
     // Below this estimated cost (jpeg_scan_split.hpp) a file is not worth a second decoder:
     // about 2 ms of decoding here. The tests lower it to split small files.
     uint64_t split_min_cost = uint64_t(1) << 16;
@@ -153,6 +155,10 @@ int choose_png_filter(const Image &image);
 // Decodes any PNG to 8- or 16-bit grey, grey+alpha, RGB or RGBA: palettes expand to RGB(A),
 // 1/2/4-bit grey to 8 bits, tRNS to an alpha channel; interlaced images are read whole.
 Image decode_png(const uint8_t *data, size_t size, const DecodeOptions &options, PngMeta *meta);
+// decode_png, then gaussian_blur at sigma: the same pixels. With options.threads > 1, where
+// the fixed-point blur applies (8-bit, no alpha) and the fast path decodes the file, the blur
+// runs on a second thread a few rows behind the unfiltering instead of after it.
+Image decode_png_blurred(const uint8_t *data, size_t size, const DecodeOptions &options, double sigma, PngMeta *meta);
 // PNG compression (see compress_scanlines in png_codec.cpp): 8-bit scanlines by libdeflate,
 // one call per piece of up to kDeflatePieceBytes (about 41 ms here at most, 3.4 ms a MiB,
 // inside the 50 ms between interrupt checks); 16-bit ones by zlib in pieces of

@@ -6,6 +6,7 @@
 
 #include "kernel.hpp"
 #include "row_ring.hpp"
+#include "worker_thread.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -220,7 +221,7 @@ bool fixed_blur_supported(double sigma) {
 }
 
 void fixed_blur_u8(uint8_t *base, size_t stride, uint32_t width, uint32_t height, int channels, double sigma,
-                   InterruptPoll poll, FixedKernels kernels) {
+                   InterruptPoll poll, FixedKernels kernels, RowGate *gate) {
     FixedKernel k;
     if (!make_fixed_kernel(sigma, &k))
         throw Error(ErrorKind::InvalidParameter, "sigma out of range for the fixed-point blur");
@@ -243,9 +244,13 @@ void fixed_blur_u8(uint8_t *base, size_t stride, uint32_t width, uint32_t height
     for (long y = 0; y < h; y++) {
         if (poll && poll())
             throw_interrupted();
+        if (gate && gate->abandoned())
+            return;
         for (const long last = std::min(h - 1, y + r); next <= last; next++) {
             if (poll && poll())
                 throw_interrupted();
+            if (gate && !gate->wait_for(uint32_t(next) + 1))
+                return;
             pad_reflected(base + stride * size_t(next), middle, long(width), C, r);
             for (long t = 1; t <= r; t++) {
                 left[size_t(t)] = middle - t * C;

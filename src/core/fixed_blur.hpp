@@ -31,9 +31,14 @@ bool fixed_blur_vectorised() noexcept;
 // Whether the fixed-point blur can take this sigma (its Q15 weights are representable).
 bool fixed_blur_supported(double sigma);
 
+class RowGate;
+
 // Blurs rows of width * channels 8-bit samples, stride bytes apart, in place, with kernels
-// (the unit tests run each kind this processor has; wider than it has is a bug).
+// (the unit tests run each kind this processor has; wider than it has is a bug). Each output
+// row is written once the rows sigma's kernel reaches below it have been read, from the top
+// down, so the rows can still be arriving: with a gate, each row is read only once the gate
+// has it, and the blur stops (the rows then unspecified) when the gate is abandoned.
 void fixed_blur_u8(uint8_t *base, size_t stride, uint32_t width, uint32_t height, int channels, double sigma,
-                   InterruptPoll poll, FixedKernels kernels);
+                   InterruptPoll poll, FixedKernels kernels, RowGate *gate = nullptr);
 
 } // namespace bb

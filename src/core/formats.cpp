@@ -51,11 +51,12 @@ Buffer blur_png_pixels(const uint8_t *data, size_t size, const std::vector<Box> 
     DecodeOptions scanlines = decode;
     scanlines.png_row_prefix = 1;
     PngMeta meta;
+    if (!boxes) {
+        Image image = decode_png_blurred(data, size, scanlines, options.sigma, &meta);
+        return encode_png_in_place(image, meta, options.poll, kPngInMemoryBytes, options.threads);
+    }
     Image image = decode_png(data, size, scanlines, &meta);
-    if (boxes)
-        blur_rects(image, stored_rects(*boxes, image.width, image.height, 0), options.sigma, options.poll);
-    else
-        gaussian_blur(image, options.sigma, options.poll);
+    blur_rects(image, stored_rects(*boxes, image.width, image.height, 0), options.sigma, options.poll);
     return encode_png_in_place(image, meta, options.poll, kPngInMemoryBytes, options.threads);
 }
 

@@ -3,6 +3,8 @@
 #include "codecs.hpp"
 
 #include "deflate_join.hpp"
+#include "fixed_blur.hpp"
+#include "gaussian.hpp"
 
 #include "png_inflate.hpp"
 #include "probe.hpp"
@@ -639,7 +641,9 @@ void check_chunk_layout(const uint8_t *data, size_t size) {
 
 } // namespace
 
-Image decode_png(const uint8_t *data, size_t size, const DecodeOptions &options, PngMeta *meta) {
+// decode_png, and with sigma > 0 the blur too: *blurred says whether it was done.
+Image decode_png_and_blur(const uint8_t *data, size_t size, const DecodeOptions &options, PngMeta *meta, double sigma,
+                          bool *blurred) {
     check_chunk_layout(data, size);
     ReadJob job{};
     job.data = data;
@@ -672,8 +676,15 @@ Image decode_png(const uint8_t *data, size_t size, const DecodeOptions &options,
     image.allocate();
     // Plain PNGs: one libdeflate call and our own unfiltering; libpng for the rest, and for any
     // file the fast path finds fault with, so that its verdict stays libpng's.
-    if (png_fast_path_applies(job.layout) && inflate_png_pixels(data, size, image, options.poll))
-        return image;
+    if (png_fast_path_applies(job.layout)) {
+        const bool pipelined = sigma > 0 && options.threads > 1 &&
+                               choose_blur_method(image, sigma, fixed_blur_vectorised()) == BlurMethod::FixedPoint;
+        if (pipelined ? inflate_and_blur(data, size, image, sigma, options.poll)
+                      : inflate_png_pixels(data, size, image, options.poll)) {
+            *blurred = pipelined;
+            return image;
+        }
+    }
     job.pixels = image.row(0);
     job.row_bytes = image.stride();
 
@@ -682,6 +693,19 @@ Image decode_png(const uint8_t *data, size_t size, const DecodeOptions &options,
         throw_interrupted();
     if (status != Status::Ok)
         throw_png_error(job.err, true);
+    return image;
+}
+
+Image decode_png(const uint8_t *data, size_t size, const DecodeOptions &options, PngMeta *meta) {
+    bool blurred = false;
+    return decode_png_and_blur(data, size, options, meta, 0.0, &blurred);
+}
+
+Image decode_png_blurred(const uint8_t *data, size_t size, const DecodeOptions &options, double sigma, PngMeta *meta) {
+    bool blurred = false;
+    Image image = decode_png_and_blur(data, size, options, meta, sigma, &blurred);
+    if (!blurred)
+        gaussian_blur(image, sigma, options.poll);
     return image;
 }
 

@@ -8,6 +8,8 @@
 // accept a file libpng refuses, nor one to refuse a file libpng accepts.
 #include "png_inflate.hpp"
 
+#include "fixed_blur.hpp"
+
 #include <algorithm>
 #include <climits>
 #include <cstring>
@@ -253,7 +255,8 @@ bool inflate_exactly(z_stream &z, uint8_t *out, size_t n, bool &ended) noexcept 
 // The scanlines of an image too large for one libdeflate call: zlib inflates batch_bytes of
 // them at a time (whole rows), straight into the image when its rows are laid out as
 // scanlines, else into a batch buffer; each batch is unfiltered while it is in cache.
-bool inflate_in_batches(const uint8_t *in, size_t in_size, Image &image, InterruptPoll poll, size_t batch_bytes) {
+bool inflate_in_batches(const uint8_t *in, size_t in_size, Image &image, InterruptPoll poll, size_t batch_bytes,
+                        RowGate *gate) {
     if (in_size > UINT_MAX)
         return false;
     InflateStream stream;
@@ -291,6 +294,8 @@ bool inflate_in_batches(const uint8_t *in, size_t in_size, Image &image, Interru
             std::memcpy(last_row.get(), lines + scanline * (n - 1) + 1, row_bytes);
         }
         y += uint32_t(n);
+        if (gate)
+            gate->publish(y);
     }
     if (ended)
         return true;
@@ -313,7 +318,7 @@ bool png_fast_path_applies(const PngLayout &layout, size_t max_bytes) noexcept {
 }
 
 bool inflate_png_pixels(const uint8_t *data, size_t size, Image &image, InterruptPoll poll, size_t one_call_bytes,
-                        size_t batch_bytes) {
+                        size_t batch_bytes, RowGate *gate) {
     std::unique_ptr<uint8_t[]> joined;
     const auto stream = idat_stream(data, size, joined);
     if (!stream.first)
@@ -322,7 +327,7 @@ bool inflate_png_pixels(const uint8_t *data, size_t size, Image &image, Interrup
     const size_t scanline = row_bytes + 1;
     const size_t total = scanline * image.height;
     if (total > one_call_bytes)
-        return inflate_in_batches(stream.first, stream.second, image, poll, batch_bytes);
+        return inflate_in_batches(stream.first, stream.second, image, poll, batch_bytes, gate);
     // Decompress straight into the image when its rows already sit one filter byte apart.
     Buffer separate;
     uint8_t *out = nullptr;
@@ -353,8 +358,22 @@ bool inflate_png_pixels(const uint8_t *data, size_t size, Image &image, Interrup
             return false;
         if (image.row_prefix != 1)
             store_rows(lines, y, n, image);
+        if (gate)
+            gate->publish(uint32_t(y + n));
     }
     return true;
+}
+
+bool inflate_and_blur(const uint8_t *data, size_t size, Image &image, double sigma, InterruptPoll poll,
+                      size_t one_call_bytes, size_t batch_bytes) {
+    RowGate gate;
+    return run_pipelined(
+        gate,
+        [&] {
+            fixed_blur_u8(image.row(0), image.stride(), image.width, image.height, image.channels, sigma, nullptr,
+                          fixed_blur_kernels(), &gate);
+        },
+        [&] { return inflate_png_pixels(data, size, image, poll, one_call_bytes, batch_bytes, &gate); }, poll);
 }
 
 } // namespace bb

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "image.hpp"
+#include "worker_thread.hpp"
 
 namespace bb {
 
@@ -35,8 +36,22 @@ bool png_fast_path_applies(const PngLayout &layout, size_t max_bytes = SIZE_MAX)
 // plain PNG: consecutive IDAT chunks with good CRCs, a zlib stream that inflates to exactly the
 // image's scanlines (its Adler-32 checked by libdeflate; zlib's batches leave that to the
 // CRCs, as libpng does), and known filter types. Throws Error(Interrupted)
-// when poll says so. The sizes choose the inflater (above); tests make them small.
+// when poll says so. The sizes choose the inflater (above); tests make them small. With a
+// gate, the rows are published to it as they are unfiltered, from the top, for a blur on
+// another thread (png_codec.cpp); which rows it may already have changed, the unfiltering no
+// longer reads: each row reads only the one above it.
 bool inflate_png_pixels(const uint8_t *data, size_t size, Image &image, InterruptPoll poll,
-                        size_t one_call_bytes = kPngFastInflateBytes, size_t batch_bytes = kPngInflateBatchBytes);
+                        size_t one_call_bytes = kPngFastInflateBytes, size_t batch_bytes = kPngInflateBatchBytes,
+                        RowGate *gate = nullptr);
+
+// inflate_png_pixels on this thread and the fixed-point blur (fixed_blur_u8, which must apply
+// to the image) at sigma on a second, a few rows behind it, through a RowGate: the blur writes
+// row y back in place once the rows its kernel reaches below y are there, and the unfiltering
+// reads only the row above the one it is at, which the blur has not written yet. The same
+// pixels as the blur after the decoding; false, with the rows unspecified, where
+// inflate_png_pixels declines the file. Polls on this thread only; a cancel stops the blur
+// within a row, and the second thread is joined before this returns or throws.
+bool inflate_and_blur(const uint8_t *data, size_t size, Image &image, double sigma, InterruptPoll poll,
+                      size_t one_call_bytes = kPngFastInflateBytes, size_t batch_bytes = kPngInflateBatchBytes);
 
 } // namespace bb

@@ -95,6 +95,84 @@ void run_beside(const std::function<void()> &beside, const std::function<void()>
         std::rethrow_exception(beside_error);
 }
 
+void RowGate::publish(uint32_t rows) noexcept {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ready_.store(rows, std::memory_order_release);
+    }
+    changed_.notify_all();
+}
+
+void RowGate::abandon() noexcept {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        abandoned_.store(true, std::memory_order_release);
+    }
+    changed_.notify_all();
+}
+
+bool RowGate::wait_for(uint32_t rows) {
+    if (abandoned())
+        return false;
+    if (ready_.load(std::memory_order_acquire) >= rows)
+        return true;
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return abandoned() || ready_.load(std::memory_order_acquire) >= rows; });
+    return !abandoned();
+}
+
+bool run_pipelined(RowGate &gate, const std::function<void()> &consume, const std::function<bool()> &produce,
+                   InterruptPoll poll) {
+    std::mutex mutex;
+    std::condition_variable ready;
+    bool done = false;
+    std::exception_ptr consume_error, produce_error;
+    std::thread thread = start_worker_thread([&] {
+        try {
+            consume();
+        } catch (...) {
+            consume_error = std::current_exception();
+        }
+        std::lock_guard<std::mutex> lock(mutex);
+        done = true;
+        ready.notify_all();
+    });
+    if (!thread.joinable()) {
+        const bool produced = produce();
+        if (!produced) {
+            gate.abandon();
+            return false;
+        }
+        consume();
+        return true;
+    }
+    bool produced = false;
+    try {
+        produced = produce();
+    } catch (...) {
+        produce_error = std::current_exception();
+    }
+    if (produce_error || !produced)
+        gate.abandon();
+    {
+        std::unique_lock<std::mutex> lock(mutex);
+        try {
+            wait_polling(
+                ready, lock, [&] { return done; }, produce_error || !produced ? nullptr : poll);
+        } catch (...) { // a cancel: the worker stops at its next row, still on the caller's memory
+            produce_error = std::current_exception();
+            gate.abandon();
+            ready.wait(lock, [&] { return done; });
+        }
+    }
+    thread.join();
+    if (produce_error)
+        std::rethrow_exception(produce_error);
+    if (consume_error)
+        std::rethrow_exception(consume_error);
+    return produced;
+}
+
 bool on_caller_thread(std::thread::id caller) noexcept {
     return std::this_thread::get_id() == caller;
 }

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <csignal>
@@ -62,6 +63,34 @@ template <class Fn> std::thread start_worker_thread(Fn &&fn) noexcept {
 // uninterruptible library call, as here must). An exception from either is thrown here, here's
 // first. With no thread to be had, beside runs here first.
 void run_beside(const std::function<void()> &beside, const std::function<void()> &here, InterruptPoll poll);
+
+// Rows handed from the thread that produces them to one that consumes them, in order: the
+// producer publishes how many rows from the top are ready (writing them before), or abandons
+// them (an error, a cancel); the consumer waits for the rows it needs next.
+class RowGate {
+  public:
+    void publish(uint32_t rows) noexcept;
+    void abandon() noexcept;
+    bool abandoned() const noexcept { return abandoned_.load(std::memory_order_acquire); }
+    // Waits until at least rows are ready (true) or the producer has abandoned them (false).
+    bool wait_for(uint32_t rows);
+
+  private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::atomic<uint32_t> ready_{0};
+    std::atomic<bool> abandoned_{false};
+};
+
+// A pipeline of two steps over the rows of one image: consume runs on a worker thread, waiting
+// at gate for the rows that produce, here, publishes. The gate is abandoned when produce
+// throws or returns false, or when a cancel is seen while this thread then waits for the
+// worker (polling every kWorkerWaitPoll): consume must then end within one of its rows. The
+// worker is always joined before this returns or throws. Returns produce's result; an
+// exception from produce is thrown first, then one from consume. With no thread to be had,
+// produce runs here, then consume (once every row is ready).
+bool run_pipelined(RowGate &gate, const std::function<void()> &consume, const std::function<bool()> &produce,
+                   InterruptPoll poll);
 
 // For a library call that has no hook for a cancel and may run long (libavif's AV1 decoder and
 // encoder; libwebp's encoder, whose hook fires rarely): runs work on a worker thread and waits
