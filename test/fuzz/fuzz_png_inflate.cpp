@@ -3,13 +3,18 @@
 // images over 24 MiB of scanlines take and fuzz_blur's small images never reach. The first byte
 // picks the batch size (one row to many) and the row layout, the rest is the PNG. Whatever the
 // one call accepts the batches must accept, with the same pixels; they may accept more only
-// where the one call checks the Adler-32 that the batches leave to the chunk CRCs.
+// where the one call checks the Adler-32 that the batches leave to the chunk CRCs. And where the
+// fixed-point blur applies (8-bit grey or RGB), the blur on a second thread beside the
+// unfiltering (inflate_and_blur) must take what the one call takes, with the pixels of the
+// blur after it.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
 #include "errors.hpp"
+#include "fixed_blur.hpp"
+#include "gaussian.hpp"
 #include "png_inflate.hpp"
 
 namespace {
@@ -58,5 +63,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         std::abort(); // the batches refused what the one call took
     if (one_ok && std::memcmp(one.pixels.data(), batched.pixels.data(), one.pixels.size()) != 0)
         std::abort(); // the same stream gave two images
+    if (layout.bit_depth == 8 && (layout.color_type == 0 || layout.color_type == 2) && bb::fixed_blur_vectorised()) {
+        constexpr double kSigma = 2.5;
+        bb::Image beside = image_for(layout, row_prefix);
+        if (bb::inflate_and_blur(data, size, beside, kSigma, nullptr) != one_ok)
+            std::abort(); // the blur beside the unfiltering changed the verdict
+        if (one_ok) {
+            bb::gaussian_blur(one, kSigma, nullptr, bb::BlurMethod::FixedPoint);
+            if (std::memcmp(one.pixels.data(), beside.pixels.data(), one.pixels.size()) != 0)
+                std::abort(); // the blur beside the unfiltering gave other pixels
+        }
+    }
     return 0;
 }
