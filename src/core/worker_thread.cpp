@@ -22,6 +22,56 @@ void wait_done(Abandonable &job, InterruptPoll poll) {
         job.ready, lock, [&] { return job.done; }, poll);
 }
 
+// A worker for run_beside and run_pipelined: runs fn once on a thread of its own, keeping its
+// exception for the caller, who always calls finish.
+class JoinedWorker {
+  public:
+    explicit JoinedWorker(const std::function<void()> &fn)
+        : thread_(start_worker_thread([this, &fn] {
+              try {
+                  fn();
+              } catch (...) {
+                  error_ = std::current_exception();
+              }
+              std::lock_guard<std::mutex> lock(mutex_);
+              done_ = true;
+              ready_.notify_all();
+          })) {}
+    JoinedWorker(const JoinedWorker &) = delete;
+    JoinedWorker &operator=(const JoinedWorker &) = delete;
+    bool started() const noexcept { return thread_.joinable(); }
+
+    // Waits for the worker, polling unless the caller already has an error, and joins it; then
+    // throws the caller's error, or a cancel seen while waiting (after on_cancel, which may tell
+    // the worker to end early: it still works on the caller's memory), or the worker's.
+    void finish(std::exception_ptr caller_error, InterruptPoll poll, const std::function<void()> &on_cancel = nullptr) {
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            try {
+                wait_polling(
+                    ready_, lock, [&] { return done_; }, caller_error ? nullptr : poll);
+            } catch (...) {
+                caller_error = std::current_exception();
+                if (on_cancel)
+                    on_cancel();
+                ready_.wait(lock, [&] { return done_; });
+            }
+        }
+        thread_.join();
+        if (caller_error)
+            std::rethrow_exception(caller_error);
+        if (error_)
+            std::rethrow_exception(error_);
+    }
+
+  private:
+    std::mutex mutex_;
+    std::condition_variable ready_;
+    bool done_ = false;
+    std::exception_ptr error_;
+    std::thread thread_; // last: started once the members above exist
+};
+
 } // namespace
 
 void run_abandonable(std::function<void()> work, InterruptPoll poll, const std::shared_ptr<std::atomic<bool>> &stop) {
@@ -54,45 +104,19 @@ void run_abandonable(std::function<void()> work, InterruptPoll poll, const std::
 }
 
 void run_beside(const std::function<void()> &beside, const std::function<void()> &here, InterruptPoll poll) {
-    std::mutex mutex;
-    std::condition_variable ready;
-    bool done = false;
-    std::exception_ptr beside_error, here_error;
-    std::thread thread = start_worker_thread([&] {
-        try {
-            beside();
-        } catch (...) {
-            beside_error = std::current_exception();
-        }
-        std::lock_guard<std::mutex> lock(mutex);
-        done = true;
-        ready.notify_all();
-    });
-    if (!thread.joinable()) {
+    JoinedWorker worker(beside);
+    if (!worker.started()) {
         beside();
         here();
         return;
     }
+    std::exception_ptr here_error;
     try {
         here();
     } catch (...) {
         here_error = std::current_exception();
     }
-    {
-        std::unique_lock<std::mutex> lock(mutex);
-        try {
-            wait_polling(
-                ready, lock, [&] { return done; }, here_error ? nullptr : poll);
-        } catch (...) { // a cancel: the worker still holds the caller's memory
-            here_error = std::current_exception();
-            ready.wait(lock, [&] { return done; });
-        }
-    }
-    thread.join();
-    if (here_error)
-        std::rethrow_exception(here_error);
-    if (beside_error)
-        std::rethrow_exception(beside_error);
+    worker.finish(here_error, poll);
 }
 
 void RowGate::publish(uint32_t rows) noexcept {
@@ -123,21 +147,8 @@ bool RowGate::wait_for(uint32_t rows) {
 
 bool run_pipelined(RowGate &gate, const std::function<void()> &consume, const std::function<bool()> &produce,
                    InterruptPoll poll) {
-    std::mutex mutex;
-    std::condition_variable ready;
-    bool done = false;
-    std::exception_ptr consume_error, produce_error;
-    std::thread thread = start_worker_thread([&] {
-        try {
-            consume();
-        } catch (...) {
-            consume_error = std::current_exception();
-        }
-        std::lock_guard<std::mutex> lock(mutex);
-        done = true;
-        ready.notify_all();
-    });
-    if (!thread.joinable()) {
+    JoinedWorker worker(consume);
+    if (!worker.started()) {
         const bool produced = produce();
         if (!produced) {
             gate.abandon();
@@ -147,6 +158,7 @@ bool run_pipelined(RowGate &gate, const std::function<void()> &consume, const st
         return true;
     }
     bool produced = false;
+    std::exception_ptr produce_error;
     try {
         produced = produce();
     } catch (...) {
@@ -154,22 +166,7 @@ bool run_pipelined(RowGate &gate, const std::function<void()> &consume, const st
     }
     if (produce_error || !produced)
         gate.abandon();
-    {
-        std::unique_lock<std::mutex> lock(mutex);
-        try {
-            wait_polling(
-                ready, lock, [&] { return done; }, produce_error || !produced ? nullptr : poll);
-        } catch (...) { // a cancel: the worker stops at its next row, still on the caller's memory
-            produce_error = std::current_exception();
-            gate.abandon();
-            ready.wait(lock, [&] { return done; });
-        }
-    }
-    thread.join();
-    if (produce_error)
-        std::rethrow_exception(produce_error);
-    if (consume_error)
-        std::rethrow_exception(consume_error);
+    worker.finish(produce_error, produce_error || !produced ? nullptr : poll, [&] { gate.abandon(); });
     return produced;
 }
 

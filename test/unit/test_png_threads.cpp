@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -46,6 +47,27 @@ bool poll_counting() {
     return g_stop_at >= 0 && n >= g_stop_at;
 }
 
+// run, which polls with poll_counting, stopped at each of its polls in turn: an interrupt, or
+// a run that asked fewer times (how often a wait for a worker polls depends on timing).
+void expect_a_cancel_at_every_poll(const std::function<void()> &run) {
+    g_stop_at = -1;
+    g_polls = 0;
+    run();
+    const long polls = g_polls;
+    ASSERT_GE(polls, 3);
+    for (long stop = 1; stop <= polls; stop++) {
+        g_polls = 0;
+        g_stop_at = stop;
+        try {
+            run();
+            EXPECT_LT(g_polls, stop) << "the poll said stop, and the work went on";
+        } catch (const bb::Error &e) {
+            EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted) << stop;
+        }
+    }
+    g_stop_at = -1;
+}
+
 } // namespace
 
 // Below kParallelDeflateBytes one thread compresses; above, pairs of pieces (two pieces; four
@@ -77,23 +99,8 @@ TEST(PngThreads, ACancelAtAnyPollIsAnInterrupt) {
     const bb::Image original = kThreadSanitizer
                                    ? bbtest::make_image(1000, uint32_t(bb::kParallelDeflateBytes / 3001) + 2, 3)
                                    : bbtest::make_image(3000, uint32_t(2 * bb::kDeflatePieceBytes / 9001) + 7, 3);
-    g_stop_at = -1;
-    g_polls = 0;
-    bb::encode_png(original, bb::PngMeta(), poll_counting, bb::kPngInMemoryBytes, 2);
-    const long polls = g_polls;
-    ASSERT_GE(polls, 3);
-    for (long stop = 1; stop <= polls; stop++) {
-        g_polls = 0;
-        g_stop_at = stop;
-        try {
-            bb::encode_png(original, bb::PngMeta(), poll_counting, bb::kPngInMemoryBytes, 2);
-            // How often the wait polls depends on timing: this run may have asked fewer times.
-            EXPECT_LT(g_polls, stop) << "the poll said stop, and the encoder went on";
-        } catch (const bb::Error &e) {
-            EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted) << stop;
-        }
-    }
-    g_stop_at = -1;
+    expect_a_cancel_at_every_poll(
+        [&] { bb::encode_png(original, bb::PngMeta(), poll_counting, bb::kPngInMemoryBytes, 2); });
 }
 
 // Noise compresses to more than its own size: the output buffer's bound must hold every piece
@@ -224,22 +231,7 @@ TEST(PngThreads, BlurBesideTheDecodingFaultsAsTheDecoderDoes) {
 // interrupt (or comes after the last poll of a run that asked fewer times).
 TEST(PngThreads, ACancelWhileBlurringBesideTheDecodingIsAnInterrupt) {
     const auto png = bbtest::make_png(bbtest::make_image(800, kThreadSanitizer ? 200 : 1200, 3));
-    g_stop_at = -1;
-    g_polls = 0;
-    blurred_beside(png, 1, 5.0, poll_counting);
-    const long polls = g_polls;
-    ASSERT_GE(polls, 3);
-    for (long stop = 1; stop <= polls; stop++) {
-        g_polls = 0;
-        g_stop_at = stop;
-        try {
-            blurred_beside(png, 1, 5.0, poll_counting);
-            EXPECT_LT(g_polls, stop) << "the poll said stop, and the decoding went on";
-        } catch (const bb::Error &e) {
-            EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted) << stop;
-        }
-    }
-    g_stop_at = -1;
+    expect_a_cancel_at_every_poll([&] { blurred_beside(png, 1, 5.0, poll_counting); });
 }
 
 // run_pipelined: a producer that gives up or throws ends a consumer waiting for rows that
