@@ -118,24 +118,42 @@ struct JpegEncoding {
 };
 JpegEncoding jpeg_encoding_for(const JpegMeta &input, uint32_t width, uint32_t height, double sigma);
 
+// Where blurred component planes go as they stream, laid out as layout() says: the caller
+// fills rows_per_step(c) rows of padded_width[c] samples of each component through row(),
+// then calls write(), until done(); finish() returns the file.
+struct SampleMap {
+    float scale = 1.0f, offset = 0.0f; // the code written for a decoded sample v: scale * v + offset
+};
+class PlaneSink {
+  public:
+    virtual ~PlaneSink() = default;
+    virtual const JpegLayout &layout() const noexcept = 0;
+    // The codes component c is written in; by default the decoded samples' own.
+    virtual SampleMap sample_map(int) const noexcept { return SampleMap(); }
+    virtual uint32_t rows_per_step(int c) const noexcept = 0;
+    virtual uint8_t *row(int c, uint32_t r) noexcept = 0;
+    virtual bool done() const noexcept = 0;
+    virtual void write() = 0;
+    virtual Buffer finish() = 0;
+};
+
 // Encodes component planes laid out as jpeg_layout says, in the file's colour space and
-// sampling, without conversion, one iMCU row at a time: the caller fills rows_per_step(c) rows
-// of padded_width[c] samples of each component through row(), then calls write(), until
-// done(); finish() returns the file. With optimize, libjpeg holds the image's coefficients and
-// writes the file in finish(), polling between iMCU rows.
-class JpegPlaneWriter {
+// sampling, without conversion, one iMCU row at a time (PlaneSink). With optimize, libjpeg
+// holds the image's coefficients and writes the file in finish(), polling between iMCU rows.
+class JpegPlaneWriter final : public PlaneSink {
   public:
     JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta, int quality, bool optimize = false,
                     InterruptPoll poll = nullptr);
-    ~JpegPlaneWriter();
+    ~JpegPlaneWriter() override;
     JpegPlaneWriter(const JpegPlaneWriter &) = delete;
     JpegPlaneWriter &operator=(const JpegPlaneWriter &) = delete;
 
-    uint32_t rows_per_step(int c) const noexcept;
-    uint8_t *row(int c, uint32_t r) noexcept;
-    bool done() const noexcept;
-    void write();
-    Buffer finish();
+    const JpegLayout &layout() const noexcept override;
+    uint32_t rows_per_step(int c) const noexcept override;
+    uint8_t *row(int c, uint32_t r) noexcept override;
+    bool done() const noexcept override;
+    void write() override;
+    Buffer finish() override;
 
   private:
     struct State;
@@ -188,7 +206,27 @@ constexpr size_t kWebpPieceBytes = 16u << 10;
 Image decode_webp(const uint8_t *data, size_t size, const DecodeOptions &options, WebpMeta *meta);
 // Encodes lossless when meta.lossless, else lossy at quality; poll is checked by libwebp's
 // progress hook. Keeps meta.icc and meta.orientation (a minimal EXIF chunk), nothing else.
-Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, InterruptPoll poll);
+// threads 2 lets libwebp run its own second thread beside the encode (its thread_level: the
+// same file, sooner).
+Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, InterruptPoll poll, int threads = 1);
+
+// A blurred picture that streams to a writer as planes (a JPEG's, blur_jpeg_planes): YCbCr
+// with JFIF's full range (3 components) or grey (1), and the metadata that travels.
+struct PlaneImage {
+    uint32_t width = 0, height = 0;
+    int components = 3;
+    std::vector<uint8_t> icc;
+    int orientation = 0; // EXIF orientation 1-8; 0 when the file has none
+};
+struct BlurOptions;
+// A format's writer from such planes, as PlaneSink: the layout it asks for (its sampling) and
+// the options it encodes with (quality, threads, poll).
+using PlaneWriterMaker = std::unique_ptr<PlaneSink> (*)(const PlaneImage &image, const BlurOptions &options);
+// Lossy WebP from planes, without the round trip through RGB pixels: it asks for 4:2:0
+// (WebP's own sampling; one plane for grey), maps each sample to VP8's codes (BT.601 as
+// JFIF's, in the limited range: Y 16-235, chroma 16-240), applies the orientation to the
+// planes as write_webp does to pixels, and encodes them at quality with the ICC profile.
+std::unique_ptr<PlaneSink> webp_plane_writer(const PlaneImage &image, const BlurOptions &options);
 
 // An animated WebP as its container describes it: the canvas, the frames, the loop count
 // (0: forever) and background colour, and the metadata the policy keeps (meta.lossless when

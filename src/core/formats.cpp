@@ -12,11 +12,6 @@ namespace {
 // ---- JPEG: blurred as planes in its own colour space and sampling (jpeg_blur.cpp); redacted
 // in its DCT blocks (jpeg_regions.cpp) ------------------------------------------------------
 
-Buffer blur_jpeg_file(const uint8_t *data, size_t size, const ImageInfo &, const BlurOptions &options,
-                      const DecodeOptions &decode) {
-    return blur_jpeg(data, size, options, decode);
-}
-
 Buffer blur_jpeg_regions_file(const uint8_t *data, size_t size, const ImageInfo &, const std::vector<Box> &boxes,
                               const BlurOptions &options, const DecodeOptions &decode) {
     return blur_jpeg_regions(data, size, boxes, options, decode);
@@ -127,7 +122,7 @@ Buffer blur_webp_pixels(const uint8_t *data, size_t size, const ImageInfo &info,
                    options.poll);
     else
         gaussian_blur(image, options.sigma, options.poll);
-    return encode_webp(image, meta, options.quality, options.poll);
+    return encode_webp(image, meta, options.quality, options.poll, options.threads);
 }
 
 Buffer blur_webp_file(const uint8_t *data, size_t size, const ImageInfo &info, const BlurOptions &options,
@@ -160,7 +155,7 @@ Buffer write_webp(Pixels &pixels, const BlurOptions &options) {
     grey_to_rgb(pixels.image, options.poll);
     WebpMeta meta;
     meta.icc = std::move(pixels.icc);
-    return encode_webp(pixels.image, meta, options.quality, options.poll);
+    return encode_webp(pixels.image, meta, options.quality, options.poll, options.threads);
 }
 
 // ---- AVIF: still images, written back at the file's depth, sampling and colour description
@@ -203,14 +198,14 @@ Buffer write_avif(Pixels &pixels, const BlurOptions &options) {
 
 // The table. The order is probe's: each signature excludes the others.
 constexpr FormatEntry kFormats[] = {
-    {Format::Jpeg, false, "jpeg", "jpg", "image/jpeg", "JPEG", is_jpeg, probe_jpeg, check_jpeg, blur_jpeg_file,
-     check_jpeg_conversion, read_jpeg, write_jpeg, blur_jpeg_regions_file},
+    {Format::Jpeg, false, "jpeg", "jpg", "image/jpeg", "JPEG", is_jpeg, probe_jpeg, check_jpeg, blur_jpeg,
+     check_jpeg_conversion, read_jpeg, write_jpeg, blur_jpeg_regions_file, blur_jpeg_planes, nullptr},
     {Format::Png, true, "png", nullptr, "image/png", "PNG", is_png, probe_png, nullptr, blur_png_file, nullptr,
-     read_png, write_png, blur_png_regions},
+     read_png, write_png, blur_png_regions, nullptr, nullptr},
     {Format::Webp, true, "webp", nullptr, "image/webp", "WebP", is_webp, probe_webp, nullptr, blur_webp_file,
-     check_webp_conversion, read_webp, write_webp, blur_webp_regions},
+     check_webp_conversion, read_webp, write_webp, blur_webp_regions, nullptr, webp_plane_writer},
     {Format::Avif, true, "avif", nullptr, "image/avif", "AVIF", is_avif, probe_avif, check_avif, blur_avif_file,
-     nullptr, read_avif, write_avif, blur_avif_regions},
+     nullptr, read_avif, write_avif, blur_avif_regions, nullptr, nullptr},
 };
 
 } // namespace

@@ -58,6 +58,13 @@ struct FormatEntry {
     // format's up to its encoder; a JPEG's blocks that no box touches, exactly).
     Buffer (*blur_regions)(const uint8_t *data, size_t size, const ImageInfo &info, const std::vector<Box> &boxes,
                            const BlurOptions &options, const DecodeOptions &decode);
+    // A shorter way between formats, as libvips' loaders that shrink on load are: a reader that
+    // blurs its file as planes (blur_planes: false, before any pixel is decoded, where this
+    // file cannot go that way, and read, the blur and write then run) into a writer that takes
+    // them (plane_writer). Null where a format has none.
+    bool (*blur_planes)(const uint8_t *data, size_t size, const ImageInfo &info, const BlurOptions &options,
+                        const DecodeOptions &decode, PlaneWriterMaker make_writer, Buffer *out);
+    PlaneWriterMaker plane_writer;
 };
 
 // Every entry, in the order probe tries them.
@@ -85,7 +92,11 @@ ImageInfo probe_webp(const uint8_t *data, size_t size);
 ImageInfo probe_avif(const uint8_t *data, size_t size);
 void check_jpeg(const ImageInfo &info);
 void check_avif(const ImageInfo &info);
-// jpeg_blur.cpp: a JPEG's planes blurred as they stream from the decoder to the encoder.
-Buffer blur_jpeg(const uint8_t *data, size_t size, const BlurOptions &options, const DecodeOptions &decode);
+// jpeg_blur.cpp: a JPEG's planes blurred as they stream from the decoder to the encoder, or to
+// another format's plane writer (FormatEntry::blur_planes).
+Buffer blur_jpeg(const uint8_t *data, size_t size, const ImageInfo &info, const BlurOptions &options,
+                 const DecodeOptions &decode);
+bool blur_jpeg_planes(const uint8_t *data, size_t size, const ImageInfo &info, const BlurOptions &options,
+                      const DecodeOptions &decode, PlaneWriterMaker make_writer, Buffer *out);
 
 } // namespace bb

@@ -294,6 +294,9 @@ JpegPlaneWriter::JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta,
 
 JpegPlaneWriter::~JpegPlaneWriter() = default;
 
+const JpegLayout &JpegPlaneWriter::layout() const noexcept {
+    return state_->layout;
+}
 uint32_t JpegPlaneWriter::rows_per_step(int c) const noexcept {
     return uint32_t(state_->meta.v_samp[c]) * DCTSIZE;
 }

@@ -19,8 +19,10 @@ std::string format_double(double value) {
     return out.str();
 }
 
-// A blur written in another format than its input's: the input's reader decodes it whole to
-// grey, RGB or either with alpha (a JPEG's YCbCr converted by libjpeg), with the metadata that
+// A blur written in another format than its input's. Where the input's line blurs as planes
+// and the target's takes them (a YCbCr or grey JPEG to WebP), they stream from one to the
+// other as a JPEG's do to its own encoder. Else the input's reader decodes it whole to grey,
+// RGB or either with alpha (a JPEG's YCbCr converted by libjpeg), with the metadata that
 // travels (the ICC profile, the EXIF orientation); it is blurred, and the target's writer
 // converts it to what the target takes and encodes it (formats.hpp).
 Buffer blur_to_format(const uint8_t *data, size_t size, const ImageInfo &info, Format target,
@@ -34,6 +36,10 @@ Buffer blur_to_format(const uint8_t *data, size_t size, const ImageInfo &info, F
                         format_list(&FormatEntry::name, " or ", [](const FormatEntry &e) { return e.writes_alpha; }) +
                         ", which keep alpha.");
     }
+    Buffer out;
+    if (from.blur_planes && to.plane_writer &&
+        from.blur_planes(data, size, info, options, decode, to.plane_writer, &out))
+        return out;
     Pixels pixels = from.read(data, size, decode);
     gaussian_blur(pixels.image, options.sigma, options.poll);
     return to.write(pixels, options);

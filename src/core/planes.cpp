@@ -265,14 +265,21 @@ void PlaneStream::push(const uint8_t *row) {
     pushed_++;
     if (m == 1) {
         widen_row(row, averaged_.data(), w);
-        blur_.push(averaged_.data());
+        push_mapped();
         return;
     }
     add_row(row, sums_.data(), w, y % m == 0);
     if ((y + 1) % m == 0 || y + 1 == g_.in_height) { // the block row is complete
         block_averages(sums_.data(), w, m, y % m + 1, averaged_.data());
-        blur_.push(averaged_.data());
+        push_mapped();
     }
+}
+
+void PlaneStream::push_mapped() {
+    if (g_.scale != 1.0f || g_.offset != 0.0f)
+        for (uint32_t x = 0; x < reduced_width_; x++)
+            averaged_[x] = averaged_[x] * g_.scale + g_.offset;
+    blur_.push(averaged_.data());
 }
 
 bool PlaneStream::ready(uint32_t y) const noexcept {

@@ -23,6 +23,10 @@ struct PlaneGeometry {
     double ratio_x = 1.0, ratio_y = 1.0;    // block-averaged samples per output sample
     uint32_t out_width = 0, out_height = 0; // output samples that belong to the image
     uint32_t padded_width = 0;              // output row length: the last column repeats
+    // The output's codes for the decoded samples, scale * v + offset: the blur and the
+    // interpolation are linear with weights that add up to 1, so the map is applied to the
+    // averaged samples and the output is rounded once (a sink's SampleMap, codecs.hpp).
+    float scale = 1.0f, offset = 0.0f;
 };
 
 // Source coordinates of the destination samples when n_src samples are stretched over n_dst,
@@ -48,6 +52,7 @@ class PlaneStream {
     void write(uint32_t y, uint8_t *out);
 
   private:
+    void push_mapped(); // averaged_, in the output's codes, to the blur
     void blurred_row(uint32_t i, std::vector<float> &out);
 
     PlaneGeometry g_;

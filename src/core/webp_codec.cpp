@@ -4,13 +4,16 @@
 // the ordinary RAII holders below.
 #include "codecs.hpp"
 
+#include "convert.hpp"
 #include "exif.hpp"
+#include "pipeline.hpp"
 #include "probe.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -117,6 +120,7 @@ struct EncodeJob {
     std::shared_ptr<std::atomic<bool>> stop = std::make_shared<std::atomic<bool>>(false);
     InterruptPoll poll = nullptr;
     std::thread::id caller = std::this_thread::get_id();
+    Image planes[3]; // the Y, U and V planes a picture from planes points to (WebpPlaneWriter)
 
     explicit EncodeJob(InterruptPoll p) : poll(p) {}
     // Initialises the picture and hooks it to this job.
@@ -325,7 +329,115 @@ bool import_in_strips(WebPPicture &picture, const Image &image, InterruptPoll po
     return true;
 }
 
-Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, InterruptPoll poll) {
+namespace {
+
+// Encodes the job's picture (filled, its size set) with config on a worker thread and returns
+// the file with meta's metadata. The encoder's progress steps are far apart on large pictures
+// (hundreds of ms, lossless or with alpha), so it runs on a worker thread (run_abandonable)
+// while this one polls; on a cancel the hook sees stop and ends the encode at its next step, on
+// memory the job owns. threads 2 lets libwebp start its own second thread (thread_level 1: the
+// analysis beside the encoding, the same bytes) from the worker, whose signals are blocked;
+// never from the caller's thread, which runs the step where no worker could be had.
+Buffer encode_picture(const std::shared_ptr<EncodeJob> &job, WebPConfig config, const WebpMeta &meta, int threads) {
+    Picture &pic = job->pic;
+    pic.picture.writer = WebPMemoryWrite;
+    pic.picture.custom_ptr = &job->writer.writer;
+    run_step(job, [job, config, threads]() mutable {
+        config.thread_level = threads > 1 && !on_caller_thread(job->caller) ? 1 : 0;
+        return WebPEncode(&config, &job->pic.picture);
+    });
+    if (!job->ok) {
+        if (pic.picture.error_code == VP8_ENC_ERROR_OUT_OF_MEMORY ||
+            pic.picture.error_code == VP8_ENC_ERROR_BITSTREAM_OUT_OF_MEMORY)
+            throw Error(ErrorKind::OutOfMemory, "out of memory", "libwebp ran out of memory while encoding.");
+        throw Error(ErrorKind::InvalidData, "could not encode WebP",
+                    "libwebp's encoder failed (error " + std::to_string(int(pic.picture.error_code)) + ").");
+    }
+    return with_metadata(job->writer.writer.mem, job->writer.writer.size, false, meta);
+}
+
+class WebpPlaneWriter final : public PlaneSink {
+  public:
+    WebpPlaneWriter(const PlaneImage &image, const BlurOptions &options)
+        : job_(std::make_shared<EncodeJob>(options.poll)), quality_(options.quality), threads_(options.threads),
+          orientation_(image.orientation), poll_(options.poll) {
+        meta_.icc = image.icc;
+        JpegMeta sampling;
+        sampling.components = image.components;
+        sampling.h_samp[0] = sampling.v_samp[0] = image.components == 3 ? 2 : 1;
+        layout_ = jpeg_layout(image.width, image.height, sampling);
+        for (int c = 0; c < 3; c++) {
+            // grey: chroma planes of 128, VP8's neutral code, at 4:2:0
+            Image &plane = job_->planes[c];
+            plane.width = c == 0 ? image.width : (image.width + 1) / 2;
+            plane.height = c == 0 ? image.height : (image.height + 1) / 2;
+            plane.channels = 1;
+            plane.depth = 8;
+            plane.allocate();
+            if (c > 0 && image.components == 1)
+                std::memset(plane.pixels.data(), 128, plane.pixels.size());
+            if (c < image.components)
+                rows_[c].resize(size_t(layout_.padded_width[c]) * rows_per_step(c));
+        }
+        steps_ = (layout_.padded_height[0] + rows_per_step(0) - 1) / rows_per_step(0);
+    }
+
+    const JpegLayout &layout() const noexcept override { return layout_; }
+    uint32_t rows_per_step(int c) const noexcept override {
+        return uint32_t(c == 0 && layout_.components == 3 ? 16 : 8);
+    }
+    uint8_t *row(int c, uint32_t r) noexcept override { return rows_[c].data() + size_t(r) * layout_.padded_width[c]; }
+    // VP8's codes for JFIF's full-range samples: the same BT.601 matrix in the limited range,
+    // Y 16-235 (219 steps), chroma 16-240 around 128 (224 steps).
+    SampleMap sample_map(int c) const noexcept override {
+        SampleMap map;
+        map.scale = (c == 0 ? 219.0f : 224.0f) / 255.0f;
+        map.offset = c == 0 ? 16.0f : 128.0f - 128.0f * map.scale;
+        return map;
+    }
+    bool done() const noexcept override { return step_ >= steps_; }
+    void write() override {
+        for (int c = 0; c < layout_.components; c++) {
+            Image &plane = job_->planes[c];
+            const uint32_t rows = rows_per_step(c);
+            for (uint32_t r = 0; r < rows && step_ * rows + r < plane.height; r++)
+                std::memcpy(plane.row(step_ * rows + r), row(c, r), plane.width);
+        }
+        step_++;
+    }
+    Buffer finish() override {
+        if (!done())
+            throw std::logic_error("WebpPlaneWriter: finish before every row");
+        for (Image &plane : job_->planes)
+            apply_orientation(plane, orientation_, poll_);
+        job_->init_picture();
+        WebPPicture &picture = job_->pic.picture;
+        picture.use_argb = 0;
+        picture.colorspace = WEBP_YUV420;
+        picture.width = int(job_->planes[0].width);
+        picture.height = int(job_->planes[0].height);
+        // libwebp encodes from planes its caller owns (as WebPPictureView's); the job owns them
+        picture.y = job_->planes[0].pixels.data();
+        picture.y_stride = int(job_->planes[0].stride());
+        picture.u = job_->planes[1].pixels.data();
+        picture.v = job_->planes[2].pixels.data();
+        picture.uv_stride = int(job_->planes[1].stride());
+        return encode_picture(job_, encoder_config(false, quality_), meta_, threads_);
+    }
+
+  private:
+    std::shared_ptr<EncodeJob> job_;
+    int quality_, threads_, orientation_;
+    InterruptPoll poll_;
+    WebpMeta meta_;
+    JpegLayout layout_;
+    std::vector<uint8_t> rows_[3]; // one step of each component's rows
+    uint32_t step_ = 0, steps_ = 0;
+};
+
+} // namespace
+
+Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, InterruptPoll poll, int threads) {
     if (image.depth != 8 || (image.channels != 3 && image.channels != 4))
         throw Error(ErrorKind::InvalidParameter, "could not encode WebP", "WebP holds 8-bit RGB or RGBA pixels.");
     // Lossless in, lossless out; lossy in, lossy out at quality.
@@ -339,20 +451,11 @@ Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, Interr
     pic.picture.height = int(image.height);
     if (!import_in_strips(pic.picture, image, poll))
         throw Error(ErrorKind::OutOfMemory, "out of memory", "libwebp could not allocate the picture to encode.");
-    // The encoder's progress steps are far apart on large pictures (hundreds of ms, lossless or
-    // with alpha), so it runs on a worker thread (run_abandonable) while this one polls; on a
-    // cancel the hook sees stop and ends the encode at its next step, on memory the job owns.
-    pic.picture.writer = WebPMemoryWrite;
-    pic.picture.custom_ptr = &job->writer.writer;
-    run_step(job, [job, config] { return WebPEncode(&config, &job->pic.picture); });
-    if (!job->ok) {
-        if (pic.picture.error_code == VP8_ENC_ERROR_OUT_OF_MEMORY ||
-            pic.picture.error_code == VP8_ENC_ERROR_BITSTREAM_OUT_OF_MEMORY)
-            throw Error(ErrorKind::OutOfMemory, "out of memory", "libwebp ran out of memory while encoding.");
-        throw Error(ErrorKind::InvalidData, "could not encode WebP",
-                    "libwebp's encoder failed (error " + std::to_string(int(pic.picture.error_code)) + ").");
-    }
-    return with_metadata(job->writer.writer.mem, job->writer.writer.size, false, meta);
+    return encode_picture(job, config, meta, threads);
+}
+
+std::unique_ptr<PlaneSink> webp_plane_writer(const PlaneImage &image, const BlurOptions &options) {
+    return std::make_unique<WebpPlaneWriter>(image, options);
 }
 
 WebpAnimation read_webp_animation(const uint8_t *data, size_t size) {

@@ -73,6 +73,7 @@ struct JpegFileOptions {
     int quality = 90;
     int h = 2, v = 2;
     bool grey = false;
+    bool rgb = false; // stored as RGB (Adobe's transform 0), not YCbCr
     bool progressive = false;
     bool one_scan_per_component = false;
     int restart = 0;
@@ -96,6 +97,8 @@ inline std::vector<uint8_t> jpeg_file(const bb::Image &img, const JpegFileOption
     jpeg_set_quality(&cinfo, o.quality, TRUE);
     if (o.grey) {
         jpeg_set_colorspace(&cinfo, JCS_GRAYSCALE);
+    } else if (o.rgb) {
+        jpeg_set_colorspace(&cinfo, JCS_RGB);
     } else {
         cinfo.comp_info[0].h_samp_factor = o.h;
         cinfo.comp_info[0].v_samp_factor = o.v;

@@ -3,7 +3,9 @@
 // mirror and quarter turns), what each target gets, what is refused, and a cancel.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -218,6 +220,149 @@ TEST(Convert, PngToLossyFormatsAtQuality) {
                 decoded(bb::blur_image(png.data(), png.size(), to(bb::Format::Webp, 3.0, 95)), bb::Format::Webp);
             EXPECT_EQ(webp.channels, 3);
             EXPECT_GT(psnr(webp, want), 38.0) << channels << " channels, " << depth << " bits";
+        }
+    }
+}
+
+// The per-channel means of an 8-bit image.
+std::vector<double> means(const bb::Image &img) {
+    std::vector<double> sum(size_t(img.channels), 0.0);
+    for (uint32_t y = 0; y < img.height; y++)
+        for (uint32_t x = 0; x < img.width; x++)
+            for (int c = 0; c < img.channels; c++)
+                sum[size_t(c)] += img.row(y)[size_t(x) * size_t(img.channels) + size_t(c)];
+    for (double &s : sum)
+        s /= double(img.width) * img.height;
+    return sum;
+}
+
+// JPEG to WebP streams the JPEG's planes into the WebP encoder (FormatEntry::blur_planes and
+// plane_writer): no RGB pixels at full size. Its picture must be what the way through pixels
+// gives (the RGB decode blurred and imported by libwebp) at every sampling, grey, odd and tiny
+// sizes and a range of sigmas: as close to the blur of the decoded pixels, the same colours.
+TEST(Convert, JpegToWebpThroughPlanesIsThePixelsWay) {
+    struct Case {
+        uint32_t w, h;
+        int h_samp, v_samp;
+        bool grey;
+        double sigma;
+    };
+    // (a picture under 8 sigma on a side, the last three, goes the pixels' way: planes_hold)
+    const Case cases[] = {{61, 37, 2, 2, false, 3.0}, {61, 37, 2, 1, false, 3.0},  {61, 37, 1, 1, false, 3.0},
+                          {61, 37, 1, 1, true, 3.0},  {250, 133, 2, 2, false, 12}, {640, 360, 1, 1, false, 40},
+                          {97, 64, 2, 2, false, 0.6}, {640, 360, 2, 2, false, 5},  {1, 1, 2, 2, false, 5},
+                          {2, 3, 1, 1, true, 5},      {33, 250, 2, 2, false, 12}};
+    for (const Case &c : cases) {
+        bbtest::JpegFileOptions o;
+        o.quality = 92;
+        o.h = c.h_samp;
+        o.v = c.v_samp;
+        o.grey = c.grey;
+        const Bytes jpeg = bbtest::jpeg_file(bbtest::make_image(c.w, c.h, 3), o);
+        bb::DecodeOptions decode;
+        decode.jpeg_to_rgb = true;
+        bb::JpegMeta read;
+        bb::Image want = bb::decode_jpeg(jpeg.data(), jpeg.size(), decode, &read);
+        bb::gaussian_blur(want, c.sigma, nullptr);
+        bb::grey_to_rgb(want, nullptr);
+        const bb::Image by_pixels = decoded(bb::encode_webp(want, bb::WebpMeta(), 95, nullptr), bb::Format::Webp);
+        const bb::Image by_planes =
+            decoded(bb::blur_image(jpeg.data(), jpeg.size(), to(bb::Format::Webp, c.sigma, 95)), bb::Format::Webp);
+        const std::string what = std::to_string(c.w) + "x" + std::to_string(c.h) + " " +
+                                 (c.grey ? "grey" : std::to_string(c.h_samp) + "x" + std::to_string(c.v_samp)) +
+                                 " sigma " + std::to_string(c.sigma);
+        ASSERT_EQ(by_planes.width, c.w) << what;
+        ASSERT_EQ(by_planes.height, c.h) << what;
+        ASSERT_EQ(by_planes.channels, 3) << what;
+        EXPECT_GT(psnr(by_planes, want), std::min(38.0, psnr(by_pixels, want) - 1.5)) << what;
+        const std::vector<double> got = means(by_planes), ref = means(want);
+        for (size_t ch = 0; ch < 3; ch++)
+            EXPECT_NEAR(got[ch], ref[ch], 1.5) << what << " channel " << ch;
+        if (c.grey) { // grey stays grey: neutral chroma
+            for (size_t i = 0; i + 2 < by_planes.pixels.size(); i += 3)
+                ASSERT_LE(std::abs(int(by_planes.pixels.data()[i]) - int(by_planes.pixels.data()[i + 2])), 2) << what;
+        }
+    }
+}
+
+// The orientation is applied to the planes as the pixels' way applies it: each orientation's
+// file shows as the upright one's output turned and mirrored (two lossy encodes of the same
+// picture); the ICC profile travels. A JPEG stored as RGB (no YCbCr planes to hand over) takes
+// the pixels' way.
+TEST(Convert, JpegToWebpThroughPlanesKeepsOrientationAndProfile) {
+    const bb::Image src = bbtest::make_image(90, 50, 3);
+    const auto blurred = [&](int orientation, bb::WebpMeta *webp_meta) {
+        bb::JpegMeta meta;
+        meta.color_space = JCS_YCbCr;
+        meta.components = 3;
+        meta.orientation = orientation;
+        meta.icc = {1, 2, 3, 4, 5, 6, 7, 8};
+        const Bytes jpeg = bbtest::bytes_of(bb::encode_jpeg(src, meta, 92, nullptr));
+        const Bytes out = bbtest::bytes_of(bb::blur_image(jpeg.data(), jpeg.size(), to(bb::Format::Webp, 3.0, 95)));
+        return bb::decode_webp(out.data(), out.size(), bb::DecodeOptions(), webp_meta);
+    };
+    bb::WebpMeta upright_meta;
+    blurred(1, &upright_meta);
+    EXPECT_EQ(upright_meta.icc, (std::vector<uint8_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+    for (int orientation = 2; orientation <= 8; orientation++) {
+        bb::WebpMeta webp_meta;
+        const bb::Image got = blurred(orientation, &webp_meta);
+        EXPECT_EQ(webp_meta.icc, upright_meta.icc);
+        EXPECT_EQ(webp_meta.orientation, 0) << "applied, not a tag";
+        bb::WebpMeta again;
+        bb::Image want = blurred(1, &again); // Image is move-only: the upright output once more
+        bb::apply_orientation(want, orientation, nullptr);
+        ASSERT_EQ(got.width, want.width) << orientation;
+        ASSERT_EQ(got.height, want.height) << orientation;
+        EXPECT_GT(psnr(got, want), 38.0) << orientation;
+    }
+    bbtest::JpegFileOptions o;
+    o.rgb = true;
+    const Bytes rgb = bbtest::jpeg_file(src, o);
+    bb::DecodeOptions decode;
+    decode.jpeg_to_rgb = true;
+    bb::JpegMeta read;
+    bb::Image want = bb::decode_jpeg(rgb.data(), rgb.size(), decode, &read);
+    ASSERT_EQ(read.color_space, JCS_RGB);
+    bb::gaussian_blur(want, 3.0, nullptr);
+    EXPECT_GT(
+        psnr(decoded(bb::blur_image(rgb.data(), rgb.size(), to(bb::Format::Webp, 3.0, 95)), bb::Format::Webp), want),
+        38.0);
+}
+
+// threads 2 lets libwebp run its second thread: the same file as one thread writes, from
+// pixels (a PNG) and from planes (a JPEG), lossy and lossless.
+TEST(Convert, WebpWithLibwebpsThreadIsTheSameFile) {
+    const bb::Image src = bbtest::make_image(700, 500, 3);
+    const Bytes inputs[] = {bbtest::jpeg_of(src, JCS_YCbCr), bbtest::png_of(src)};
+    for (const Bytes &input : inputs) {
+        bb::BlurOptions one = to(bb::Format::Webp, 2.0, 80), two = one;
+        two.threads = 2;
+        EXPECT_EQ(bbtest::bytes_of(bb::blur_image(input.data(), input.size(), one)),
+                  bbtest::bytes_of(bb::blur_image(input.data(), input.size(), two)));
+    }
+    bb::WebpMeta lossless;
+    lossless.lossless = true;
+    EXPECT_EQ(bbtest::bytes_of(bb::encode_webp(src, lossless, 75, nullptr, 1)),
+              bbtest::bytes_of(bb::encode_webp(src, lossless, 75, nullptr, 2)));
+}
+
+// A cancel at each of a plane conversion's polls stops it (or it asked fewer times).
+TEST(Convert, JpegToWebpThroughPlanesStopsAtEveryPoll) {
+    const Bytes jpeg = bbtest::jpeg_of(bbtest::make_image(300, 200, 3), JCS_YCbCr);
+    bb::BlurOptions options = to(bb::Format::Webp, 5.0, 75);
+    options.poll = bbtest::PollCounter::poll;
+    bbtest::PollCounter::reset();
+    bb::blur_image(jpeg.data(), jpeg.size(), options);
+    const int polls = bbtest::PollCounter::calls;
+    ASSERT_GE(polls, 3);
+    for (int stop = 1; stop <= polls; stop++) {
+        bbtest::PollCounter::reset(stop);
+        try {
+            bb::blur_image(jpeg.data(), jpeg.size(), options);
+            EXPECT_LT(bbtest::PollCounter::calls, stop) << "the poll said stop, and the work went on";
+        } catch (const bb::Error &e) {
+            EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted) << stop;
         }
     }
 }

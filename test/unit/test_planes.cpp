@@ -162,6 +162,49 @@ TEST(PlaneStream, AveragesBlocksAsRowsArrive) {
     EXPECT_EQ(written, 6u);
 }
 
+TEST(PlaneStream, WritesInTheSinksCodesRoundedOnce) {
+    // VP8's limited-range luma (WebpPlaneWriter): the map is applied before the blur, whose
+    // weights add up to 1, so a flat plane comes out as round(scale * v + offset) exactly, and
+    // a blurred and interpolated one within a rounding of the unmapped output mapped.
+    const float scale = 219.0f / 255.0f, offset = 16.0f;
+    for (uint32_t v : {0u, 1u, 77u, 128u, 254u, 255u}) {
+        bb::PlaneGeometry g = geometry(9, 3, 1, 9, 3, 16);
+        g.scale = scale;
+        g.offset = offset;
+        bb::PlaneStream stream(g);
+        const std::vector<uint8_t> row(9, uint8_t(v));
+        std::vector<uint8_t> out(16);
+        for (uint32_t y = 0; y < 3; y++) {
+            stream.push(row.data());
+            stream.write(y, out.data());
+            for (uint32_t x = 0; x < 16; x++)
+                EXPECT_EQ(out[x], uint8_t(std::lround(scale * float(v) + offset))) << v;
+        }
+    }
+    bb::PlaneGeometry plain = geometry(41, 23, 4, 21, 12, 24, 0.5, 0.5);
+    plain.sigma_x = plain.sigma_y = 1.25;
+    bb::PlaneGeometry mapped = plain;
+    mapped.scale = 224.0f / 255.0f;
+    mapped.offset = 128.0f - 128.0f * mapped.scale;
+    bb::PlaneStream a(plain), b(mapped);
+    std::vector<uint8_t> row(41), out_a(24), out_b(24);
+    uint32_t written = 0;
+    for (uint32_t y = 0; y < 23; y++) {
+        for (uint32_t x = 0; x < 41; x++)
+            row[x] = uint8_t((x * 13 + y * 29) % 256);
+        a.push(row.data());
+        b.push(row.data());
+        for (; written < 12 && a.ready(written); written++) {
+            ASSERT_TRUE(b.ready(written));
+            a.write(written, out_a.data());
+            b.write(written, out_b.data());
+            for (uint32_t x = 0; x < 24; x++)
+                EXPECT_LE(std::abs(mapped.scale * out_a[x] + mapped.offset - out_b[x]), 1.0f) << x << "," << written;
+        }
+    }
+    EXPECT_EQ(written, 12u);
+}
+
 TEST(JpegPlanes, ReaderScalesAndWriterRoundTrips) {
     const bb::Image original = bbtest::make_image(40, 24, 3);
     const auto jpeg = bbtest::jpeg_of(original, JCS_YCbCr, 95);
