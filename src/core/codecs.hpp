@@ -220,12 +220,15 @@ struct PlaneImage {
 };
 struct BlurOptions;
 // A format's writer from such planes, as PlaneSink: the layout it asks for (its sampling) and
-// the options it encodes with (quality, threads, poll).
+// the options it encodes with (quality, threads, poll); null for a picture it cannot write
+// from planes (the pixels' way then runs).
 using PlaneWriterMaker = std::unique_ptr<PlaneSink> (*)(const PlaneImage &image, const BlurOptions &options);
 // Lossy WebP from planes, without the round trip through RGB pixels: it asks for 4:2:0
 // (WebP's own sampling; one plane for grey), maps each sample to VP8's codes (BT.601 as
 // JFIF's, in the limited range: Y 16-235, chroma 16-240), applies the orientation to the
-// planes as write_webp does to pixels, and encodes them at quality with the ICC profile.
+// planes as write_webp does to pixels, and encodes them at quality with the ICC profile. Null
+// where the orientation reverses an axis of odd length: the last chroma sample of that axis
+// covers one pixel, and turned or mirrored it would stand one pixel off the samples it is for.
 std::unique_ptr<PlaneSink> webp_plane_writer(const PlaneImage &image, const BlurOptions &options);
 
 // An animated WebP as its container describes it: the canvas, the frames, the loop count

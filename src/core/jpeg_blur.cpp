@@ -238,6 +238,8 @@ bool blur_jpeg_planes(const uint8_t *data, size_t size, const ImageInfo &info, c
     image.icc = std::move(input.icc);
     image.orientation = input.orientation;
     const std::unique_ptr<PlaneSink> writer = make_writer(image, options);
+    if (!writer)
+        return false;
     JpegMeta meta = input;
     for (int c = 0; c < meta.components; c++)
         meta.h_samp[c] = meta.v_samp[c] = c == 0 && meta.components == 3 ? 2 : 1;

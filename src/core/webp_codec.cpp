@@ -356,16 +356,20 @@ Buffer encode_picture(const std::shared_ptr<EncodeJob> &job, WebPConfig config, 
     return with_metadata(job->writer.writer.mem, job->writer.writer.size, false, meta);
 }
 
+// WebP's sampling as a JPEG's layout: luma 2x2 over chroma 1x1 (4:2:0), or one grey plane.
+JpegLayout yuv420_layout(const PlaneImage &image) {
+    JpegMeta sampling;
+    sampling.components = image.components;
+    sampling.h_samp[0] = sampling.v_samp[0] = image.components == 3 ? 2 : 1;
+    return jpeg_layout(image.width, image.height, sampling);
+}
+
 class WebpPlaneWriter final : public PlaneSink {
   public:
     WebpPlaneWriter(const PlaneImage &image, const BlurOptions &options)
         : job_(std::make_shared<EncodeJob>(options.poll)), quality_(options.quality), threads_(options.threads),
-          orientation_(image.orientation), poll_(options.poll) {
+          orientation_(image.orientation), poll_(options.poll), layout_(yuv420_layout(image)) {
         meta_.icc = image.icc;
-        JpegMeta sampling;
-        sampling.components = image.components;
-        sampling.h_samp[0] = sampling.v_samp[0] = image.components == 3 ? 2 : 1;
-        layout_ = jpeg_layout(image.width, image.height, sampling);
         for (int c = 0; c < 3; c++) {
             // grey: chroma planes of 128, VP8's neutral code, at 4:2:0
             Image &plane = job_->planes[c];
@@ -455,6 +459,10 @@ Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, Interr
 }
 
 std::unique_ptr<PlaneSink> webp_plane_writer(const PlaneImage &image, const BlurOptions &options) {
+    const int o = image.orientation;
+    const bool reverses_x = o == 2 || o == 3 || o == 7 || o == 8, reverses_y = o == 3 || o == 4 || o == 6 || o == 7;
+    if (image.components == 3 && ((reverses_x && image.width % 2) || (reverses_y && image.height % 2)))
+        return nullptr;
     return std::make_unique<WebpPlaneWriter>(image, options);
 }
 

@@ -287,35 +287,58 @@ TEST(Convert, JpegToWebpThroughPlanesIsThePixelsWay) {
 
 // The orientation is applied to the planes as the pixels' way applies it: each orientation's
 // file shows as the upright one's output turned and mirrored (two lossy encodes of the same
-// picture); the ICC profile travels. A JPEG stored as RGB (no YCbCr planes to hand over) takes
-// the pixels' way.
+// picture), with the colours of the blur of the decoded pixels, also where an axis the
+// orientation reverses is odd (the pixels' way: webp_plane_writer); the ICC profile travels.
+// A JPEG stored as RGB (no YCbCr planes to hand over) takes the pixels' way.
 TEST(Convert, JpegToWebpThroughPlanesKeepsOrientationAndProfile) {
-    const bb::Image src = bbtest::make_image(90, 50, 3);
-    const auto blurred = [&](int orientation, bb::WebpMeta *webp_meta) {
-        bb::JpegMeta meta;
-        meta.color_space = JCS_YCbCr;
-        meta.components = 3;
-        meta.orientation = orientation;
-        meta.icc = {1, 2, 3, 4, 5, 6, 7, 8};
-        const Bytes jpeg = bbtest::bytes_of(bb::encode_jpeg(src, meta, 92, nullptr));
-        const Bytes out = bbtest::bytes_of(bb::blur_image(jpeg.data(), jpeg.size(), to(bb::Format::Webp, 3.0, 95)));
-        return bb::decode_webp(out.data(), out.size(), bb::DecodeOptions(), webp_meta);
-    };
-    bb::WebpMeta upright_meta;
-    blurred(1, &upright_meta);
-    EXPECT_EQ(upright_meta.icc, (std::vector<uint8_t>{1, 2, 3, 4, 5, 6, 7, 8}));
-    for (int orientation = 2; orientation <= 8; orientation++) {
-        bb::WebpMeta webp_meta;
-        const bb::Image got = blurred(orientation, &webp_meta);
-        EXPECT_EQ(webp_meta.icc, upright_meta.icc);
-        EXPECT_EQ(webp_meta.orientation, 0) << "applied, not a tag";
-        bb::WebpMeta again;
-        bb::Image want = blurred(1, &again); // Image is move-only: the upright output once more
-        bb::apply_orientation(want, orientation, nullptr);
-        ASSERT_EQ(got.width, want.width) << orientation;
-        ASSERT_EQ(got.height, want.height) << orientation;
-        EXPECT_GT(psnr(got, want), 38.0) << orientation;
+    for (const auto &size : {std::pair<uint32_t, uint32_t>{90, 50}, {67, 45}}) {
+        // colours inside the gamut: a decoded YCbCr sample clipped to RGB would make the blur
+        // of the planes and that of the pixels differ for a reason other than the orientation
+        bb::Image src = bbtest::make_image(size.first, size.second, 3);
+        for (size_t i = 0; i < src.pixels.size(); i++)
+            src.pixels.data()[i] = uint8_t(64 + src.pixels.data()[i] / 2);
+        const auto jpeg_of = [&](int orientation) {
+            bb::JpegMeta meta;
+            meta.color_space = JCS_YCbCr;
+            meta.components = 3;
+            meta.h_samp[0] = meta.v_samp[0] = 2;
+            meta.orientation = orientation;
+            meta.icc = {1, 2, 3, 4, 5, 6, 7, 8};
+            return bbtest::bytes_of(bb::encode_jpeg(src, meta, 92, nullptr));
+        };
+        const auto blurred = [&](int orientation, bb::WebpMeta *webp_meta) {
+            const Bytes jpeg = jpeg_of(orientation);
+            const Bytes out = bbtest::bytes_of(bb::blur_image(jpeg.data(), jpeg.size(), to(bb::Format::Webp, 3.0, 95)));
+            return bb::decode_webp(out.data(), out.size(), bb::DecodeOptions(), webp_meta);
+        };
+        bb::WebpMeta upright_meta;
+        blurred(1, &upright_meta);
+        EXPECT_EQ(upright_meta.icc, (std::vector<uint8_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+        for (int orientation = 2; orientation <= 8; orientation++) {
+            const std::string what = std::to_string(size.first) + "x" + std::to_string(size.second) + " orientation " +
+                                     std::to_string(orientation);
+            bb::WebpMeta webp_meta;
+            const bb::Image got = blurred(orientation, &webp_meta);
+            EXPECT_EQ(webp_meta.icc, upright_meta.icc);
+            EXPECT_EQ(webp_meta.orientation, 0) << "applied, not a tag";
+            bb::WebpMeta again;
+            bb::Image want = blurred(1, &again); // Image is move-only: the upright output once more
+            bb::apply_orientation(want, orientation, nullptr);
+            ASSERT_EQ(got.width, want.width) << what;
+            ASSERT_EQ(got.height, want.height) << what;
+            EXPECT_GT(psnr(got, want), 38.0) << what;
+            const Bytes jpeg = jpeg_of(orientation);
+            bb::DecodeOptions decode;
+            decode.jpeg_to_rgb = true;
+            bb::JpegMeta read;
+            bb::Image pixels = bb::decode_jpeg(jpeg.data(), jpeg.size(), decode, &read);
+            bb::gaussian_blur(pixels, 3.0, nullptr);
+            const std::vector<double> got_means = means(got), want_means = means(pixels);
+            for (size_t ch = 0; ch < 3; ch++)
+                EXPECT_NEAR(got_means[ch], want_means[ch], 1.0) << what << " channel " << ch;
+        }
     }
+    const bb::Image src = bbtest::make_image(90, 50, 3);
     bbtest::JpegFileOptions o;
     o.rgb = true;
     const Bytes rgb = bbtest::jpeg_file(src, o);
