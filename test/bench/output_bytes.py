@@ -12,9 +12,9 @@ JPEG, each photo as its camera or publisher saved it, at sigma 5 and quality 75:
 PNG, each photo scaled to 1920x1280 and saved by Pillow as 8-bit RGB, at sigma 5: the same
 peers (the seed writes JPEG only).
 WebP, each photo's JPEG blurred and served as WebP at quality 75 (a site that stores JPEGs and
-sends WebP): bytea_blur(data, format => 'webp'), sharp's webp({quality: 75}) (libwebp, effort
-4, one thread) and Pillow's save(WEBP, quality 75, method 4), each beside bytea_blur's own JPEG
-of the first table.
+sends WebP): bytea_blur(data, format => 'webp') at bytea_blur.threads 2 and 1 (the time
+ratio is one thread's), sharp's webp({quality: 75}) (libwebp, effort 4, one thread) and
+Pillow's save(WEBP, quality 75, method 4), each beside bytea_blur's own JPEG of the first table.
 AVIF, the same: bytea_blur(data, format => 'avif') (libavif with aom, speed 8, 4:2:0) beside
 sharp's avif({quality: 75, chromaSubsampling: '4:2:0'}) (libheif with aom, effort 4, one
 thread). Pillow here has no AVIF. AVIF outputs are decoded for PSNR by libavif's avifdec. The
@@ -183,7 +183,7 @@ def run(cur, root, sharp_dir=None):
         print(f"worst: bytes /sharp {worst['bytes']:.2f}, time{' (one thread)' if one_thread else ''} /sharp "
               f"{worst['ms']:.2f}, {label} over JPEG {worst['jpeg']:.2f}")
 
-    served_as("webp", "WebP", lambda img, out: img.save(out, "WEBP", quality=75, method=4))
+    served_as("webp", "WebP", lambda img, out: img.save(out, "WEBP", quality=75, method=4), one_thread=True)
     served_as("avif", "AVIF", one_thread=True)  # Pillow here writes no AVIF
 
     table("Bytes per blurred image, the photographs as 1920x1280 8-bit RGB PNGs, sigma 5 (KB; PSNR\n"
