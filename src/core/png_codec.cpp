@@ -639,8 +639,6 @@ void check_chunk_layout(const uint8_t *data, size_t size) {
                 "The data ends before the IEND chunk (the file is truncated).");
 }
 
-} // namespace
-
 // decode_png, and with sigma > 0 the blur too: *blurred says whether it was done.
 Image decode_png_and_blur(const uint8_t *data, size_t size, const DecodeOptions &options, PngMeta *meta, double sigma,
                           bool *blurred) {
@@ -695,6 +693,8 @@ Image decode_png_and_blur(const uint8_t *data, size_t size, const DecodeOptions 
         throw_png_error(job.err, true);
     return image;
 }
+
+} // namespace
 
 Image decode_png(const uint8_t *data, size_t size, const DecodeOptions &options, PngMeta *meta) {
     bool blurred = false;

@@ -9,6 +9,7 @@
 #include "png_inflate.hpp"
 
 #include "fixed_blur.hpp"
+#include "worker_thread.hpp"
 
 #include <algorithm>
 #include <climits>

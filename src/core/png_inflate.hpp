@@ -6,10 +6,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "errors.hpp"
 #include "image.hpp"
-#include "worker_thread.hpp"
 
 namespace bb {
+
+class RowGate; // worker_thread.hpp
 
 // What the PNG header says, before any of libpng's transformations.
 struct PngLayout {
