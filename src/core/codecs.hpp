@@ -50,12 +50,33 @@ Buffer encode_jpeg(const Image &image, const JpegMeta &meta, int quality, Interr
 Buffer encode_jpeg_from_pixels(Image &image, const std::vector<uint8_t> &icc, int orientation, int quality,
                                double sigma, InterruptPoll poll);
 
+// Where decoded component planes come from, a band of rows of each at a time (stream_planes,
+// plane_blur.hpp): each component at its own resolution, in the file's own codes.
+class PlaneSource {
+  public:
+    virtual ~PlaneSource() = default;
+    virtual int components() const noexcept = 0;
+    // Decoded samples of component c that belong to the image.
+    virtual uint32_t plane_width(int c) const noexcept = 0;
+    virtual uint32_t plane_height(int c) const noexcept = 0;
+    // Image pixels per decoded sample along each axis (8 for luma at scale 1/8, 2 for 4:2:0
+    // chroma at scale 1): decoded sample j covers image pixels [j * step, (j + 1) * step).
+    virtual double step_x(int c) const noexcept = 0;
+    virtual double step_y(int c) const noexcept = 0;
+    // Decodes the next band of rows; after the last one, checks the rest of the file and
+    // returns false. Throws Error on corrupt or truncated data.
+    virtual bool next() = 0;
+    // The rows of component c that the last next() decoded and that belong to the image.
+    virtual uint32_t row_count(int c) const noexcept = 0;
+    virtual const uint8_t *row(int c, uint32_t r) const noexcept = 0;
+};
+
 // Streams a JPEG's component planes out of libjpeg in raw mode, one iMCU row (8 or 16 sample
 // rows) at a time: no colour conversion and no chroma upsampling, each component at its own
 // resolution, all scaled by 1/scale_denom (libjpeg's DCT scaling: 1, 2, 4 or 8, which skips
 // most of the IDCT work for a smaller result). The header is read, checked against
 // options.max_pixels and described in meta by the constructor.
-class JpegPlaneReader {
+class JpegPlaneReader final : public PlaneSource {
   public:
     JpegPlaneReader(const uint8_t *data, size_t size, const DecodeOptions &options, int scale_denom, JpegMeta *meta);
     ~JpegPlaneReader();
@@ -64,21 +85,15 @@ class JpegPlaneReader {
 
     uint32_t width() const noexcept; // the image's full size
     uint32_t height() const noexcept;
-    int components() const noexcept;
-    // Decoded samples of component c that belong to the image.
-    uint32_t plane_width(int c) const noexcept;
-    uint32_t plane_height(int c) const noexcept;
-    // Image pixels per decoded sample along each axis (8 for luma at scale 1/8, 2 for 4:2:0
-    // chroma at scale 1): decoded sample j covers image pixels [j * step, (j + 1) * step).
-    double step_x(int c) const noexcept;
-    double step_y(int c) const noexcept;
-
-    // Decodes the next iMCU row; after the last one, lets libjpeg check the rest of the file
-    // and returns false. Throws Error on corrupt or truncated data.
-    bool next();
-    // The rows of component c that the last next() decoded and that belong to the image.
-    uint32_t row_count(int c) const noexcept;
-    const uint8_t *row(int c, uint32_t r) const noexcept;
+    int components() const noexcept override;
+    uint32_t plane_width(int c) const noexcept override;
+    uint32_t plane_height(int c) const noexcept override;
+    double step_x(int c) const noexcept override;
+    double step_y(int c) const noexcept override;
+    // Decodes the next iMCU row; after the last one, lets libjpeg check the rest of the file.
+    bool next() override;
+    uint32_t row_count(int c) const noexcept override;
+    const uint8_t *row(int c, uint32_t r) const noexcept override;
     // Whether two decoders read the scans (options.threads 2, a progressive file worth it).
     bool split() const noexcept;
     // Whether a second thread decodes the rows ahead (options.threads 2, not split, large enough).
@@ -118,12 +133,13 @@ struct JpegEncoding {
 };
 JpegEncoding jpeg_encoding_for(const JpegMeta &input, uint32_t width, uint32_t height, double sigma);
 
+// The code a sink writes for a decoded sample v: scale * v + offset.
+struct SampleMap {
+    float scale = 1.0f, offset = 0.0f;
+};
 // Where blurred component planes go as they stream, laid out as layout() says: the caller
 // fills rows_per_step(c) rows of padded_width[c] samples of each component through row(),
 // then calls write(), until done(); finish() returns the file.
-struct SampleMap {
-    float scale = 1.0f, offset = 0.0f; // the code written for a decoded sample v: scale * v + offset
-};
 class PlaneSink {
   public:
     virtual ~PlaneSink() = default;
@@ -210,13 +226,19 @@ Image decode_webp(const uint8_t *data, size_t size, const DecodeOptions &options
 // same file, sooner).
 Buffer encode_webp(const Image &image, const WebpMeta &meta, int quality, InterruptPoll poll, int threads = 1);
 
-// A blurred picture that streams to a writer as planes (a JPEG's, blur_jpeg_planes): YCbCr
-// with JFIF's full range (3 components) or grey (1), and the metadata that travels.
+// A blurred picture that streams to a writer as planes (a JPEG's, blur_jpeg_planes, or a lossy
+// WebP's, blur_webp_planes): YCbCr (3 components) or grey (1), and the metadata that travels.
 struct PlaneImage {
     uint32_t width = 0, height = 0;
     int components = 3;
+    // The planes' codes: JFIF's full range (a JPEG's), or VP8's limited range (a WebP's: Y
+    // 16-235, chroma 16-240), which a WebP writer takes as they are.
+    bool limited_range = false;
     std::vector<uint8_t> icc;
     int orientation = 0; // EXIF orientation 1-8; 0 when the file has none
+    // The orientation written as the output's EXIF tag, the planes as they are stored (a WebP
+    // blurred to WebP keeps its tag as write_webp's own format does); else applied to the planes.
+    bool orientation_as_tag = false;
 };
 struct BlurOptions;
 // A format's writer from such planes, as PlaneSink: the layout it asks for (its sampling) and
@@ -224,11 +246,12 @@ struct BlurOptions;
 // from planes (the pixels' way then runs).
 using PlaneWriterMaker = std::unique_ptr<PlaneSink> (*)(const PlaneImage &image, const BlurOptions &options);
 // Lossy WebP from planes, without the round trip through RGB pixels: it asks for 4:2:0
-// (WebP's own sampling; one plane for grey), maps each sample to VP8's codes (BT.601 as
-// JFIF's, in the limited range: Y 16-235, chroma 16-240), applies the orientation to the
-// planes as write_webp does to pixels, and encodes them at quality with the ICC profile. Null
-// where the orientation reverses an axis of odd length: the last chroma sample of that axis
-// covers one pixel, and turned or mirrored it would stand one pixel off the samples it is for.
+// (WebP's own sampling; one plane for grey), maps each full-range sample to VP8's codes (BT.601
+// as JFIF's, in the limited range), applies the orientation to the planes as write_webp does
+// to pixels (or keeps it as a tag: PlaneImage::orientation_as_tag), and encodes them at quality
+// with the ICC profile. Null where the orientation to apply reverses an axis of odd length:
+// the last chroma sample of that axis covers one pixel, and turned or mirrored it would stand
+// one pixel off the samples it is for.
 std::unique_ptr<PlaneSink> webp_plane_writer(const PlaneImage &image, const BlurOptions &options);
 
 // An animated WebP as its container describes it: the canvas, the frames, the loop count

@@ -87,4 +87,11 @@ void apply_orientation(Image &image, int orientation, InterruptPoll poll) {
     image = std::move(out);
 }
 
+ReversedAxes reversed_axes(int orientation) noexcept {
+    ReversedAxes r;
+    r.x = orientation == 2 || orientation == 3 || orientation == 7 || orientation == 8;
+    r.y = orientation == 3 || orientation == 4 || orientation == 6 || orientation == 7;
+    return r;
+}
+
 } // namespace bb

@@ -19,4 +19,12 @@ void grey_to_rgb(Image &image, InterruptPoll poll);
 // its width and height); 0 and 1 leave it as it is.
 void apply_orientation(Image &image, int orientation, InterruptPoll poll);
 
+// Which stored axes apply_orientation shows in reverse order under EXIF orientation 1-8: the
+// columns (the displayed picture reads stored x from the right: 2, 3, 7, 8) and the rows
+// (stored y from the bottom: 3, 4, 6, 7).
+struct ReversedAxes {
+    bool x = false, y = false;
+};
+ReversedAxes reversed_axes(int orientation) noexcept;
+
 } // namespace bb

@@ -86,7 +86,8 @@ Buffer write_png(Pixels &pixels, const BlurOptions &options) {
     return encode_png(pixels.image, meta, options.poll, kPngInMemoryBytes, options.threads);
 }
 
-// ---- WebP: still images decoded whole; animations frame by frame --------------------------
+// ---- WebP: a lossy still image blurred in its planes (webp_codec.cpp); the others decoded
+// whole, animations frame by frame ----------------------------------------------------------
 
 // The blur of the whole image (boxes null) or inside boxes, of a still image or of every
 // frame of an animation as it shows. The limit counts every frame's pixels: a thousand frames
@@ -94,7 +95,8 @@ Buffer write_png(Pixels &pixels, const BlurOptions &options) {
 Buffer blur_webp_pixels(const uint8_t *data, size_t size, const ImageInfo &info, const std::vector<Box> *boxes,
                         const BlurOptions &options, const DecodeOptions &decode) {
     if (info.webp_animated) {
-        const WebpAnimation animation = read_webp_animation(data, size);
+        WebpAnimation animation = read_webp_animation(data, size);
+        animation.meta.whole_blur = !boxes;
         const uint64_t pixels = uint64_t(animation.width) * animation.height;
         if (pixels * animation.frames > options.max_pixels)
             throw Error(ErrorKind::TooLarge, "animation too large",
@@ -115,8 +117,12 @@ Buffer blur_webp_pixels(const uint8_t *data, size_t size, const ImageInfo &info,
             },
             options.poll);
     }
+    Buffer out;
+    if (!boxes && blur_webp_planes(data, size, info, options, decode, &out))
+        return out;
     WebpMeta meta;
     Image image = decode_webp(data, size, decode, &meta);
+    meta.whole_blur = !boxes;
     if (boxes)
         blur_rects(image, stored_rects(*boxes, image.width, image.height, meta.orientation), options.sigma,
                    options.poll);
@@ -155,6 +161,7 @@ Buffer write_webp(Pixels &pixels, const BlurOptions &options) {
     grey_to_rgb(pixels.image, options.poll);
     WebpMeta meta;
     meta.icc = std::move(pixels.icc);
+    meta.whole_blur = true;
     return encode_webp(pixels.image, meta, options.quality, options.poll, options.threads);
 }
 

@@ -98,5 +98,12 @@ Buffer blur_jpeg(const uint8_t *data, size_t size, const ImageInfo &info, const 
                  const DecodeOptions &decode);
 bool blur_jpeg_planes(const uint8_t *data, size_t size, const ImageInfo &info, const BlurOptions &options,
                       const DecodeOptions &decode, PlaneWriterMaker make_writer, Buffer *out);
+// webp_codec.cpp: a still lossy WebP without alpha blurred in its own planes (VP8's Y, U and V,
+// stream_planes) into a lossy WebP at quality, its ICC profile and EXIF orientation tag kept:
+// no RGB pixels, no conversion either way. False, before any pixel is decoded, for a file that
+// goes the pixels' way: lossless, with alpha, animated, or too small for the planes' blur
+// (plane_blur.hpp: planes_hold).
+bool blur_webp_planes(const uint8_t *data, size_t size, const ImageInfo &info, const BlurOptions &options,
+                      const DecodeOptions &decode, Buffer *out);
 
 } // namespace bb

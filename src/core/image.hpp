@@ -107,6 +107,9 @@ struct WebpMeta {
     bool lossless = false;
     std::vector<uint8_t> icc;
     int orientation = 0; // EXIF orientation 1-8, 0 when absent
+    // The picture to write is blurred all over (not a redaction's few boxes): its lossy
+    // encoding is chosen for that (webp_codec.cpp: encoder_config).
+    bool whole_blur = false;
 };
 
 // What an AVIF encoder needs to write a file like the one decoded: the sample depth and chroma

@@ -1,6 +1,7 @@
 // Shared helpers of the core's unit tests: deterministic images and encoded files.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -47,8 +48,8 @@ inline bb::Image make_image(uint32_t width, uint32_t height, int channels, int d
 }
 
 inline double sample(const bb::Image &img, uint32_t x, uint32_t y, int c) {
-    const size_t i = (size_t(y) * img.width + x) * size_t(img.channels) + size_t(c);
-    return img.depth > 8 ? reinterpret_cast<const uint16_t *>(img.pixels.data())[i] : img.pixels.data()[i];
+    const size_t i = size_t(x) * size_t(img.channels) + size_t(c);
+    return img.depth > 8 ? reinterpret_cast<const uint16_t *>(img.row(y))[i] : img.row(y)[i];
 }
 
 inline std::vector<uint8_t> bytes_of(const bb::Buffer &buffer) {
@@ -161,6 +162,32 @@ inline std::vector<uint8_t> libjpeg_pixels(const std::vector<uint8_t> &jpeg) {
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
     return pixels;
+}
+
+// PSNR of two images of the same layout, on their own scale (255 or 65535); 99 when equal.
+inline double psnr(const bb::Image &a, const bb::Image &b) {
+    double sum = 0;
+    size_t n = 0;
+    for (uint32_t y = 0; y < a.height; y++)
+        for (uint32_t x = 0; x < a.width; x++)
+            for (int c = 0; c < a.channels; c++, n++) {
+                const double d = sample(a, x, y, c) - sample(b, x, y, c);
+                sum += d * d;
+            }
+    const double max = a.depth > 8 ? 65535.0 : 255.0;
+    return sum == 0 ? 99.0 : 10 * std::log10(max * max / (sum / double(n)));
+}
+
+// The mean of each channel.
+inline std::vector<double> channel_means(const bb::Image &img) {
+    std::vector<double> sum(size_t(img.channels), 0.0);
+    for (uint32_t y = 0; y < img.height; y++)
+        for (uint32_t x = 0; x < img.width; x++)
+            for (int c = 0; c < img.channels; c++)
+                sum[size_t(c)] += sample(img, x, y, c);
+    for (double &s : sum)
+        s /= double(img.width) * img.height;
+    return sum;
 }
 
 // A poll that counts its calls and says stop at the stop_at-th (never when 0), for tests of how

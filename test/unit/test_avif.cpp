@@ -25,19 +25,7 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-// PSNR of two images of the same layout, on their own scale (255 or 65535).
-double psnr(const bb::Image &a, const bb::Image &b) {
-    double sum = 0;
-    size_t n = 0;
-    for (uint32_t y = 0; y < a.height; y++)
-        for (uint32_t x = 0; x < a.width; x++)
-            for (int c = 0; c < a.channels; c++, n++) {
-                const double d = bbtest::sample(a, x, y, c) - bbtest::sample(b, x, y, c);
-                sum += d * d;
-            }
-    const double max = a.depth > 8 ? 65535.0 : 255.0;
-    return sum == 0 ? 99.0 : 10 * std::log10(max * max / (sum / double(n)));
-}
+using bbtest::psnr;
 
 bb::AvifMeta meta_of(int depth, int yuv_format) {
     bb::AvifMeta meta;

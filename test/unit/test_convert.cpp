@@ -75,16 +75,7 @@ Grid shown(const Grid &g, int orientation) {
     }
 }
 
-double psnr(const bb::Image &a, const bb::Image &b) {
-    double sum = 0;
-    size_t n = 0;
-    for (uint32_t y = 0; y < a.height; y++)
-        for (size_t i = 0; i < a.row_bytes(); i++, n++) {
-            const double d = double(a.row(y)[i]) - double(b.row(y)[i]);
-            sum += d * d;
-        }
-    return sum == 0 ? 99.0 : 10 * std::log10(255.0 * 255.0 / (sum / double(n)));
-}
+using bbtest::psnr;
 
 bb::BlurOptions to(bb::Format format, double sigma = 3.0, int quality = 90) {
     bb::BlurOptions options;
@@ -224,18 +215,6 @@ TEST(Convert, PngToLossyFormatsAtQuality) {
     }
 }
 
-// The per-channel means of an 8-bit image.
-std::vector<double> means(const bb::Image &img) {
-    std::vector<double> sum(size_t(img.channels), 0.0);
-    for (uint32_t y = 0; y < img.height; y++)
-        for (uint32_t x = 0; x < img.width; x++)
-            for (int c = 0; c < img.channels; c++)
-                sum[size_t(c)] += img.row(y)[size_t(x) * size_t(img.channels) + size_t(c)];
-    for (double &s : sum)
-        s /= double(img.width) * img.height;
-    return sum;
-}
-
 // JPEG to WebP streams the JPEG's planes into the WebP encoder (FormatEntry::blur_planes and
 // plane_writer): no RGB pixels at full size. Its picture must be what the way through pixels
 // gives (the RGB decode blurred and imported by libwebp) at every sampling, grey, odd and tiny
@@ -275,7 +254,7 @@ TEST(Convert, JpegToWebpThroughPlanesIsThePixelsWay) {
         ASSERT_EQ(by_planes.height, c.h) << what;
         ASSERT_EQ(by_planes.channels, 3) << what;
         EXPECT_GT(psnr(by_planes, want), std::min(38.0, psnr(by_pixels, want) - 1.5)) << what;
-        const std::vector<double> got = means(by_planes), ref = means(want);
+        const std::vector<double> got = bbtest::channel_means(by_planes), ref = bbtest::channel_means(want);
         for (size_t ch = 0; ch < 3; ch++)
             EXPECT_NEAR(got[ch], ref[ch], 1.5) << what << " channel " << ch;
         if (c.grey) { // grey stays grey: neutral chroma
@@ -333,7 +312,8 @@ TEST(Convert, JpegToWebpThroughPlanesKeepsOrientationAndProfile) {
             bb::JpegMeta read;
             bb::Image pixels = bb::decode_jpeg(jpeg.data(), jpeg.size(), decode, &read);
             bb::gaussian_blur(pixels, 3.0, nullptr);
-            const std::vector<double> got_means = means(got), want_means = means(pixels);
+            const std::vector<double> got_means = bbtest::channel_means(got),
+                                      want_means = bbtest::channel_means(pixels);
             for (size_t ch = 0; ch < 3; ch++)
                 EXPECT_NEAR(got_means[ch], want_means[ch], 1.0) << what << " channel " << ch;
         }

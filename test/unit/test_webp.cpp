@@ -17,10 +17,12 @@
 
 #include "codecs.hpp"
 #include "exif.hpp"
+#include "formats.hpp"
 #include "gaussian.hpp"
 #include "helpers.hpp"
 #include "pipeline.hpp"
 #include "probe.hpp"
+#include "regions.hpp"
 #include "webp_convert.hpp"
 
 namespace {
@@ -358,6 +360,189 @@ TEST(Webp, ACancelStopsTheDecodeAndTheEncode) {
             EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted);
         }
     }
+}
+
+// A lossy WebP without alpha is blurred in its own planes (VP8's Y, U and V: blur_webp_planes),
+// never as RGB pixels. Its picture must be what the pixels' way gives (the RGB decode blurred
+// and encoded again): as close to the blur of the decoded pixels, the same colours, at odd and
+// tiny sizes and from sigma 0.6 to 40; a picture under 8 sigma on a side goes the pixels' way.
+TEST(WebpPlanes, ALossyWebpIsBlurredInItsPlanesAsItsPixelsWouldBe) {
+    struct Case {
+        uint32_t w, h;
+        double sigma;
+        bool planes; // whether the planes' blur holds (planes_hold)
+    };
+    const Case cases[] = {{96, 64, 0.6, true}, {61, 37, 2.0, true},  {250, 133, 12, true}, {640, 360, 5, true},
+                          {641, 361, 5, true}, {640, 360, 40, true}, {333, 250, 12, true}, {1, 1, 5, false},
+                          {2, 3, 0.6, true},   {33, 250, 12, false}, {97, 64, 3, true}};
+    for (const Case &c : cases) {
+        const Bytes file = webp_of(bbtest::make_image(c.w, c.h, 3), false, 92);
+        const bb::ImageInfo info = bb::probe(file.data(), file.size());
+        bb::BlurOptions options;
+        options.sigma = c.sigma;
+        options.quality = 95;
+        bb::Buffer by_planes;
+        const std::string what = std::to_string(c.w) + "x" + std::to_string(c.h) + " sigma " + std::to_string(c.sigma);
+        ASSERT_EQ(bb::blur_webp_planes(file.data(), file.size(), info, options, bb::DecodeOptions(), &by_planes),
+                  c.planes)
+            << what;
+        const Bytes out = bytes_of(blur(file, c.sigma, 95));
+        if (c.planes) { // the format's blur takes that way
+            EXPECT_EQ(out, bytes_of(by_planes)) << what;
+        }
+        bb::WebpMeta meta;
+        bb::Image want = decode(file, &meta);
+        bb::gaussian_blur(want, c.sigma, nullptr);
+        meta.whole_blur = true;
+        const bb::Image by_pixels = decode(bytes_of(bb::encode_webp(want, meta, 95, nullptr)));
+        const bb::Image got = decode(out);
+        ASSERT_EQ(got.width, c.w) << what;
+        ASSERT_EQ(got.height, c.h) << what;
+        ASSERT_EQ(got.channels, 3) << what;
+        EXPECT_GT(bbtest::psnr(got, want), std::min(38.0, bbtest::psnr(by_pixels, want) - 1.5)) << what;
+        const std::vector<double> got_means = bbtest::channel_means(got), want_means = bbtest::channel_means(want);
+        for (size_t ch = 0; ch < 3; ch++)
+            EXPECT_NEAR(got_means[ch], want_means[ch], 1.5) << what << " channel " << ch;
+    }
+}
+
+// What the planes cannot hold goes the pixels' way: a lossless file (lossless out), alpha, an
+// animation; so does a redaction's few boxes.
+TEST(WebpPlanes, LosslessAlphaAndAnimationsGoThePixelsWay) {
+    std::vector<bb::Image> frames;
+    const Bytes files[] = {webp_of(bbtest::make_image(64, 48, 3), true),
+                           webp_of(bbtest::make_image(64, 48, 4, 8, 3), false), animation_of(&frames)};
+    for (const Bytes &file : files) {
+        const bb::ImageInfo info = bb::probe(file.data(), file.size());
+        bb::BlurOptions options;
+        options.sigma = 1.0;
+        bb::Buffer out;
+        EXPECT_FALSE(bb::blur_webp_planes(file.data(), file.size(), info, options, bb::DecodeOptions(), &out));
+        EXPECT_EQ(out.size(), 0u);
+    }
+}
+
+// The metadata policy holds on the planes' way: the ICC profile kept, EXIF cut to the
+// orientation, which stays a tag (the planes are not turned: the file keeps its stored size,
+// odd sides included), XMP dropped.
+TEST(WebpPlanes, KeepsTheProfileAndTheOrientationTag) {
+    const Bytes icc(300, 0x5a);
+    const Bytes xmp = {'<', 'x', '/', '>'};
+    for (const auto &size : {std::pair<uint32_t, uint32_t>{90, 50}, {67, 45}}) {
+        const Bytes file = with_chunks(webp_of(bbtest::make_image(size.first, size.second, 3), false),
+                                       {{"ICCP", icc}, {"EXIF", exif_tiff(6)}, {"XMP ", xmp}});
+        const bb::ImageInfo info = bb::probe(file.data(), file.size());
+        bb::BlurOptions options;
+        options.sigma = 3.0;
+        bb::Buffer planes;
+        ASSERT_TRUE(bb::blur_webp_planes(file.data(), file.size(), info, options, bb::DecodeOptions(), &planes));
+        const Bytes out = bytes_of(planes);
+        EXPECT_EQ(chunk(out, "ICCP"), icc);
+        const bb::ExifOrientation minimal(6);
+        EXPECT_EQ(chunk(out, "EXIF"), Bytes(minimal.bytes + 6, minimal.bytes + sizeof minimal.bytes));
+        EXPECT_TRUE(chunk(out, "XMP ").empty());
+        const bb::ImageInfo got = bb::probe(out.data(), out.size());
+        EXPECT_EQ(got.width, size.first);
+        EXPECT_EQ(got.height, size.second);
+        EXPECT_FALSE(got.webp_lossless);
+    }
+}
+
+// Every truncation of a lossy file is an error on the planes' way too, and a cancel at each of
+// its polls stops it (or it asked fewer times); threads 2 writes the same file.
+TEST(WebpPlanes, TruncationsCancelsAndThreads) {
+    const Bytes small = with_chunks(webp_of(bbtest::make_image(48, 40, 3), false, 80), {{"ICCP", Bytes(40, 1)}});
+    for (size_t n = 0; n < small.size(); n++) {
+        try {
+            blur(Bytes(small.begin(), small.begin() + long(n)), 3.0);
+            ADD_FAILURE() << "a truncation to " << n << " of " << small.size() << " bytes was accepted";
+        } catch (const bb::Error &e) {
+            EXPECT_EQ(e.kind(), bb::ErrorKind::InvalidData) << n << ": " << e.what();
+        }
+    }
+    const Bytes file = webp_of(bbtest::make_image(400, 300, 3), false, 90);
+    bb::BlurOptions options;
+    options.sigma = 5.0;
+    const Bytes one = bytes_of(bb::blur_image(file.data(), file.size(), options));
+    options.threads = 2;
+    EXPECT_EQ(bytes_of(bb::blur_image(file.data(), file.size(), options)), one);
+    options.threads = 1;
+    options.poll = bbtest::PollCounter::poll;
+    bbtest::PollCounter::reset();
+    EXPECT_EQ(bytes_of(bb::blur_image(file.data(), file.size(), options)), one);
+    const int polls = bbtest::PollCounter::calls;
+    ASSERT_GE(polls, 5);
+    for (int stop = 1; stop <= polls; stop++) {
+        bbtest::PollCounter::reset(stop);
+        try {
+            bb::blur_image(file.data(), file.size(), options);
+            EXPECT_LT(bbtest::PollCounter::calls, stop) << "the poll said stop, and the work went on";
+        } catch (const bb::Error &e) {
+            EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted) << stop;
+        }
+    }
+}
+
+namespace {
+
+// Whether the VP8 bitstream of a lossy still file has segmentation on: the third bit of its
+// first partition, after the colour space and clamping bits (RFC 6386, 9.2 and 9.3), read with
+// the boolean decoder at probability one half.
+bool vp8_segmentation(const Bytes &file) {
+    size_t at = 12;
+    while (at + 8 <= file.size() && std::memcmp(file.data() + at, "VP8 ", 4) != 0)
+        at += 8 + ((size_t(file[at + 4]) | size_t(file[at + 5]) << 8 | size_t(file[at + 6]) << 16 |
+                    size_t(file[at + 7]) << 24) +
+                   1) /
+                      2 * 2;
+    EXPECT_LT(at + 8 + 12, file.size()) << "no VP8 chunk";
+    const uint8_t *p = file.data() + at + 8 + 10; // after the frame tag, start code and size
+    uint32_t value = uint32_t(p[0]) << 8 | p[1], range = 255;
+    int bits = 0;
+    size_t next = 2;
+    const auto read_bit = [&] {
+        const uint32_t split = 1 + (((range - 1) * 128) >> 8), big = split << 8;
+        const bool bit = value >= big;
+        if (bit) {
+            range -= split;
+            value -= big;
+        } else {
+            range = split;
+        }
+        while (range < 128) {
+            value <<= 1;
+            range <<= 1;
+            if (++bits == 8) {
+                bits = 0;
+                value |= p[next++];
+            }
+        }
+        return bit;
+    };
+    read_bit(); // colour space
+    read_bit(); // clamping
+    return read_bit();
+}
+
+} // namespace
+
+// A lossy picture blurred all over is written with one segment (one quantiser: encoder_config),
+// from a WebP's planes, from pixels and from a JPEG's planes; a redaction, mostly the input's
+// sharp picture, keeps libwebp's segments.
+TEST(WebpPlanes, AWholeBlurIsOneSegmentARedactionIsNot) {
+    const bb::Image src = bbtest::make_image(400, 300, 3);
+    const Bytes lossy = webp_of(src, false, 90);
+    EXPECT_TRUE(vp8_segmentation(lossy)); // libwebp's default for the photo-like input
+    bb::BlurOptions options;
+    options.sigma = 5.0;
+    EXPECT_FALSE(vp8_segmentation(bytes_of(bb::blur_image(lossy.data(), lossy.size(), options))));
+    const Bytes inputs[] = {bbtest::png_of(src), bbtest::jpeg_of(src, JCS_YCbCr)};
+    options.output = bb::Format::Webp;
+    for (const Bytes &input : inputs)
+        EXPECT_FALSE(vp8_segmentation(bytes_of(bb::blur_image(input.data(), input.size(), options))));
+    options.output.reset();
+    const std::vector<bb::Box> boxes = {{10, 10, 60, 40}};
+    EXPECT_TRUE(vp8_segmentation(bytes_of(bb::blur_regions(lossy.data(), lossy.size(), boxes, options))));
 }
 
 namespace {
