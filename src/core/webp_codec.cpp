@@ -200,7 +200,7 @@ Buffer with_metadata(const uint8_t *encoded, size_t size, bool animation, const 
 // quantisers to the texture of each region (its spatial noise shaping), which a blur has
 // evened out. On seven photographs as WebP at quality 90 (Pillow), blurred at sigma 5 and
 // encoded at 75: 8-14 % less encoding time, 0.2-0.8 dB more PSNR against the blurred
-// picture, bytes -8 % to +2 % (a small program timing WebPEncode, see the CHANGELOG for 1.5).
+// picture, bytes -7 % to +2 % (test/bench/webp_encoder.cpp).
 WebPConfig encoder_config(const WebpMeta &meta, int quality) {
     WebPConfig config;
     if (!WebPConfigInit(&config))
@@ -445,6 +445,8 @@ JpegLayout yuv420_layout(const PlaneImage &image) {
     return jpeg_layout(image.width, image.height, sampling);
 }
 
+// The blurred planes are written straight into the encoder's picture: planes the job owns,
+// padded to whole steps of rows (libwebp reads width x height of them through their stride).
 class WebpPlaneWriter final : public PlaneSink {
   public:
     WebpPlaneWriter(const PlaneImage &image, const BlurOptions &options)
@@ -458,8 +460,7 @@ class WebpPlaneWriter final : public PlaneSink {
         for (int c = 0; c < 3; c++) {
             Image &plane = job_->planes[c];
             if (c < image.components) {
-                plane = plane_of(layout_.comp_width[c], layout_.comp_height[c]);
-                rows_[c].resize(size_t(layout_.padded_width[c]) * rows_per_step(c));
+                plane = plane_of(layout_.padded_width[c], layout_.padded_height[c]);
             } else { // grey: chroma planes of 128, VP8's neutral code, at 4:2:0
                 plane = plane_of((image.width + 1) / 2, (image.height + 1) / 2);
                 std::memset(plane.pixels.data(), 128, plane.pixels.size());
@@ -472,7 +473,7 @@ class WebpPlaneWriter final : public PlaneSink {
     uint32_t rows_per_step(int c) const noexcept override {
         return uint32_t(c == 0 && layout_.components == 3 ? 16 : 8);
     }
-    uint8_t *row(int c, uint32_t r) noexcept override { return rows_[c].data() + size_t(r) * layout_.padded_width[c]; }
+    uint8_t *row(int c, uint32_t r) noexcept override { return job_->planes[c].row(step_ * rows_per_step(c) + r); }
     // VP8's codes for JFIF's full-range samples: the same BT.601 matrix in the limited range,
     // Y 16-235 (219 steps), chroma 16-240 around 128 (224 steps). A WebP's own are VP8's.
     SampleMap sample_map(int c) const noexcept override {
@@ -484,26 +485,32 @@ class WebpPlaneWriter final : public PlaneSink {
         return map;
     }
     bool done() const noexcept override { return step_ >= steps_; }
-    void write() override {
-        for (int c = 0; c < layout_.components; c++) {
-            Image &plane = job_->planes[c];
-            const uint32_t rows = rows_per_step(c);
-            for (uint32_t r = 0; r < rows && step_ * rows + r < plane.height; r++)
-                std::memcpy(plane.row(step_ * rows + r), row(c, r), plane.width);
-        }
-        step_++;
-    }
+    void write() override { step_++; }
     Buffer finish() override {
         if (!done())
             throw std::logic_error("WebpPlaneWriter: finish before every row");
-        for (Image &plane : job_->planes)
-            apply_orientation(plane, orientation_, poll_);
+        uint32_t width = layout_.width, height = layout_.height;
+        if (orientation_ >= 2) { // the planes cut to the picture, then turned
+            for (int c = 0; c < 3; c++) {
+                Image &plane = job_->planes[c];
+                const uint32_t w = c == 0 ? width : (width + 1) / 2, h = c == 0 ? height : (height + 1) / 2;
+                if (plane.width != w || plane.height != h) {
+                    Image cut = plane_of(w, h);
+                    for (uint32_t y = 0; y < h; y++)
+                        std::memcpy(cut.row(y), plane.row(y), w);
+                    plane = std::move(cut);
+                }
+                apply_orientation(plane, orientation_, poll_);
+            }
+            width = job_->planes[0].width;
+            height = job_->planes[0].height;
+        }
         job_->init_picture();
         WebPPicture &picture = job_->pic.picture;
         picture.use_argb = 0;
         picture.colorspace = WEBP_YUV420;
-        picture.width = int(job_->planes[0].width);
-        picture.height = int(job_->planes[0].height);
+        picture.width = int(width);
+        picture.height = int(height);
         // libwebp encodes from planes its caller owns (as WebPPictureView's); the job owns them
         picture.y = job_->planes[0].pixels.data();
         picture.y_stride = int(job_->planes[0].stride());
@@ -520,7 +527,6 @@ class WebpPlaneWriter final : public PlaneSink {
     InterruptPoll poll_;
     WebpMeta meta_;
     JpegLayout layout_;
-    std::vector<uint8_t> rows_[3]; // one step of each component's rows
     uint32_t step_ = 0, steps_ = 0;
 };
 

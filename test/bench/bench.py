@@ -34,6 +34,7 @@ QUICK = "--quick" in sys.argv
 PHOTOS_ONLY = "--photos" in sys.argv
 BYTES_ONLY = "--bytes" in sys.argv
 REGIONS_ONLY = "--regions" in sys.argv
+UPLOADS_ONLY = "--uploads" in sys.argv
 SIZES = {"0.3MP": (640, 480), "2.5MP": (1920, 1280), "18MP": (5184, 3456)}
 cv2.setNumThreads(1)  # one core, like one backend
 
@@ -91,6 +92,9 @@ def main():
         import regions  # noqa: E402
         if REGIONS_ONLY:
             regions.run(cur, os.environ["BB_PHOTOS"], os.environ["BB_JPEG_FLOOR"])
+            return
+        if UPLOADS_ONLY:
+            output_bytes.run(cur, os.environ["BB_PHOTOS"], os.environ.get("BB_SHARP"), uploads_only=True)
             return
         if not BYTES_ONLY:
             photos.run(cur, os.environ["BB_PHOTOS"], os.environ["BB_JPEG_FLOOR"], os.environ.get("BB_POLL_GAPS"))

@@ -19,11 +19,16 @@ AVIF, the same: bytea_blur(data, format => 'avif') (libavif with aom, speed 8, 4
 sharp's avif({quality: 75, chromaSubsampling: '4:2:0'}) (libheif with aom, effort 4, one
 thread). Pillow here has no AVIF. AVIF outputs are decoded for PSNR by libavif's avifdec. The
 two quality scales are not the same: compare bytes with PSNR.
+WebP and AVIF uploads: each photo as a phone or an image CDN would hand it over, a lossy WebP
+(Pillow, quality 90, method 4) and an AVIF (avifenc from the JPEG: 8-bit 4:2:0, quantizers
+5-15, speed 6), blurred at sigma 5 in its own format at quality 75: bytea_blur(data) at
+bytea_blur.threads 2 and 1 (the time ratio is one thread's), sharp (one thread, webp({quality:
+75}) or avif({quality: 75, chromaSubsampling: '4:2:0'})) and, for WebP, Pillow (GaussianBlur(5),
+save(WEBP, quality 75, method 4)). With --uploads, only these tables.
 PSNR: of the decoded output against SciPy's float64 Gaussian (sigma 5, reflect, truncate 4) of
 the input as Pillow decodes it, rounded, in dB: the blur's error and the encoder's together.
 """
 import io
-import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -58,7 +63,7 @@ def psnr(out_bytes, reference):
 
 
 def scipy_reference(data, sigma=5.0):
-    decoded = np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(np.float64)
+    decoded = decoded_rgb(data).astype(np.float64)
     return np.clip(np.round(ndimage.gaussian_filter(decoded, sigma=(sigma, sigma, 0), mode="reflect",
                                                     truncate=4.0)), 0, 255)
 
@@ -88,7 +93,22 @@ def sharp(sharp_dir, data, suffix, runs, target=None):
         return float(done.stdout.split()[0]), dst.read_bytes()
 
 
-def run(cur, root, sharp_dir=None):
+def webp_upload(jpeg):
+    out = io.BytesIO()
+    Image.open(io.BytesIO(jpeg)).save(out, "WEBP", quality=90, method=4)
+    return out.getvalue()
+
+
+def avif_upload(jpeg):
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.jpg", Path(tmp) / "out.avif"
+        src.write_bytes(jpeg)
+        subprocess.run(["avifenc", "-s", "6", "-y", "420", "--min", "5", "--max", "15", str(src), str(dst)],
+                       check=True, capture_output=True)
+        return dst.read_bytes()
+
+
+def run(cur, root, sharp_dir=None, uploads_only=False):
     root = Path(root)
     cur.execute("DROP TABLE IF EXISTS byte_images; CREATE TABLE byte_images (name text PRIMARY KEY, data bytea)")
     cur.execute("ALTER TABLE byte_images ALTER COLUMN data SET STORAGE EXTERNAL")
@@ -114,6 +134,49 @@ def run(cur, root, sharp_dir=None):
     if not inputs:
         print("output bytes: skipped (no photographs)")
         return
+
+    def uploaded_as(label, suffix, make, pillow_save=None):
+        """The photos as label uploads (make: the photo's JPEG to that file) blurred in their own
+        format: bytea_blur (two threads and one; the time ratio is one thread's), sharp, and
+        Pillow where it writes the format."""
+        table(f"Bytes per blurred image, the photographs uploaded as {label}, blurred at sigma 5 in {label} at\n"
+              "quality 75 (KB; PSNR against SciPy's blur of the decoded upload, dB; ms, medians; ratios:\n"
+              "bytea_blur over sharp, bytes and one thread's time)",
+              f"{'photo':<13}{'in KB':>7}{'bb KB':>7}{'dB':>6}{'ms':>7}{'1t ms':>7}{'sharp':>7}{'dB':>6}{'ms':>8}"
+              + (f"{'Pillow':>7}{'dB':>6}{'ms':>7}" if pillow_save else "") + f"{'/sharp':>7}{'/sh ms':>7}")
+        worst = {"bytes": 0.0, "ms": 0.0}
+        for name, jpeg in inputs:
+            w, h = Image.open(io.BytesIO(jpeg)).size
+            runs = 3 if w * h > 10e6 else RUNS
+            data = make(jpeg)
+            label_name = f"{suffix} {name}"
+            cur.execute("INSERT INTO byte_images VALUES (%s, %s)", (label_name, psycopg2.Binary(data)))
+            ref = scipy_reference(data)
+            bb_ms, bb_out = bb(label_name, 2, runs)
+            bb1_ms = bb(label_name, 1, runs)[0]
+            sh = sharp(sharp_dir, data, suffix, runs)
+            cols = f"{len(sh[1]) / 1024:>7.0f}{psnr(sh[1], ref):>6.1f}{sh[0]:>8.1f}" if sh else f"{'-':>7}{'-':>6}{'-':>8}"
+            if pillow_save:
+                def pillow():
+                    out = io.BytesIO()
+                    pillow_save(Image.open(io.BytesIO(data)).filter(ImageFilter.GaussianBlur(5)), out)
+                    return out.getvalue()
+                pil_ms = median_ms(pillow, runs)
+                pil_out = pillow()
+                cols += f"{len(pil_out) / 1024:>7.0f}{psnr(pil_out, ref):>6.1f}{pil_ms:>7.1f}"
+            r_bytes = len(bb_out) / len(sh[1]) if sh else float("nan")
+            r_ms = bb1_ms / sh[0] if sh else float("nan")
+            print(f"{name:<13}{len(data) / 1024:>7.0f}{len(bb_out) / 1024:>7.0f}{psnr(bb_out, ref):>6.1f}{bb_ms:>7.1f}"
+                  f"{bb1_ms:>7.1f}{cols}{r_bytes:>7.2f}{r_ms:>7.2f}")
+            worst = {"bytes": max(worst["bytes"], r_bytes), "ms": max(worst["ms"], r_ms)}
+        print(f"worst: bytes /sharp {worst['bytes']:.2f}, time (one thread) /sharp {worst['ms']:.2f}")
+
+    if uploads_only:
+        uploaded_as("WebP", ".webp", webp_upload, lambda img, out: img.save(out, "WEBP", quality=75, method=4))
+        uploaded_as("AVIF", ".avif", avif_upload)  # Pillow here reads and writes no AVIF
+        cur.execute("DROP TABLE byte_images")
+        return
+
     table("Bytes per blurred image, real photographs, JPEG at sigma 5, quality 75 (KB; PSNR against\n"
           "SciPy's blur, dB; ms, medians; bb/sharp: bytea_blur's bytes over sharp's)",
           f"{'photo':<13}{'samp':>6}{'bb KB':>7}{'dB':>6}{'ms':>7}{'1t ms':>7}{'sharp':>7}{'dB':>6}{'ms':>7}"
@@ -185,6 +248,8 @@ def run(cur, root, sharp_dir=None):
 
     served_as("webp", "WebP", lambda img, out: img.save(out, "WEBP", quality=75, method=4), one_thread=True)
     served_as("avif", "AVIF", one_thread=True)  # Pillow here writes no AVIF
+    uploaded_as("WebP", ".webp", webp_upload, lambda img, out: img.save(out, "WEBP", quality=75, method=4))
+    uploaded_as("AVIF", ".avif", avif_upload)  # Pillow here reads and writes no AVIF
 
     table("Bytes per blurred image, the photographs as 1920x1280 8-bit RGB PNGs, sigma 5 (KB; PSNR\n"
           "against SciPy's blur, dB; ms, medians; ratios: bytea_blur over OpenCV and over sharp)",

@@ -27,7 +27,9 @@ async function once() {
 }
 
 (async () => {
-  format = target || (await sharp(input).metadata()).format;
+  // sharp names an AVIF's format 'heif' (the container), whose writer for AV1 is avif()
+  const own = (await sharp(input).metadata()).format;
+  format = target || (own === 'heif' ? 'avif' : own);
   let out = await once(); // warm
   const times = [];
   for (let i = 0; i < Number(runs); i++) {
