@@ -1,8 +1,8 @@
-// One component plane of a JPEG, blurred on its way from the decoder to the encoder. Decoded
-// rows are averaged in blocks of m x m samples as they arrive, blurred at that reduced
-// resolution, and brought back to the component's full size by bilinear interpolation, one
-// output row at a time. A Gaussian of sigma s leaves almost nothing above 1/(2 pi s) cycles per
-// sample, so the reduced plane loses nothing the blur would keep, and the cost per pixel no
+// One component plane (a JPEG's, a lossy WebP's), blurred on its way from the decoder to the
+// encoder. Decoded rows are averaged in blocks of m x m samples as they arrive, blurred at that
+// reduced resolution, and brought back to the component's full size by bilinear interpolation,
+// one output row at a time. A Gaussian of sigma s leaves almost nothing above 1/(2 pi s) cycles
+// per sample, so the reduced plane loses nothing the blur would keep, and the cost per pixel no
 // longer grows with sigma. Only a few dozen rows are held at any time.
 #pragma once
 #include "no_postgres.hpp"

@@ -1,12 +1,15 @@
 // libFuzzer target over the WebP reader and writer alone: decode (the container, VP8, VP8L,
 // alpha, the metadata chunks), then write the pixels back, lossless or lossy as the first byte
-// says, with the metadata read; an animation goes through read_webp_animation and
+// says, with the metadata read; a lossy file also through its planes (blur_webp_planes: VP8's
+// Y, U and V decoded, blurred and written from the planes); an animation goes through read_webp_animation and
 // transform_webp_animation (every frame inverted), within the same pixel budget for all its
 // frames. Any outcome but a bb::Error is a bug.
 #include <cstddef>
 #include <cstdint>
 
 #include "codecs.hpp"
+#include "formats.hpp"
+#include "pipeline.hpp"
 #include "probe.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -29,6 +32,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 },
                 nullptr);
             return 0;
+        }
+        if (info.format == bb::Format::Webp && !info.webp_lossless) {
+            bb::BlurOptions blur;
+            blur.sigma = 3.0;
+            blur.quality = quality;
+            blur.max_pixels = options.max_pixels;
+            bb::Buffer out;
+            bb::blur_webp_planes(data + 1, size - 1, info, blur, options, &out);
         }
         bb::WebpMeta meta;
         const bb::Image image = bb::decode_webp(data + 1, size - 1, options, &meta);
