@@ -135,6 +135,21 @@ def run(cur, root, sharp_dir=None, uploads_only=False):
         print("output bytes: skipped (no photographs)")
         return
 
+    def peers(data, ref, runs, suffix, target, pillow_save):
+        """sharp's (ms, output) for one input, and the columns of sharp and of Pillow (where
+        pillow_save writes the format): KB, PSNR against ref, ms."""
+        sh = sharp(sharp_dir, data, suffix, runs, target)
+        cols = f"{len(sh[1]) / 1024:>7.0f}{psnr(sh[1], ref):>6.1f}{sh[0]:>8.1f}" if sh else f"{'-':>7}{'-':>6}{'-':>8}"
+        if pillow_save:
+            def pillow():
+                out = io.BytesIO()
+                pillow_save(Image.open(io.BytesIO(data)).filter(ImageFilter.GaussianBlur(5)), out)
+                return out.getvalue()
+            pil_ms = median_ms(pillow, runs)
+            pil_out = pillow()
+            cols += f"{len(pil_out) / 1024:>7.0f}{psnr(pil_out, ref):>6.1f}{pil_ms:>7.1f}"
+        return sh, cols
+
     def uploaded_as(label, suffix, make, pillow_save=None):
         """The photos as label uploads (make: the photo's JPEG to that file) blurred in their own
         format: bytea_blur (two threads and one; the time ratio is one thread's), sharp, and
@@ -154,16 +169,7 @@ def run(cur, root, sharp_dir=None, uploads_only=False):
             ref = scipy_reference(data)
             bb_ms, bb_out = bb(label_name, 2, runs)
             bb1_ms = bb(label_name, 1, runs)[0]
-            sh = sharp(sharp_dir, data, suffix, runs)
-            cols = f"{len(sh[1]) / 1024:>7.0f}{psnr(sh[1], ref):>6.1f}{sh[0]:>8.1f}" if sh else f"{'-':>7}{'-':>6}{'-':>8}"
-            if pillow_save:
-                def pillow():
-                    out = io.BytesIO()
-                    pillow_save(Image.open(io.BytesIO(data)).filter(ImageFilter.GaussianBlur(5)), out)
-                    return out.getvalue()
-                pil_ms = median_ms(pillow, runs)
-                pil_out = pillow()
-                cols += f"{len(pil_out) / 1024:>7.0f}{psnr(pil_out, ref):>6.1f}{pil_ms:>7.1f}"
+            sh, cols = peers(data, ref, runs, suffix, None, pillow_save)
             r_bytes = len(bb_out) / len(sh[1]) if sh else float("nan")
             r_ms = bb1_ms / sh[0] if sh else float("nan")
             print(f"{name:<13}{len(data) / 1024:>7.0f}{len(bb_out) / 1024:>7.0f}{psnr(bb_out, ref):>6.1f}{bb_ms:>7.1f}"
@@ -225,17 +231,8 @@ def run(cur, root, sharp_dir=None, uploads_only=False):
             ref = scipy_reference(data)
             bb_ms, bb_out = bb(name, 2, runs, target)
             bb1_ms = bb(name, 1, runs, target)[0] if one_thread else None
-            sh = sharp(sharp_dir, data, ".jpg", runs, target)
-            cols = f"{bb1_ms:>7.1f}" if one_thread else ""
-            cols += f"{len(sh[1]) / 1024:>7.0f}{psnr(sh[1], ref):>6.1f}{sh[0]:>8.1f}" if sh else f"{'-':>7}{'-':>6}{'-':>8}"
-            if pillow_save:
-                def pillow():
-                    out = io.BytesIO()
-                    pillow_save(Image.open(io.BytesIO(data)).filter(ImageFilter.GaussianBlur(5)), out)
-                    return out.getvalue()
-                pil_ms = median_ms(pillow, runs)
-                pil_out = pillow()
-                cols += f"{len(pil_out) / 1024:>7.0f}{psnr(pil_out, ref):>6.1f}{pil_ms:>7.1f}"
+            sh, peer_cols = peers(data, ref, runs, ".jpg", target, pillow_save)
+            cols = (f"{bb1_ms:>7.1f}" if one_thread else "") + peer_cols
             r_bytes = len(bb_out) / len(sh[1]) if sh else float("nan")
             r_ms = (bb1_ms if one_thread else bb_ms) / sh[0] if sh else float("nan")
             r_jpeg = len(bb_out) / jpeg_bytes[name]

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <jpeglib.h>
 
 #include "codecs.hpp"
@@ -200,5 +201,24 @@ struct PollCounter {
         stop_at = stop;
     }
 };
+
+// Runs run() with PollCounter counting its polls, then once for each poll with a stop there:
+// every such run must end in Error(Interrupted), or have asked fewer times. Returns how many
+// polls the whole run made.
+template <typename Run> int expect_stops_at_every_poll(Run run) {
+    PollCounter::reset();
+    run();
+    const int polls = PollCounter::calls;
+    for (int stop = 1; stop <= polls; stop++) {
+        PollCounter::reset(stop);
+        try {
+            run();
+            EXPECT_LT(PollCounter::calls, stop) << "the poll said stop, and the work went on";
+        } catch (const bb::Error &e) {
+            EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted) << stop;
+        }
+    }
+    return polls;
+}
 
 } // namespace bbtest
