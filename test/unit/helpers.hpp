@@ -204,7 +204,9 @@ struct PollCounter {
 
 // Runs run() with PollCounter counting its polls, then once for each poll with a stop there:
 // every such run must end in Error(Interrupted), or have asked fewer times. Returns how many
-// polls the whole run made.
+// polls the whole run made, and leaves the counter with no stop set. The count can vary from run
+// to run where a waiting caller polls on a timer (run_abandonable), so a run may ask fewer times
+// than the first did; a stop left set would then end the next user's run.
 template <typename Run> int expect_stops_at_every_poll(Run run) {
     PollCounter::reset();
     run();
@@ -218,6 +220,7 @@ template <typename Run> int expect_stops_at_every_poll(Run run) {
             EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted) << stop;
         }
     }
+    PollCounter::reset();
     return polls;
 }
 
