@@ -1,6 +1,8 @@
 // Shared helpers of the core's unit tests: deterministic images and encoded files.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -222,6 +224,36 @@ template <typename Run> int expect_stops_at_every_poll(Run run) {
     }
     PollCounter::reset();
     return polls;
+}
+
+// The kind of bb::Error that f() throws; a test failure when it throws none.
+template <typename F> bb::ErrorKind kind_of(F f) {
+    try {
+        f();
+    } catch (const bb::Error &e) {
+        return e.kind();
+    }
+    ADD_FAILURE() << "no error";
+    return bb::ErrorKind::InvalidData;
+}
+
+// A poll that says stop from a moment on, and how late a run that it stops ends after that
+// moment: the least of up to three tries, stopping at the first under 50 ms (the promise). On a
+// loaded machine (CI runs two releases side by side on two CPUs, the unit tests under ASan) one
+// try can wait for a CPU past 50 ms; a cancel that waited for the work's next natural step would
+// be hundreds of ms late every time. run() must start the work and see it stopped.
+struct DeadlinePoll {
+    static inline std::chrono::steady_clock::time_point at;
+    static bool poll() { return std::chrono::steady_clock::now() >= at; }
+};
+template <typename Run> std::chrono::steady_clock::duration least_cancel_delay(Run run) {
+    auto least = std::chrono::steady_clock::duration::max();
+    for (int attempt = 0; attempt < 3 && least >= std::chrono::milliseconds(50); attempt++) {
+        DeadlinePoll::at = std::chrono::steady_clock::now() + std::chrono::milliseconds(30);
+        run();
+        least = std::min(least, std::chrono::steady_clock::now() - DeadlinePoll::at);
+    }
+    return least;
 }
 
 } // namespace bbtest

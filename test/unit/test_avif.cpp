@@ -49,15 +49,7 @@ bb::Image decode(const Bytes &file, bb::AvifMeta *meta = nullptr) {
     return bb::decode_avif(file.data(), file.size(), bb::DecodeOptions(), meta);
 }
 
-template <typename F> bb::ErrorKind kind_of(F f) {
-    try {
-        f();
-    } catch (const bb::Error &e) {
-        return e.kind();
-    }
-    ADD_FAILURE() << "no error";
-    return bb::ErrorKind::InvalidParameter;
-}
+using bbtest::kind_of;
 
 // An 8-bit RGB image as libavif's own 4:2:0 avifImage (for files written by libavif directly);
 // null if libavif refuses it.
@@ -250,11 +242,6 @@ TEST(Avif, ACancelStopsDecodeAndEncode) {
 // A cancel during the AV1 encoder itself (no hook inside it) is answered within the 5 ms the
 // waiting thread polls at, not when the encoder finishes; the next encode waits for the one
 // left running, and works.
-std::chrono::steady_clock::time_point g_cancel_at;
-bool cancel_after_deadline() {
-    return std::chrono::steady_clock::now() >= g_cancel_at;
-}
-
 TEST(Avif, ACancelDuringTheAv1EncoderIsAnsweredAtOnce) {
     const bb::Image big = bbtest::make_image(1600, 1200, 3);
     const auto start = std::chrono::steady_clock::now();
@@ -262,10 +249,10 @@ TEST(Avif, ACancelDuringTheAv1EncoderIsAnsweredAtOnce) {
     const auto encode_time = std::chrono::steady_clock::now() - start;
     ASSERT_GT(encode_time, std::chrono::milliseconds(150)) << "too fast to show a cancel inside it";
 
-    g_cancel_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(30);
-    EXPECT_EQ(kind_of([&] { bb::encode_avif(big, bb::AvifMeta(), 75, 1, cancel_after_deadline); }),
-              bb::ErrorKind::Interrupted);
-    const auto late = std::chrono::steady_clock::now() - g_cancel_at;
+    const auto late = bbtest::least_cancel_delay([&] {
+        EXPECT_EQ(kind_of([&] { bb::encode_avif(big, bb::AvifMeta(), 75, 1, bbtest::DeadlinePoll::poll); }),
+                  bb::ErrorKind::Interrupted);
+    });
     EXPECT_LT(late, std::chrono::milliseconds(50))
         << "encode alone takes " << std::chrono::duration<double, std::milli>(encode_time).count() << " ms";
     // The next AV1 step waits for the abandoned one, then runs.

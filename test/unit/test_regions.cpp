@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <limits>
 #include <set>
 #include <vector>
@@ -24,15 +23,7 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-bb::ErrorKind kind_of(const std::function<void()> &f) {
-    try {
-        f();
-    } catch (const bb::Error &e) {
-        return e.kind();
-    }
-    ADD_FAILURE() << "no error";
-    return bb::ErrorKind::InvalidData;
-}
+using bbtest::kind_of;
 
 Bytes redact(const Bytes &file, const std::vector<bb::Box> &boxes, double sigma = 5.0,
              bb::InterruptPoll poll = nullptr) {
