@@ -36,6 +36,21 @@ FROM fixture, unnest(ARRAY['jpeg', 'png', 'webp', 'avif']) AS target
 WHERE name = 'rgb8_420.avif' ORDER BY target;
 SELECT expect_error($$SELECT bytea_blur(data, format => 'jpeg') FROM fixture WHERE name = 'rgba8_422.avif'$$);
 
+-- A clean aperture (clap): clap.avif stores 64x48 and shows the 48x32 photo inside a magenta
+-- border. AVIF to AVIF (a blur or a redaction) keeps the stored picture and the clap box; in
+-- another format the output is what a viewer shows, the aperture alone (the unit tests check
+-- its pixels are the blur of the aperture, and a redaction's boxes are placed on it).
+SELECT target, (bytea_image_info(bytea_blur(data, format => target))).width,
+       (bytea_image_info(bytea_blur(data, format => target))).height
+FROM fixture, unnest(ARRAY['jpeg', 'png', 'webp', 'avif']) AS target
+WHERE name = 'clap.avif' ORDER BY target;
+SELECT position('clap'::bytea IN data) > 0 AS input_has_clap,
+       position('clap'::bytea IN bytea_blur(data)) > 0 AS output_has_clap,
+       position('clap'::bytea IN bytea_blur_regions(data, ARRAY[box(point(0, 0), point(10, 10))])) > 0
+         AS redaction_has_clap,
+       position('clap'::bytea IN bytea_blur(data, format => 'png')) > 0 AS png_has_clap
+FROM fixture WHERE name = 'clap.avif';
+
 -- A truncated file gives 22P03 at every length; a file that declares more pixels than
 -- bytea_blur.max_pixels gives 54000 before any pixel is decoded.
 SELECT DISTINCT split_part(expect_error(format('SELECT bytea_blur(substr(data, 1, %s)) FROM fixture WHERE name = %L', n, name)), ':', 1) AS sqlstate

@@ -3,6 +3,8 @@
 -- file access.
 CREATE EXTENSION bytea_blur;
 CREATE TABLE fixture (name text PRIMARY KEY, data bytea NOT NULL);
+\set f `base64 -w0 test/fixtures/clap.avif`
+INSERT INTO fixture VALUES ('clap.avif', decode(:'f', 'base64'));
 \set f `base64 -w0 test/fixtures/cmyk.jpg`
 INSERT INTO fixture VALUES ('cmyk.jpg', decode(:'f', 'base64'));
 \set f `base64 -w0 test/fixtures/gray.jpg`

@@ -386,4 +386,30 @@ int avif_orientation(const AvifMeta &meta) noexcept {
     return (meta.imir & 1) ? kMirrorLeftRight[angle] : kMirrorTopBottom[angle];
 }
 
+Rect avif_clean_aperture(const AvifMeta &meta, uint32_t width, uint32_t height) noexcept {
+    const Rect whole{0, 0, width, height};
+    if (!(meta.transform_flags & AVIF_TRANSFORM_CLAP))
+        return whole;
+    // clap's fractions in the box's order: width, height, horizOff, vertOff as N/D, the N of
+    // the offsets signed. Exact in 64 bits: every term is below 2^63.
+    const int64_t width_n = meta.clap[0], width_d = int32_t(meta.clap[1]), height_n = meta.clap[2],
+                  height_d = int32_t(meta.clap[3]), horiz_n = int32_t(meta.clap[4]), horiz_d = int32_t(meta.clap[5]),
+                  vert_n = int32_t(meta.clap[6]), vert_d = int32_t(meta.clap[7]);
+    if (width_d <= 0 || height_d <= 0 || horiz_d <= 0 || vert_d <= 0 || width_n % width_d || height_n % height_d)
+        return whole;
+    // The first column: centre - (size - 1) / 2 = (stored - size) / 2 + off, a whole number.
+    const auto first = [](int64_t stored, int64_t size, int64_t off_n, int64_t off_d, int64_t *at) {
+        const int64_t numerator = (stored - size) * off_d + 2 * off_n, denominator = 2 * off_d;
+        if (numerator < 0 || numerator % denominator)
+            return false;
+        *at = numerator / denominator;
+        return *at + size <= stored;
+    };
+    const int64_t w = width_n / width_d, h = height_n / height_d;
+    int64_t x = 0, y = 0;
+    if (w <= 0 || h <= 0 || !first(width, w, horiz_n, horiz_d, &x) || !first(height, h, vert_n, vert_d, &y))
+        return whole;
+    return Rect{uint32_t(x), uint32_t(y), uint32_t(x + w), uint32_t(y + h)};
+}
+
 } // namespace bb

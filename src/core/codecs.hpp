@@ -302,5 +302,11 @@ int avif_quantizer(int quality) noexcept;
 Buffer encode_avif(const Image &image, const AvifMeta &meta, int quality, int threads, InterruptPoll poll);
 // meta's irot and imir as the EXIF orientation (1-8) that shows the image the same way.
 int avif_orientation(const AvifMeta &meta) noexcept;
+// The stored pixels a viewer shows of an AVIF stored width x height: its clean aperture (meta's
+// clap where transform_flags holds one, placed as ISO/IEC 14496-12 12.1.4.1 says: its centre
+// at (width - 1) / 2 + horizOff, (height - 1) / 2 + vertOff), before irot and imir turn them.
+// The whole picture when there is no clap, or when it is not a rectangle of whole pixels inside
+// the picture (libavif's decoder refuses such a file already).
+Rect avif_clean_aperture(const AvifMeta &meta, uint32_t width, uint32_t height) noexcept;
 
 } // namespace bb

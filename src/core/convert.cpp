@@ -60,6 +60,22 @@ void grey_to_rgb(Image &image, InterruptPoll poll) {
     image = std::move(out);
 }
 
+void crop(Image &image, const Rect &rect, InterruptPoll poll) {
+    if (rect.x0 == 0 && rect.y0 == 0 && rect.x1 == image.width && rect.y1 == image.height)
+        return;
+    const size_t bpp = size_t(image.channels) * image.bytes_per_sample();
+    const size_t from_stride = image.stride();
+    uint8_t *const base = image.pixels.data() + image.row_prefix;
+    image.width = rect.x1 - rect.x0;
+    image.height = rect.y1 - rect.y0;
+    // Each row moves to an earlier place (or stays): row y starts at or after where it goes.
+    for (uint32_t y = 0; y < image.height; y++) {
+        std::memmove(image.row(y), base + (rect.y0 + y) * from_stride + rect.x0 * bpp, image.row_bytes());
+        poll_every_rows(y, poll);
+    }
+    image.pixels.shrink(image.stride() * image.height);
+}
+
 void apply_orientation(Image &image, int orientation, InterruptPoll poll) {
     if (orientation < 2 || orientation > 8)
         return;

@@ -1,6 +1,6 @@
 // Turning decoded pixels into what another format's encoder takes, for a blur written in a
 // format other than its input's: fewer bits, grey to colour, EXIF orientation applied to the
-// pixels. Each returns a new image or changes one in place; none keeps a PNG row prefix.
+// pixels, a crop. Each returns a new image or changes one in place; none keeps a PNG row prefix.
 #pragma once
 #include "no_postgres.hpp"
 
@@ -14,6 +14,9 @@ void to_8bit(Image &image, InterruptPoll poll);
 
 // Grey to RGB and grey+alpha to RGBA, 8-bit; colour images are left as they are.
 void grey_to_rgb(Image &image, InterruptPoll poll);
+
+// The pixels inside rect (within the image) alone, in place.
+void crop(Image &image, const Rect &rect, InterruptPoll poll);
 
 // The image as a viewer shows it under EXIF orientation 1-8 (2-8 flip and turn it; 5-8 swap
 // its width and height); 0 and 1 leave it as it is.

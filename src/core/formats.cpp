@@ -167,15 +167,21 @@ Buffer write_webp(Pixels &pixels, const BlurOptions &options) {
 
 // ---- AVIF: still images, written back at the file's depth, sampling and colour description
 
-// The blur of the whole image (boxes null) or inside boxes (irot and imir applied to them).
+// The blur of the whole image (boxes null) or inside boxes, which are placed on the picture a
+// viewer shows: the clean aperture (clap), turned by irot and imir. The file keeps all it
+// stores: the pixels outside the aperture too, and the clap.
 Buffer blur_avif_pixels(const uint8_t *data, size_t size, const std::vector<Box> *boxes, const BlurOptions &options,
                         const DecodeOptions &decode) {
     AvifMeta meta;
     Image image = decode_avif(data, size, decode, &meta);
-    if (boxes)
-        blur_rects(image, stored_rects(*boxes, image.width, image.height, avif_orientation(meta)), options.sigma,
-                   options.poll);
-    else
+    if (boxes) {
+        const Rect shown = avif_clean_aperture(meta, image.width, image.height);
+        std::vector<Rect> rects =
+            stored_rects(*boxes, shown.x1 - shown.x0, shown.y1 - shown.y0, avif_orientation(meta));
+        for (Rect &r : rects)
+            r = Rect{r.x0 + shown.x0, r.y0 + shown.y0, r.x1 + shown.x0, r.y1 + shown.y0};
+        blur_rects(image, rects, options.sigma, options.poll);
+    } else
         gaussian_blur(image, options.sigma, options.poll);
     return encode_avif(image, meta, options.quality, options.threads, options.poll);
 }
@@ -190,9 +196,14 @@ Buffer blur_avif_regions(const uint8_t *data, size_t size, const ImageInfo &, co
     return blur_avif_pixels(data, size, &boxes, options, decode);
 }
 
+// What a viewer shows, for another format's writer (which keeps no clap): the clean aperture
+// alone, cut before the blur so that the pixels outside it (often an encoder's padding) do not
+// bleed into its edges; irot and imir travel as the orientation.
 Pixels read_avif(const uint8_t *data, size_t size, const DecodeOptions &decode) {
     AvifMeta meta;
-    return Pixels{decode_avif(data, size, decode, &meta), std::move(meta.icc), avif_orientation(meta)};
+    Image image = decode_avif(data, size, decode, &meta);
+    crop(image, avif_clean_aperture(meta, image.width, image.height), decode.poll);
+    return Pixels{std::move(image), std::move(meta.icc), avif_orientation(meta)};
 }
 
 // sRGB at 4:2:0, 8 bits or 12 for 16-bit pixels; the orientation applied to the pixels.

@@ -66,6 +66,12 @@ class Buffer {
     size_t size_ = 0;
 };
 
+// Half-open [x0, x1) x [y0, y1) in samples; empty when x0 >= x1 or y0 >= y1.
+struct Rect {
+    uint32_t x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    bool empty() const noexcept { return x0 >= x1 || y0 >= y1; }
+};
+
 struct Image {
     uint32_t width = 0;
     uint32_t height = 0;

@@ -41,12 +41,6 @@ constexpr double kMaxCoordinate = 1e9;
 // infinite or absurd corner.
 void check_boxes(const std::vector<Box> &boxes);
 
-// Half-open [x0, x1) x [y0, y1) in samples; empty when x0 >= x1 or y0 >= y1.
-struct Rect {
-    uint32_t x0 = 0, y0 = 0, x1 = 0, y1 = 0;
-    bool empty() const noexcept { return x0 >= x1 || y0 >= y1; }
-};
-
 // The stored pixels that each box covers in an image stored width x height and shown with
 // EXIF orientation (1-8; 0 as 1): clipped to the image, empty boxes left out.
 std::vector<Rect> stored_rects(const std::vector<Box> &boxes, uint32_t width, uint32_t height, int orientation);

@@ -15,7 +15,7 @@ DOCUMENTED = {"22P03", "0A000", "54000", "53200"}
 FIXTURE_NAMES = ["rgb420.jpg", "progressive.jpg", "gray.jpg", "cmyk.jpg", "ycck.jpg",
                  "rgb8.png", "rgba16.png", "interlaced.png", "palette_trns.png", "gray1.png",
                  "lossy.webp", "rgba_lossless.webp", "rgba_lossy.webp",
-                 "rgb8_420.avif", "rgba8_422.avif", "gray12.avif", "rgb10_444.avif"]
+                 "rgb8_420.avif", "rgba8_422.avif", "gray12.avif", "rgb10_444.avif", "clap.avif"]
 
 
 def postmaster_pid():

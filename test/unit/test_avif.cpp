@@ -16,10 +16,13 @@
 
 #include "avif_convert.hpp"
 #include "codecs.hpp"
+#include "convert.hpp"
 #include "gaussian.hpp"
 #include "helpers.hpp"
+#include "png_files.hpp"
 #include "pipeline.hpp"
 #include "probe.hpp"
+#include "regions.hpp"
 
 namespace {
 
@@ -185,6 +188,145 @@ TEST(Avif, OrientationsMatchExif) {
     meta.transform_flags |= AVIF_TRANSFORM_IROT;
     meta.irot = 1; // 90 anticlockwise, then left-right: transverse
     EXPECT_EQ(bb::avif_orientation(meta), 7);
+}
+
+// meta with a clap that shows the stored pixels in r of a picture stored width x height
+// (ISO/IEC 14496-12 12.1.4.1): horizOff = x0 + w / 2 - width / 2, in halves.
+bb::AvifMeta with_clap(bb::AvifMeta meta, uint32_t width, uint32_t height, const bb::Rect &r) {
+    const uint32_t w = r.x1 - r.x0, h = r.y1 - r.y0;
+    const uint32_t horiz = uint32_t(int32_t(2 * r.x0 + w) - int32_t(width)),
+                   vert = uint32_t(int32_t(2 * r.y0 + h) - int32_t(height));
+    const uint32_t clap[8] = {w, 1, h, 1, horiz, 2, vert, 2};
+    std::memcpy(meta.clap, clap, sizeof clap);
+    meta.transform_flags |= AVIF_TRANSFORM_CLAP;
+    return meta;
+}
+
+::testing::AssertionResult same_rect(const bb::Rect &a, const bb::Rect &b) {
+    if (a.x0 == b.x0 && a.y0 == b.y0 && a.x1 == b.x1 && a.y1 == b.y1)
+        return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "[" << a.x0 << ", " << a.x1 << ") x [" << a.y0 << ", " << a.y1
+                                         << ") is not [" << b.x0 << ", " << b.x1 << ") x [" << b.y0 << ", " << b.y1
+                                         << ")";
+}
+
+TEST(Avif, TheCleanApertureIsPlacedAsTheStandardSays) {
+    const bb::Rect whole{0, 0, 64, 48};
+    bb::AvifMeta meta;
+    EXPECT_TRUE(same_rect(bb::avif_clean_aperture(meta, 64, 48), whole)) << "no clap";
+    // Centred: offsets 0 put the aperture's centre on the picture's.
+    const uint32_t centred[8] = {40, 1, 30, 1, 0, 1, 0, 1};
+    std::memcpy(meta.clap, centred, sizeof centred);
+    EXPECT_TRUE(same_rect(bb::avif_clean_aperture(meta, 64, 48), whole)) << "a clap the flags do not hold";
+    meta.transform_flags = AVIF_TRANSFORM_CLAP;
+    EXPECT_TRUE(same_rect(bb::avif_clean_aperture(meta, 64, 48), bb::Rect{12, 9, 52, 39}));
+    // Offsets of whole pixels and of halves, either sign; fractions with other denominators.
+    const struct {
+        uint32_t clap[8];
+        bb::Rect rect;
+    } placed[] = {
+        {{40, 1, 30, 1, uint32_t(-3), 1, 9, 1}, {9, 18, 49, 48}},
+        {{80, 2, 60, 2, 12, 1, uint32_t(-9), 1}, {24, 0, 64, 30}},
+        {{41, 1, 31, 1, 1, 2, uint32_t(-1), 2}, {12, 8, 53, 39}},
+        {{64, 1, 48, 1, 0, 7, 0, 3}, whole},
+        {{1, 1, 1, 1, uint32_t(-63), 2, 47, 2}, {0, 47, 1, 48}},
+    };
+    for (const auto &p : placed) {
+        std::memcpy(meta.clap, p.clap, sizeof p.clap);
+        EXPECT_TRUE(same_rect(bb::avif_clean_aperture(meta, 64, 48), p.rect)) << p.clap[0] << "/" << p.clap[1];
+    }
+    // with_clap, the tests' own placing, round trips at every corner and odd size.
+    for (const bb::Rect &r :
+         {bb::Rect{0, 0, 1, 1}, bb::Rect{63, 47, 64, 48}, bb::Rect{7, 5, 20, 6}, bb::Rect{1, 2, 64, 47}, whole})
+        EXPECT_TRUE(same_rect(bb::avif_clean_aperture(with_clap(bb::AvifMeta(), 64, 48, r), 64, 48), r));
+    // Not a rectangle of whole pixels inside the picture: the whole picture.
+    const uint32_t refused[][8] = {{81, 2, 30, 1, 0, 1, 0, 1},                      // a width of 40.5
+                                   {41, 1, 30, 1, 0, 1, 0, 1},                      // a first column of 11.5
+                                   {40, 1, 30, 1, 13, 1, 0, 1},                     // past the right edge
+                                   {40, 1, 30, 1, uint32_t(-13), 1, 0, 1},          // before the left edge
+                                   {40, 0, 30, 1, 0, 1, 0, 1},                      // a zero denominator
+                                   {40, 1, 30, 1, 0, 0x80000000u, 0, 1},            // a negative one
+                                   {0, 1, 30, 1, 0, 1, 0, 1},                       // empty
+                                   {0xffffffffu, 1, 0xffffffffu, 1, 0, 1, 0, 1},    // larger than any picture
+                                   {40, 1, 30, 1, 0x7fffffffu, 1, 0x7fffffffu, 1},  // far off
+                                   {40, 1, 30, 1, 0x80000000u, 1, 0x80000000u, 1}}; // far off the other way
+    for (const auto &clap : refused) {
+        std::memcpy(meta.clap, clap, sizeof clap);
+        EXPECT_TRUE(same_rect(bb::avif_clean_aperture(meta, 64, 48), whole)) << clap[0] << "/" << clap[1];
+    }
+}
+
+// A picture of one-pixel stripes in every direction: a blur takes its detail away.
+bb::Image stripes(uint32_t w, uint32_t h) {
+    bb::Image img;
+    img.width = w;
+    img.height = h;
+    img.channels = 3;
+    img.allocate();
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++)
+                img.row(y)[x * 3 + uint32_t(c)] = uint8_t(((x + y + uint32_t(c)) & 1) ? 220 : 30);
+    return img;
+}
+
+// The mean absolute second difference along rows of channel 0 inside r.
+double detail(const bb::Image &img, const bb::Rect &r) {
+    double sum = 0;
+    size_t n = 0;
+    for (uint32_t y = r.y0; y < r.y1; y++)
+        for (uint32_t x = r.x0 + 1; x + 1 < r.x1; x++, n++) {
+            const uint8_t *row = img.row(y);
+            sum += std::abs(int(row[(x - 1) * 3]) - 2 * int(row[x * 3]) + int(row[(x + 1) * 3]));
+        }
+    return n ? sum / double(n) : 0.0;
+}
+
+// A clean aperture is what a viewer shows. Into another format, the output is the aperture
+// alone (turned by irot): the blur of the decoded picture cut to it. AVIF to AVIF keeps the
+// whole stored picture and the clap. A redaction's boxes are placed on the aperture.
+TEST(Avif, AConversionShowsTheCleanApertureAndARedactionsBoxesAreInIt) {
+    const bb::Rect aperture{20, 16, 60, 46};
+    bb::AvifMeta meta = with_clap(meta_of(8, AVIF_PIXEL_FORMAT_YUV444), 64, 48, aperture);
+    meta.transform_flags |= AVIF_TRANSFORM_IROT;
+    meta.irot = 1; // 90 degrees anticlockwise: EXIF 8
+    const Bytes file = avif_of(stripes(64, 48), meta, 100);
+    bb::AvifMeta decoded_meta;
+    const bb::Image decoded = decode(file, &decoded_meta);
+    ASSERT_EQ(decoded.width, 64u);
+    EXPECT_TRUE(same_rect(bb::avif_clean_aperture(decoded_meta, 64, 48), aperture)) << "libavif keeps the clap";
+
+    // Into PNG: the aperture cut by hand from the decoded picture, blurred, turned upright.
+    bb::Image cut = bbtest::make_image(40, 30, 3);
+    for (uint32_t y = 0; y < 30; y++)
+        std::memcpy(cut.row(y), decoded.row(y + 16) + 20 * 3, 40 * 3);
+    gaussian_blur(cut, 2.0, nullptr);
+    bb::apply_orientation(cut, 8, nullptr);
+    bb::BlurOptions options;
+    options.sigma = 2.0;
+    options.output = bb::Format::Png;
+    const Bytes png = bbtest::bytes_of(bb::blur_image(file.data(), file.size(), options));
+    const bb::Image shown = bb::decode_png(png.data(), png.size(), bb::DecodeOptions(), nullptr);
+    ASSERT_EQ(shown.width, 30u);
+    ASSERT_EQ(shown.height, 40u);
+    bbtest::expect_same_pixels(shown, cut, "the aperture blurred, turned");
+
+    // AVIF to AVIF: the whole stored picture and the clap.
+    options.output.reset();
+    const Bytes same = bbtest::bytes_of(bb::blur_image(file.data(), file.size(), options));
+    bb::AvifMeta same_meta;
+    EXPECT_EQ(decode(same, &same_meta).width, 64u);
+    EXPECT_TRUE(same_rect(bb::avif_clean_aperture(same_meta, 64, 48), aperture));
+
+    // A box at the top left of what a viewer shows (the aperture turned anticlockwise) is the
+    // aperture's top right in the stored picture; the stored picture's own top left, outside
+    // the aperture, keeps its stripes.
+    const std::vector<bb::Box> boxes = {{0, 0, 8, 8}};
+    const Bytes redacted = bbtest::bytes_of(bb::blur_regions(file.data(), file.size(), boxes, options));
+    const bb::Image after = decode(redacted);
+    const bb::Rect inside{52 + 2, 16 + 2, 60 - 2, 24 - 2}, stored_corner{2, 2, 6, 6};
+    EXPECT_LT(detail(after, inside), 0.25 * detail(decoded, inside));
+    EXPECT_GT(detail(after, stored_corner), 0.9 * detail(decoded, stored_corner));
 }
 
 TEST(Avif, TheLimitIsCheckedFromTheContainer) {
