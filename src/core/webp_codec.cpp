@@ -245,6 +245,11 @@ void decode_in_pieces(WebPDecBuffer *output, const uint8_t *data, size_t size, I
         decode_failed(status);
 }
 
+// The size of a VP8 chroma plane along an axis of `luma` samples: 4:2:0, half, rounded up.
+constexpr uint32_t vp8_chroma(uint32_t luma) noexcept {
+    return (luma + 1) / 2;
+}
+
 // An 8-bit plane of width x height samples.
 Image plane_of(uint32_t width, uint32_t height) {
     Image plane;
@@ -265,7 +270,7 @@ class WebpYuvReader final : public PlaneSource {
     WebpYuvReader(const uint8_t *data, size_t size, const ImageInfo &info, InterruptPoll poll) {
         for (int c = 0; c < 3; c++)
             planes_[c] =
-                c == 0 ? plane_of(info.width, info.height) : plane_of((info.width + 1) / 2, (info.height + 1) / 2);
+                c == 0 ? plane_of(info.width, info.height) : plane_of(vp8_chroma(info.width), vp8_chroma(info.height));
         WebPDecBuffer output = output_buffer(MODE_YUV, planes_[0]);
         WebPYUVABuffer &yuv = output.u.YUVA;
         yuv.y = planes_[0].pixels.data();
@@ -388,7 +393,7 @@ bool import_in_strips(WebPPicture &picture, const Image &image, InterruptPoll po
             copy(reinterpret_cast<uint8_t *>(picture.argb + size_t(y) * picture.argb_stride), picture.argb_stride * 4,
                  reinterpret_cast<const uint8_t *>(from.argb), from.argb_stride * 4, rows, size_t(width) * 4);
         } else {
-            const uint32_t uv_width = (width + 1) / 2, uv_rows = (rows + 1) / 2;
+            const uint32_t uv_width = vp8_chroma(width), uv_rows = vp8_chroma(rows);
             copy(picture.y + size_t(y) * picture.y_stride, picture.y_stride, from.y, from.y_stride, rows, width);
             copy(picture.u + size_t(y / 2) * picture.uv_stride, picture.uv_stride, from.u, from.uv_stride, uv_rows,
                  uv_width);
@@ -462,7 +467,7 @@ class WebpPlaneWriter final : public PlaneSink {
             if (c < image.components) {
                 plane = plane_of(layout_.padded_width[c], layout_.padded_height[c]);
             } else { // grey: chroma planes of 128, VP8's neutral code, at 4:2:0
-                plane = plane_of((image.width + 1) / 2, (image.height + 1) / 2);
+                plane = plane_of(vp8_chroma(image.width), vp8_chroma(image.height));
                 std::memset(plane.pixels.data(), 128, plane.pixels.size());
             }
         }
@@ -493,7 +498,7 @@ class WebpPlaneWriter final : public PlaneSink {
         if (orientation_ >= 2) { // the planes cut to the picture, then turned
             for (int c = 0; c < 3; c++) {
                 Image &plane = job_->planes[c];
-                const uint32_t w = c == 0 ? width : (width + 1) / 2, h = c == 0 ? height : (height + 1) / 2;
+                const uint32_t w = c == 0 ? width : vp8_chroma(width), h = c == 0 ? height : vp8_chroma(height);
                 if (plane.width != w || plane.height != h) {
                     Image cut = plane_of(w, h);
                     for (uint32_t y = 0; y < h; y++)
