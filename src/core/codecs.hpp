@@ -306,7 +306,7 @@ int avif_orientation(const AvifMeta &meta) noexcept;
 // clap where transform_flags holds one, placed as ISO/IEC 14496-12 12.1.4.1 says: its centre
 // at (width - 1) / 2 + horizOff, (height - 1) / 2 + vertOff), before irot and imir turn them.
 // The whole picture when there is no clap, or when it is not a rectangle of whole pixels inside
-// the picture (libavif's decoder refuses such a file already).
+// the picture (libavif's decoder, strict by default, refuses such a file already).
 Rect avif_clean_aperture(const AvifMeta &meta, uint32_t width, uint32_t height) noexcept;
 
 } // namespace bb

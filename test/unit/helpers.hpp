@@ -50,6 +50,21 @@ inline bb::Image make_image(uint32_t width, uint32_t height, int channels, int d
     return img;
 }
 
+// An 8-bit image whose samples follow f(x, y, c).
+template <class F> bb::Image image_of(uint32_t width, uint32_t height, int channels, F f) {
+    bb::Image img;
+    img.width = width;
+    img.height = height;
+    img.channels = channels;
+    img.depth = 8;
+    img.allocate();
+    for (uint32_t y = 0; y < height; y++)
+        for (uint32_t x = 0; x < width; x++)
+            for (int c = 0; c < channels; c++)
+                img.row(y)[size_t(x) * size_t(channels) + size_t(c)] = uint8_t(f(x, y, c));
+    return img;
+}
+
 inline double sample(const bb::Image &img, uint32_t x, uint32_t y, int c) {
     const size_t i = size_t(x) * size_t(img.channels) + size_t(c);
     return img.depth > 8 ? reinterpret_cast<const uint16_t *>(img.row(y))[i] : img.row(y)[i];

@@ -258,16 +258,8 @@ TEST(Avif, TheCleanApertureIsPlacedAsTheStandardSays) {
 
 // A picture of one-pixel stripes in every direction: a blur takes its detail away.
 bb::Image stripes(uint32_t w, uint32_t h) {
-    bb::Image img;
-    img.width = w;
-    img.height = h;
-    img.channels = 3;
-    img.allocate();
-    for (uint32_t y = 0; y < h; y++)
-        for (uint32_t x = 0; x < w; x++)
-            for (int c = 0; c < 3; c++)
-                img.row(y)[x * 3 + uint32_t(c)] = uint8_t(((x + y + uint32_t(c)) & 1) ? 220 : 30);
-    return img;
+    return bbtest::image_of(w, h, 3,
+                            [](uint32_t x, uint32_t y, int c) { return ((x + y + uint32_t(c)) & 1) ? 220 : 30; });
 }
 
 // The mean absolute second difference along rows of channel 0 inside r.

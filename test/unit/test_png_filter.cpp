@@ -14,20 +14,7 @@
 
 namespace {
 
-// An 8-bit image whose samples follow f(x, y, c).
-template <class F> bb::Image image_of(uint32_t width, uint32_t height, int channels, F f) {
-    bb::Image img;
-    img.width = width;
-    img.height = height;
-    img.channels = channels;
-    img.depth = 8;
-    img.allocate();
-    for (uint32_t y = 0; y < height; y++)
-        for (uint32_t x = 0; x < width; x++)
-            for (int c = 0; c < channels; c++)
-                img.row(y)[size_t(x) * size_t(channels) + size_t(c)] = uint8_t(f(x, y, c));
-    return img;
-}
+using bbtest::image_of;
 
 // The filter-type byte of every row of a PNG with one IDAT chunk of an image of this size.
 std::vector<int> row_filters(const std::vector<uint8_t> &png, const bb::Image &like) {
