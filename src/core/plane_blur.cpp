@@ -12,24 +12,6 @@ namespace bb {
 
 namespace {
 
-// Variance (in image pixels squared, along one axis) of the linear interpolation from samples
-// `spacing` pixels apart to the output's samples, `ratio` source samples per output sample,
-// centres aligned as interpolation_taps aligns them: an output at fraction t between two
-// source samples is their mix (1 - t, t), a blur of variance t (1 - t) spacing^2, averaged
-// over the output's phases (11/64 spacing^2 for a factor of 4 up, 1/4 for a factor of 2 down).
-double interpolation_variance(double ratio, double spacing) {
-    if (ratio == 1.0)
-        return 0.0;
-    constexpr int kPhases = 256;
-    double sum = 0.0;
-    for (int i = 0; i < kPhases; i++) {
-        const double x = (i + 0.5) * ratio - 0.5;
-        const double t = x - std::floor(x);
-        sum += t * (1.0 - t);
-    }
-    return sum / kPhases * spacing * spacing;
-}
-
 // Variance, in image pixels squared along one axis, of a viewer's upsampling of chroma
 // subsampled by `factor`: libjpeg's default ("fancy") upsampling by 2, which browsers use too,
 // is a triangle (3/4 and 1/4 of the two nearest samples): 3/16 of the spacing squared, 0.75;
@@ -56,7 +38,8 @@ int input_factor(const JpegMeta &meta, int c, bool x) {
 //    chroma subsampling `factor_in`): each stands for step / factor_in of the input's samples,
 //    (step^2 - factor_in^2) / 12;
 //  - the averaging of m x m decoded samples: (m^2 - 1) / 12 of their spacing squared;
-//  - the linear interpolation up (or down) to the output's samples (interpolation_variance);
+//  - the reconstruction of the output's samples from the blurred ones (a cubic B-spline:
+//    reconstruction_variance of their spacing squared);
 //  - the viewer's upsampling of the output's chroma (factor_out), less that of the input's
 //    (factor_in), which the reference already has.
 // Without them a sigma of 5 came out as about 5.4 on libjpeg's 1/4-scale decode: on the
@@ -65,7 +48,8 @@ int input_factor(const JpegMeta &meta, int c, bool x) {
 double plane_sigma(double sigma, double step, int factor_in, uint32_t m, double ratio, int factor_out) {
     const double spacing = step * m; // of the blurred samples, in image pixels
     const double variance = sigma * sigma - (step * step - double(factor_in) * factor_in) / 12.0 -
-                            (double(m) * m - 1.0) / 12.0 * step * step - interpolation_variance(ratio, spacing) -
+                            (double(m) * m - 1.0) / 12.0 * step * step -
+                            reconstruction_variance(ratio) * spacing * spacing -
                             chroma_upsampling_variance(factor_out) + chroma_upsampling_variance(factor_in);
     return std::sqrt(std::max(variance, 0.0)) / spacing;
 }

@@ -34,8 +34,8 @@ bool planes_hold(uint32_t width, uint32_t height, double sigma);
 // plane is averaged down in blocks until its sigma is about kWorkingSigma samples (libjpeg's
 // DCT scaling may do the first factor of 2, 4 or 8: a source whose finest plane is 8 pixels a
 // sample works at kWorkingSigmaScaled), blurred there with its own sigma per axis, mapped to
-// the sink's codes (PlaneSink::sample_map), and brought to the sink's sampling by bilinear
-// interpolation as the sink asks for rows. The cost per pixel does not grow with sigma, and
+// the sink's codes (PlaneSink::sample_map), and brought to the sink's sampling by a cubic
+// B-spline (planes.hpp) as the sink asks for rows. The cost per pixel does not grow with sigma, and
 // only a few dozen rows of each plane are held. Then reads the rest of the source, so that a
 // corrupt end is still an error, and returns what the sink wrote. poll is checked before
 // each of the sink's steps.

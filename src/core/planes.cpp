@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "kernel.hpp"
 #include "multiversion.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -14,11 +15,13 @@
 namespace bb {
 namespace {
 
+// out[x] = the taps' weighted sum of src, for x in [from, to).
 BB_CLONES_AVX2
-void interpolate_row(const float *src, const uint32_t *left, const uint32_t *right, const float *weight, float *out,
-                     uint32_t n) {
-    for (uint32_t x = 0; x < n; x++)
-        out[x] = src[left[x]] + weight[x] * (src[right[x]] - src[left[x]]);
+void interpolate_row(const float *src, const Taps &t, float *out, uint32_t from, uint32_t to) {
+    const uint32_t *i0 = t.index[0].data(), *i1 = t.index[1].data(), *i2 = t.index[2].data(), *i3 = t.index[3].data();
+    const float *w0 = t.weight[0].data(), *w1 = t.weight[1].data(), *w2 = t.weight[2].data(), *w3 = t.weight[3].data();
+    for (uint32_t x = from; x < to; x++)
+        out[x] = w0[x] * src[i0[x]] + w1[x] * src[i1[x]] + w2[x] * src[i2[x]] + w3[x] * src[i3[x]];
 }
 
 // Eight floats, eight 32-bit integers, eight bytes in vector registers; the helpers are always
@@ -34,26 +37,36 @@ inline uint8_t round_to_u8(float v) {
     return uint8_t(std::min(std::max(v + 0.5f, 0.0f), 255.0f));
 }
 
-// out = round(a + w * (b - a)), clamped to 0-255.
-void blend_scalar(const float *a, const float *b, float w, uint8_t *out, uint32_t from, uint32_t n) {
-    for (uint32_t x = from; x < n; x++)
-        out[x] = round_to_u8(a[x] + w * (b[x] - a[x]));
+// Up to kSplineTaps rows weighed and summed: out = round(sum w[k] rows[k]), clamped to 0-255.
+struct RowMix {
+    const float *rows[kSplineTaps];
+    float weight[kSplineTaps];
+    int count;
+};
+
+void mix_scalar(const RowMix &m, uint8_t *out, uint32_t from, uint32_t n) {
+    for (uint32_t x = from; x < n; x++) {
+        float v = 0.0f;
+        for (int k = 0; k < m.count; k++)
+            v += m.weight[k] * m.rows[k][x];
+        out[x] = round_to_u8(v);
+    }
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 // Sixteen samples at a time, packed to bytes with saturation (GCC turns a generic vector
 // conversion to bytes into one extract per sample).
-__attribute__((target("avx2,fma"))) void blend_avx2(const float *a, const float *b, float w, uint8_t *out, uint32_t n) {
-    const __m256 vw = _mm256_set1_ps(w), half = _mm256_set1_ps(0.5f), zero = _mm256_setzero_ps(),
-                 top = _mm256_set1_ps(255.0f);
+__attribute__((target("avx2,fma"))) void mix_avx2(const RowMix &m, uint8_t *out, uint32_t n) {
+    const __m256 half = _mm256_set1_ps(0.5f), zero = _mm256_setzero_ps(), top = _mm256_set1_ps(255.0f);
     uint32_t x = 0;
     for (; x + 16 <= n; x += 16) {
         __m256i words[2];
-        for (int k = 0; k < 2; k++) {
-            const __m256 va = _mm256_loadu_ps(a + x + 8 * k), vb = _mm256_loadu_ps(b + x + 8 * k);
-            __m256 v = _mm256_add_ps(_mm256_fmadd_ps(vw, _mm256_sub_ps(vb, va), va), half);
+        for (int h = 0; h < 2; h++) {
+            __m256 v = half;
+            for (int k = 0; k < m.count; k++)
+                v = _mm256_fmadd_ps(_mm256_set1_ps(m.weight[k]), _mm256_loadu_ps(m.rows[k] + x + 8 * h), v);
             v = _mm256_min_ps(_mm256_max_ps(v, zero), top);
-            words[k] = _mm256_cvttps_epi32(v);
+            words[h] = _mm256_cvttps_epi32(v);
         }
         // packs works within 128-bit lanes: (0-3, 8-11 | 4-7, 12-15), put back in order below
         const __m256i packed = _mm256_packs_epi32(words[0], words[1]);
@@ -61,7 +74,7 @@ __attribute__((target("avx2,fma"))) void blend_avx2(const float *a, const float 
         const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(ordered), _mm256_extracti128_si256(ordered, 1));
         _mm_storeu_si128(reinterpret_cast<__m128i *>(out + x), bytes);
     }
-    blend_scalar(a, b, w, out, x, n);
+    mix_scalar(m, out, x, n);
 }
 
 bool have_avx2() noexcept {
@@ -70,42 +83,58 @@ bool have_avx2() noexcept {
 }
 #endif
 
-// Interpolation by a whole factor F of 2 or 4 (ratio 1/F), for the outputs of source samples
-// [first, end): each source sample k gives F outputs with the same F weights, read from the
-// taps of sample 1, so no gathers are needed; the arithmetic is interpolate_row's.
-struct Phases {
-    int offset[4]; // the left tap of output F k + j is sample k + offset[j]
-    float weight[4];
+void mix_to_u8(const RowMix &m, uint8_t *out, uint32_t n) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (have_avx2())
+        return mix_avx2(m, out, n);
+#endif
+    mix_scalar(m, out, 0, n);
+}
+
+// Reconstruction up by a whole factor F of 2 or 4 (ratio 1/F), for the outputs of source
+// samples [first, end): output F k + j reads samples k + offset[j] to k + offset[j] + 3 with
+// the same four weights for every k, so no gathers are needed; the arithmetic is
+// interpolate_row's.
+template <uint32_t F> struct Phases {
+    int offset[F];
+    float weight[F][kSplineTaps];
 };
 
-template <uint32_t F> Phases phases_of(const Taps &t) {
-    Phases p{};
+template <uint32_t F> Phases<F> phases_of() {
+    Phases<F> p{};
     for (uint32_t j = 0; j < F; j++) {
-        p.offset[j] = int(t.left[F + j]) - 1;
-        p.weight[j] = t.weight[F + j];
+        const double x = (j + 0.5) / F - 0.5; // relative to sample k
+        const double first = std::floor(x);
+        p.offset[j] = int(first) - 1;
+        spline_weights(x - first, p.weight[j]);
     }
     return p;
 }
 
 template <uint32_t F>
-void upsample_scalar(const float *src, const Phases &p, float *out, uint32_t first, uint32_t end) {
+void upsample_scalar(const float *src, const Phases<F> &p, float *out, uint32_t first, uint32_t end) {
     for (uint32_t k = first; k < end; k++)
         for (uint32_t j = 0; j < F; j++) {
-            const float a = src[int(k) + p.offset[j]], b = src[int(k) + p.offset[j] + 1];
-            out[F * k + j] = a + p.weight[j] * (b - a);
+            const float *s = src + int(k) + p.offset[j];
+            out[F * k + j] =
+                p.weight[j][0] * s[0] + p.weight[j][1] * s[1] + p.weight[j][2] * s[2] + p.weight[j][3] * s[3];
         }
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-// Phase j of eight source samples from k: a + w (b - a) with a, b its two taps.
-__attribute__((target("avx2,fma"))) inline __m256 phase8(const float *src, const Phases &p, uint32_t k, uint32_t j) {
-    const __m256 a = _mm256_loadu_ps(src + int(k) + p.offset[j]), b = _mm256_loadu_ps(src + int(k) + p.offset[j] + 1);
-    return _mm256_fmadd_ps(_mm256_set1_ps(p.weight[j]), _mm256_sub_ps(b, a), a);
+// Phase j of eight source samples from k: its four taps weighed.
+template <uint32_t F>
+__attribute__((target("avx2,fma"))) inline __m256 phase8(const float *src, const Phases<F> &p, uint32_t k, uint32_t j) {
+    const float *s = src + int(k) + p.offset[j];
+    __m256 v = _mm256_mul_ps(_mm256_set1_ps(p.weight[j][0]), _mm256_loadu_ps(s));
+    for (int i = 1; i < kSplineTaps; i++)
+        v = _mm256_fmadd_ps(_mm256_set1_ps(p.weight[j][i]), _mm256_loadu_ps(s + i), v);
+    return v;
 }
 
 // Eight source samples at a time, their phases interleaved into 8 F outputs.
 template <uint32_t F>
-__attribute__((target("avx2,fma"))) void upsample_avx2(const float *src, const Phases &p, float *out, uint32_t first,
+__attribute__((target("avx2,fma"))) void upsample_avx2(const float *src, const Phases<F> &p, float *out, uint32_t first,
                                                        uint32_t end) {
     uint32_t k = first;
     for (; k + 8 <= end; k += 8) {
@@ -116,8 +145,8 @@ __attribute__((target("avx2,fma"))) void upsample_avx2(const float *src, const P
             _mm256_storeu_ps(o, _mm256_permute2f128_ps(t0, t1, 0x20));
             _mm256_storeu_ps(o + 8, _mm256_permute2f128_ps(t0, t1, 0x31));
         } else {
-            const __m256 r0 = phase8(src, p, k, 0), r1 = phase8(src, p, k, 1), r2 = phase8(src, p, k, 2),
-                         r3 = phase8(src, p, k, 3);
+            const __m256 r0 = phase8(src, p, k, 0), r1 = phase8(src, p, k, 1), r2 = phase8(src, p, k, 2 % F),
+                         r3 = phase8(src, p, k, 3 % F);
             const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
             const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
             const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
@@ -132,21 +161,13 @@ __attribute__((target("avx2,fma"))) void upsample_avx2(const float *src, const P
 }
 #endif
 
-template <uint32_t F> void upsample_row(const float *src, const Taps &t, float *out, uint32_t first, uint32_t end) {
-    const Phases p = phases_of<F>(t);
+template <uint32_t F> void upsample_row(const float *src, float *out, uint32_t first, uint32_t end) {
+    static const Phases<F> p = phases_of<F>();
 #if defined(__x86_64__) && defined(__GNUC__)
     if (have_avx2())
         return upsample_avx2<F>(src, p, out, first, end);
 #endif
     upsample_scalar<F>(src, p, out, first, end);
-}
-
-void blend_to_u8(const float *a, const float *b, float w, uint8_t *out, uint32_t n) {
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (have_avx2())
-        return blend_avx2(a, b, w, out, n);
-#endif
-    blend_scalar(a, b, w, out, 0, n);
 }
 
 // Widens one decoded row to floats (block size 1), or adds it to the column sums of the
@@ -219,18 +240,35 @@ void block_averages(const uint32_t *sums, uint32_t width, uint32_t m, uint32_t r
 
 } // namespace
 
+void spline_weights(double t, float w[kSplineTaps]) {
+    const double u = 1.0 - t;
+    w[0] = float(u * u * u / 6.0);
+    w[1] = float((3.0 * t * t * t - 6.0 * t * t + 4.0) / 6.0);
+    w[2] = float((-3.0 * t * t * t + 3.0 * t * t + 3.0 * t + 1.0) / 6.0);
+    w[3] = float(t * t * t / 6.0);
+}
+
+double reconstruction_variance(double ratio) noexcept {
+    return ratio == 1.0 ? 0.0 : 1.0 / 3.0;
+}
+
 Taps interpolation_taps(uint32_t n_src, uint32_t n_dst, double ratio) {
     Taps t;
-    t.left.resize(n_dst);
-    t.right.resize(n_dst);
-    t.weight.resize(n_dst);
+    for (int k = 0; k < kSplineTaps; k++) {
+        t.index[k].resize(n_dst);
+        t.weight[k].resize(n_dst);
+    }
+    const bool copy = reconstruction_variance(ratio) == 0.0;
     for (uint32_t i = 0; i < n_dst; i++) {
-        double x = (double(i) + 0.5) * ratio - 0.5;
-        x = std::min(std::max(x, 0.0), double(n_src - 1));
-        const uint32_t i0 = uint32_t(x);
-        t.left[i] = i0;
-        t.right[i] = std::min(i0 + 1, n_src - 1);
-        t.weight[i] = float(x - double(i0));
+        const double x = copy ? double(i) : (double(i) + 0.5) * ratio - 0.5;
+        const double first = std::floor(x);
+        float w[kSplineTaps] = {0.0f, 1.0f, 0.0f, 0.0f};
+        if (!copy)
+            spline_weights(x - first, w);
+        for (int k = 0; k < kSplineTaps; k++) {
+            t.index[k][i] = uint32_t(reflect_index(long(first) - 1 + k, long(n_src)));
+            t.weight[k][i] = w[k];
+        }
     }
     return t;
 }
@@ -253,8 +291,8 @@ PlaneStream::PlaneStream(const PlaneGeometry &geometry)
             factor_x_ = uint32_t(1.0 / g_.ratio_x);
         tx_ = interpolation_taps(reduced_width_, g_.out_width, g_.ratio_x);
         ty_ = interpolation_taps(reduced_height_, g_.out_height, g_.ratio_y);
-        row0_.resize(g_.out_width);
-        row1_.resize(g_.out_width);
+        for (std::vector<float> &row : rows_)
+            row.resize(g_.out_width);
     }
 }
 
@@ -283,51 +321,71 @@ void PlaneStream::push_mapped() {
 }
 
 bool PlaneStream::ready(uint32_t y) const noexcept {
-    const uint32_t last = identity_ ? y : ty_.right[y];
+    uint32_t last = y;
+    if (!identity_) {
+        last = 0;
+        for (int k = 0; k < kSplineTaps; k++)
+            last = std::max(last, ty_.index[k][y]);
+    }
     return blur_.pushed() >= blur_.rows_needed(last);
 }
 
 void PlaneStream::blurred_row(uint32_t i, std::vector<float> &out) {
     blur_.read(i, blurred_.data());
     const float *src = blurred_.data();
-    // Upsampling by 2 or 4 (libjpeg's scaled decodes, 4:2:0 chroma): the inside of the row by
-    // the periodic kernel, samples 1 to those whose right tap is still inside; the ends by the taps.
-    const uint32_t f = factor_x_, end = f ? std::min(reduced_width_ - 1, g_.out_width / f) : 0;
-    if (f == 0 || end <= 1) {
-        interpolate_row(src, tx_.left.data(), tx_.right.data(), tx_.weight.data(), out.data(), g_.out_width);
+    // Upsampling by 2 or 4 (libjpeg's scaled decodes, 4:2:0 chroma): the inside of the row,
+    // source samples 2 to those whose last tap is still inside, by the periodic kernel; the
+    // ends by the taps, which reflect.
+    const uint32_t f = factor_x_;
+    const uint32_t end = f && reduced_width_ > 4 ? std::min(reduced_width_ - 2, g_.out_width / f) : 0;
+    if (end <= 2) {
+        interpolate_row(src, tx_, out.data(), 0, g_.out_width);
         return;
     }
-    interpolate_row(src, tx_.left.data(), tx_.right.data(), tx_.weight.data(), out.data(), f);
+    interpolate_row(src, tx_, out.data(), 0, 2 * f);
     if (f == 2)
-        upsample_row<2>(src, tx_, out.data(), 1, end);
+        upsample_row<2>(src, out.data(), 2, end);
     else
-        upsample_row<4>(src, tx_, out.data(), 1, end);
-    interpolate_row(src, tx_.left.data() + f * end, tx_.right.data() + f * end, tx_.weight.data() + f * end,
-                    out.data() + f * end, g_.out_width - f * end);
+        upsample_row<4>(src, out.data(), 2, end);
+    interpolate_row(src, tx_, out.data(), f * end, g_.out_width);
 }
 
 void PlaneStream::write(uint32_t y, uint8_t *out) {
     const uint32_t width = g_.out_width;
+    RowMix mix{};
     if (identity_) {
         blur_.read(y, blurred_.data());
-        blend_to_u8(blurred_.data(), blurred_.data(), 0.0f, out, width);
+        mix.rows[0] = blurred_.data();
+        mix.weight[0] = 1.0f;
+        mix.count = 1;
     } else {
-        const uint32_t i0 = ty_.left[y], i1 = ty_.right[y];
-        if (have0_ != i0) {
-            if (have1_ == i0) {
-                std::swap(row0_, row1_);
-                std::swap(have0_, have1_);
-            } else {
-                blurred_row(i0, row0_);
-                have0_ = i0;
-            }
+        // The rows the taps read, each interpolated once: those missing are read from the blur
+        // in increasing order (as it asks) into the slots no tap of this row reads.
+        uint32_t need[kSplineTaps];
+        for (int k = 0; k < kSplineTaps; k++)
+            need[k] = ty_.index[k][y];
+        auto needed = [&](uint32_t i) { return std::find(need, need + kSplineTaps, i) != need + kSplineTaps; };
+        uint32_t sorted[kSplineTaps];
+        std::copy(need, need + kSplineTaps, sorted);
+        std::sort(sorted, sorted + kSplineTaps);
+        for (int k = 0; k < kSplineTaps; k++) {
+            const uint32_t i = sorted[k];
+            if (std::find(have_, have_ + kSplineTaps, i) != have_ + kSplineTaps)
+                continue;
+            int slot = 0;
+            while (have_[slot] != UINT32_MAX && needed(have_[slot]))
+                slot++;
+            blurred_row(i, rows_[slot]);
+            have_[slot] = i;
         }
-        if (have1_ != i1) {
-            blurred_row(i1, row1_);
-            have1_ = i1;
+        for (int k = 0; k < kSplineTaps; k++) {
+            const int slot = int(std::find(have_, have_ + kSplineTaps, need[k]) - have_);
+            mix.rows[k] = rows_[slot].data();
+            mix.weight[k] = ty_.weight[k][y];
         }
-        blend_to_u8(row0_.data(), row1_.data(), ty_.weight[y], out, width);
+        mix.count = kSplineTaps;
     }
+    mix_to_u8(mix, out, width);
     std::memset(out + width, out[width - 1], g_.padded_width - width);
 }
 

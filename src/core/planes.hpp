@@ -1,7 +1,7 @@
 // One component plane (a JPEG's, a lossy WebP's), blurred on its way from the decoder to the
 // encoder. Decoded rows are averaged in blocks of m x m samples as they arrive, blurred at that
-// reduced resolution, and brought back to the component's full size by bilinear interpolation,
-// one output row at a time. A Gaussian of sigma s leaves almost nothing above 1/(2 pi s) cycles
+// reduced resolution, and brought back to the component's full size by a cubic B-spline, one
+// output row at a time. A Gaussian of sigma s leaves almost nothing above 1/(2 pi s) cycles
 // per sample, so the reduced plane loses nothing the blur would keep, and the cost per pixel no
 // longer grows with sigma. Only a few dozen rows are held at any time.
 #pragma once
@@ -29,14 +29,29 @@ struct PlaneGeometry {
     float scale = 1.0f, offset = 0.0f;
 };
 
-// Source coordinates of the destination samples when n_src samples are stretched over n_dst,
-// pixel centres aligned (destination i reads source (i + 0.5) * ratio - 0.5, clamped): left
-// neighbour, right neighbour and the right one's weight.
+// The reconstruction of the output's samples from the blurred ones, along one axis: the cubic
+// B-spline with the blurred samples as its coefficients (an approximating spline, as a
+// Gaussian is smooth). It is itself a blur of variance 1/3 of the samples' spacing squared,
+// which plane_sigma takes off the Gaussian's, and close to a Gaussian in shape, where linear
+// interpolation is a triangle with a kink at every sample and a blur that changes with the
+// phase. On the OneStandsOut photo at sigma 5 (1/4-scale planes), luma's mean squared error
+// against SciPy's blur went from 0.371 to 0.266 at quality 100 (RGB 49.5 -> 50.2 dB), and at
+// quality 75 from 0.888 to 0.779 (44.50 -> 44.68 dB) in a file 0.9 % smaller.
+constexpr int kSplineTaps = 4;
+// The weights of the four samples around a point at fraction t past the second of them.
+void spline_weights(double t, float w[kSplineTaps]);
+
+// Destination i reads the source around (i + 0.5) * ratio - 0.5 (pixel centres aligned): taps
+// at that point's floor - 1 to floor + 2, reflected about the ends as the blur reflects; with
+// ratio 1, the sample itself (no spline: the axis needs no reconstruction).
 struct Taps {
-    std::vector<uint32_t> left, right;
-    std::vector<float> weight;
+    std::vector<uint32_t> index[kSplineTaps];
+    std::vector<float> weight[kSplineTaps];
 };
 Taps interpolation_taps(uint32_t n_src, uint32_t n_dst, double ratio);
+// The blur the taps add along an axis, in source samples squared: the spline's 1/3, or 0 with
+// ratio 1.
+double reconstruction_variance(double ratio) noexcept;
 
 class PlaneStream {
   public:
@@ -63,9 +78,11 @@ class PlaneStream {
     uint32_t pushed_ = 0;
     bool identity_; // the blurred plane has the output's size: no interpolation
     Taps tx_, ty_;
-    uint32_t factor_x_ = 0;                    // 2 or 4 when each blurred sample spans that many output samples
-    std::vector<float> blurred_, row0_, row1_; // row0_ and row1_ interpolated horizontally
-    uint32_t have0_ = UINT32_MAX, have1_ = UINT32_MAX;
+    uint32_t factor_x_ = 0; // 2 or 4 when each blurred sample spans that many output samples
+    std::vector<float> blurred_;
+    // The blurred rows the vertical taps read, each interpolated horizontally, and which.
+    std::vector<float> rows_[kSplineTaps];
+    uint32_t have_[kSplineTaps] = {UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX};
 };
 
 } // namespace bb

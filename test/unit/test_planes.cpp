@@ -105,39 +105,85 @@ TEST(PlaneStream, SameSizeRoundsAndPads) {
     }
 }
 
-TEST(PlaneStream, UpsamplingInterpolatesLinearly) {
-    // A linear ramp stays linear: 2x up with aligned pixel centres.
-    bb::PlaneStream stream(geometry(4, 1, 1, 8, 1, 8, 0.5, 1.0));
-    const uint8_t row[4] = {20, 60, 100, 140};
-    stream.push(row);
-    std::vector<uint8_t> out(8);
-    stream.write(0, out.data());
-    // destination centre x maps to (x + 0.5) / 2 - 0.5 in the source, clamped at the ends
-    const uint8_t expected[8] = {20, 30, 50, 70, 90, 110, 130, 140};
-    for (int x = 0; x < 8; x++)
-        EXPECT_EQ(out[size_t(x)], expected[x]) << x;
+TEST(PlaneStream, TheSplinesTapsKeepMassAndPlaceAndAddAThirdOfASample) {
+    // Each output's four weights add up to 1 and are centred on its point (the cubic B-spline
+    // reproduces straight lines); they are 1/6, 2/3, 1/6 on a sample; their second moment about
+    // the point, averaged over the phases, is the variance plane_sigma takes off the Gaussian.
+    for (double ratio : {0.5, 0.25, 1.0 / 3.0, 1.5, 2.0}) {
+        const uint32_t n_src = 40, n_dst = uint32_t(n_src / ratio);
+        const bb::Taps t = bb::interpolation_taps(n_src, n_dst, ratio);
+        double second = 0.0;
+        uint32_t inside = 0;
+        for (uint32_t i = 0; i < n_dst; i++) {
+            const double x = (i + 0.5) * ratio - 0.5;
+            if (x < 1.0 || x > n_src - 3.0) // the ends reflect
+                continue;
+            double sum = 0.0, mean = 0.0, moment = 0.0;
+            for (int k = 0; k < bb::kSplineTaps; k++) {
+                sum += t.weight[k][i];
+                mean += t.weight[k][i] * t.index[k][i];
+                moment += t.weight[k][i] * (t.index[k][i] - x) * (t.index[k][i] - x);
+            }
+            EXPECT_NEAR(sum, 1.0, 1e-6) << ratio << " " << i;
+            EXPECT_NEAR(mean, x, 1e-5) << ratio << " " << i;
+            second += moment;
+            inside++;
+        }
+        ASSERT_GT(inside, 10u);
+        EXPECT_NEAR(second / inside, bb::reconstruction_variance(ratio), 0.02 + 1.0 / 6.0 * (ratio > 1.0)) << ratio;
+    }
+    float w[bb::kSplineTaps];
+    bb::spline_weights(0.0, w);
+    EXPECT_FLOAT_EQ(w[0], 1.0f / 6.0f);
+    EXPECT_FLOAT_EQ(w[1], 2.0f / 3.0f);
+    EXPECT_FLOAT_EQ(w[2], 1.0f / 6.0f);
+    EXPECT_FLOAT_EQ(w[3], 0.0f);
+    // ratio 1: the sample itself, no spline
+    const bb::Taps same = bb::interpolation_taps(5, 5, 1.0);
+    EXPECT_EQ(bb::reconstruction_variance(1.0), 0.0);
+    for (uint32_t i = 0; i < 5; i++) {
+        EXPECT_EQ(same.index[1][i], i);
+        EXPECT_EQ(same.weight[1][i], 1.0f);
+    }
+    // Small sources reflect into themselves: one sample spreads evenly, two never leave.
+    const bb::Taps one = bb::interpolation_taps(1, 4, 0.25);
+    for (int k = 0; k < bb::kSplineTaps; k++)
+        for (uint32_t i = 0; i < 4; i++)
+            EXPECT_EQ(one.index[k][i], 0u);
+    const bb::Taps two = bb::interpolation_taps(2, 8, 0.25);
+    for (int k = 0; k < bb::kSplineTaps; k++)
+        for (uint32_t i = 0; i < 8; i++)
+            EXPECT_LT(two.index[k][i], 2u);
 }
 
-TEST(PlaneStream, WideRowsMatchTheScalarFormula) {
-    // Rows long enough for the vector paths and a tail: a ramp stretched by 2 and 4 (the whole
-    // factors have their own kernels, 1.5 goes through the taps) must come out as
-    // round(a + w (b - a)) of its neighbours, sample by sample, the last output partial.
-    const uint32_t in_w = 53;
-    for (double factor : {2.0, 4.0, 1.5}) {
-        const uint32_t out_w = uint32_t(in_w * factor) - 1, padded = out_w + 7;
-        bb::PlaneStream stream(geometry(in_w, 1, 1, out_w, 1, padded, 1.0 / factor, 1.0));
-        std::vector<uint8_t> row(in_w), out(padded);
-        for (uint32_t x = 0; x < in_w; x++)
-            row[x] = uint8_t((x * 7) % 256);
-        stream.push(row.data());
-        stream.write(0, out.data());
-        const bb::Taps taps = bb::interpolation_taps(in_w, out_w, 1.0 / factor);
-        for (uint32_t x = 0; x < out_w; x++) {
-            const float a = row[taps.left[x]], b = row[taps.right[x]];
-            EXPECT_EQ(out[x], uint8_t(a + taps.weight[x] * (b - a) + 0.5f)) << "factor " << factor << " x " << x;
+TEST(PlaneStream, UpsamplingKeepsARampStraight) {
+    // A ramp stays a ramp inside (the spline reproduces straight lines), 2x and 4x up with
+    // aligned pixel centres, in both directions; the ends reflect, and bend towards the end sample.
+    for (uint32_t f : {2u, 4u}) {
+        const uint32_t n = 24;
+        bb::PlaneStream stream(geometry(n, n, 1, n * f, n * f, n * f + 3, 1.0 / f, 1.0 / f));
+        std::vector<uint8_t> row(n), out(n * f + 3);
+        uint32_t written = 0;
+        for (uint32_t y = 0; y < n; y++) {
+            for (uint32_t x = 0; x < n; x++)
+                row[x] = uint8_t(20 + 4 * x + 3 * y);
+            stream.push(row.data());
+            for (; written < n * f && stream.ready(written); written++) {
+                stream.write(written, out.data());
+                const double sy = (written + 0.5) / f - 0.5;
+                for (uint32_t x = 0; x < n * f; x++) {
+                    const double sx = (x + 0.5) / f - 0.5;
+                    if (sx < 1.0 || sx > n - 2.0 || sy < 1.0 || sy > n - 2.0)
+                        continue;
+                    EXPECT_NEAR(out[x], 20 + 4 * sx + 3 * sy, 0.5 + 1e-3) << f << " " << x << " " << written;
+                }
+                const double x0 = 0.5 / f - 0.5; // the first output, left of sample 0
+                if (sy >= 1.0 && sy <= n - 2.0) {
+                    EXPECT_GE(out[0], 20 + 3 * sy + 4 * x0 - 0.5) << f;
+                }
+            }
         }
-        for (uint32_t x = out_w; x < padded; x++)
-            EXPECT_EQ(out[x], out[out_w - 1]);
+        EXPECT_EQ(written, n * f);
     }
 }
 
