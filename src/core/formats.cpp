@@ -176,11 +176,7 @@ Buffer blur_avif_pixels(const uint8_t *data, size_t size, const std::vector<Box>
     Image image = decode_avif(data, size, decode, &meta);
     if (boxes) {
         const Rect shown = avif_clean_aperture(meta, image.width, image.height);
-        std::vector<Rect> rects =
-            stored_rects(*boxes, shown.x1 - shown.x0, shown.y1 - shown.y0, avif_orientation(meta));
-        for (Rect &r : rects)
-            r = Rect{r.x0 + shown.x0, r.y0 + shown.y0, r.x1 + shown.x0, r.y1 + shown.y0};
-        blur_rects(image, rects, options.sigma, options.poll);
+        blur_rects(image, stored_rects(*boxes, shown, avif_orientation(meta)), options.sigma, options.poll);
     } else
         gaussian_blur(image, options.sigma, options.poll);
     return encode_avif(image, meta, options.quality, options.threads, options.poll);

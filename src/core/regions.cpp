@@ -139,6 +139,13 @@ std::vector<Rect> stored_rects(const std::vector<Box> &boxes, uint32_t width, ui
     return out;
 }
 
+std::vector<Rect> stored_rects(const std::vector<Box> &boxes, const Rect &shown, int orientation) {
+    std::vector<Rect> rects = stored_rects(boxes, shown.x1 - shown.x0, shown.y1 - shown.y0, orientation);
+    for (Rect &r : rects)
+        r = Rect{r.x0 + shown.x0, r.y0 + shown.y0, r.x1 + shown.x0, r.y1 + shown.y0};
+    return rects;
+}
+
 uint32_t kernel_reach(double sigma) {
     return uint32_t(kTruncate * sigma + 0.5); // SciPy's int(): NOLINT(bugprone-incorrect-roundings)
 }

@@ -44,6 +44,9 @@ void check_boxes(const std::vector<Box> &boxes);
 // The stored pixels that each box covers in an image stored width x height and shown with
 // EXIF orientation (1-8; 0 as 1): clipped to the image, empty boxes left out.
 std::vector<Rect> stored_rects(const std::vector<Box> &boxes, uint32_t width, uint32_t height, int orientation);
+// The same where a viewer is shown only the part `shown` of the stored picture (an AVIF's clean
+// aperture), turned by orientation: the boxes are placed on that part, in stored coordinates.
+std::vector<Rect> stored_rects(const std::vector<Box> &boxes, const Rect &shown, int orientation);
 
 // Rectangles gathered so that each group's window (the union of its rectangles grown by the
 // kernel's reach, margin_x and margin_y, clipped to the plane limit_w x limit_h and, with

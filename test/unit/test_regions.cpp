@@ -160,6 +160,40 @@ TEST(Regions, BoxesFollowEveryOrientation) {
     }
 }
 
+// A box drawn on the part of the picture a viewer is shown (an AVIF's clean aperture), turned,
+// covers the stored pixels of that part that show inside it, and never one outside it.
+TEST(Regions, BoxesOnAShownPartStayInIt) {
+    bb::Image stored = bbtest::make_image(9, 8, 1);
+    for (uint32_t i = 0; i < 72; i++)
+        stored.pixels.data()[i] = uint8_t(i);
+    const bb::Rect part{1, 2, 8, 7}; // 7 x 5 from (1, 2)
+    for (int orientation = 1; orientation <= 8; orientation++) {
+        bb::Image shown = bbtest::make_image(7, 5, 1);
+        for (uint32_t y = 0; y < 5; y++)
+            for (uint32_t x = 0; x < 7; x++)
+                shown.row(y)[x] = stored.row(y + part.y0)[x + part.x0];
+        bb::apply_orientation(shown, orientation, nullptr);
+        const bb::Box box{1, 2, 3, 4};
+        std::multiset<int> want, got;
+        for (uint32_t y = 2; y < 4; y++)
+            for (uint32_t x = 1; x < 3; x++)
+                want.insert(shown.row(y)[x]);
+        const std::vector<bb::Rect> rects = bb::stored_rects({box}, part, orientation);
+        ASSERT_EQ(rects.size(), 1u);
+        for (uint32_t y = rects[0].y0; y < rects[0].y1; y++)
+            for (uint32_t x = rects[0].x0; x < rects[0].x1; x++)
+                got.insert(stored.row(y)[x]);
+        EXPECT_EQ(got, want) << "orientation " << orientation;
+        // a box over the whole displayed picture and beyond: the part, no more
+        const std::vector<bb::Rect> all = bb::stored_rects({bb::Box{-50, -50, 50, 50}}, part, orientation);
+        ASSERT_EQ(all.size(), 1u);
+        EXPECT_EQ(all[0].x0, part.x0);
+        EXPECT_EQ(all[0].y0, part.y0);
+        EXPECT_EQ(all[0].x1, part.x1);
+        EXPECT_EQ(all[0].y1, part.y1);
+    }
+}
+
 TEST(Regions, GroupsNeverShareAWindow) {
     uint32_t seed = 7;
     auto next = [&](uint32_t n) {
