@@ -55,16 +55,23 @@ void mix_scalar(const RowMix &m, uint8_t *out, uint32_t from, uint32_t n) {
 
 #if defined(__x86_64__) && defined(__GNUC__)
 // Sixteen samples at a time, packed to bytes with saturation (GCC turns a generic vector
-// conversion to bytes into one extract per sample).
-__attribute__((target("avx2,fma"))) void mix_avx2(const RowMix &m, uint8_t *out, uint32_t n) {
+// conversion to bytes into one extract per sample); the count of rows a template argument, so
+// that the weights stay in registers and the taps unroll.
+template <int N> __attribute__((target("avx2,fma"))) void mix_avx2(const RowMix &m, uint8_t *out, uint32_t n) {
     const __m256 half = _mm256_set1_ps(0.5f), zero = _mm256_setzero_ps(), top = _mm256_set1_ps(255.0f);
+    __m256 w[N];
+    const float *rows[N];
+    for (int k = 0; k < N; k++) {
+        w[k] = _mm256_set1_ps(m.weight[k]);
+        rows[k] = m.rows[k];
+    }
     uint32_t x = 0;
     for (; x + 16 <= n; x += 16) {
         __m256i words[2];
         for (int h = 0; h < 2; h++) {
             __m256 v = half;
-            for (int k = 0; k < m.count; k++)
-                v = _mm256_fmadd_ps(_mm256_set1_ps(m.weight[k]), _mm256_loadu_ps(m.rows[k] + x + 8 * h), v);
+            for (int k = 0; k < N; k++)
+                v = _mm256_fmadd_ps(w[k], _mm256_loadu_ps(rows[k] + x + 8 * h), v);
             v = _mm256_min_ps(_mm256_max_ps(v, zero), top);
             words[h] = _mm256_cvttps_epi32(v);
         }
@@ -86,7 +93,7 @@ bool have_avx2() noexcept {
 void mix_to_u8(const RowMix &m, uint8_t *out, uint32_t n) {
 #if defined(__x86_64__) && defined(__GNUC__)
     if (have_avx2())
-        return mix_avx2(m, out, n);
+        return m.count == 1 ? mix_avx2<1>(m, out, n) : mix_avx2<kSplineTaps>(m, out, n);
 #endif
     mix_scalar(m, out, 0, n);
 }
