@@ -107,13 +107,15 @@ template <uint32_t F> struct Phases {
     float weight[F][kSplineTaps];
 };
 
-template <uint32_t F> Phases<F> phases_of() {
+// The phases as the taps place them (interpolation_taps, the one place that does): those of
+// the outputs of source sample k, which must lie inside the row (no reflection).
+template <uint32_t F> Phases<F> phases_from(const Taps &t, uint32_t k) {
     Phases<F> p{};
     for (uint32_t j = 0; j < F; j++) {
-        const double x = (j + 0.5) / F - 0.5; // relative to sample k
-        const double first = std::floor(x);
-        p.offset[j] = int(first) - 1;
-        spline_weights(x - first, p.weight[j]);
+        const uint32_t x = F * k + j;
+        p.offset[j] = int(t.index[0][x]) - int(k);
+        for (int i = 0; i < kSplineTaps; i++)
+            p.weight[j][i] = t.weight[i][x];
     }
     return p;
 }
@@ -146,14 +148,14 @@ __attribute__((target("avx2,fma"))) void upsample_avx2(const float *src, const P
     uint32_t k = first;
     for (; k + 8 <= end; k += 8) {
         float *o = out + F * k;
-        if (F == 2) {
+        if constexpr (F == 2) {
             const __m256 r0 = phase8(src, p, k, 0), r1 = phase8(src, p, k, 1);
             const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
             _mm256_storeu_ps(o, _mm256_permute2f128_ps(t0, t1, 0x20));
             _mm256_storeu_ps(o + 8, _mm256_permute2f128_ps(t0, t1, 0x31));
         } else {
-            const __m256 r0 = phase8(src, p, k, 0), r1 = phase8(src, p, k, 1), r2 = phase8(src, p, k, 2 % F),
-                         r3 = phase8(src, p, k, 3 % F);
+            const __m256 r0 = phase8(src, p, k, 0), r1 = phase8(src, p, k, 1), r2 = phase8(src, p, k, 2),
+                         r3 = phase8(src, p, k, 3);
             const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
             const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
             const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
@@ -168,8 +170,8 @@ __attribute__((target("avx2,fma"))) void upsample_avx2(const float *src, const P
 }
 #endif
 
-template <uint32_t F> void upsample_row(const float *src, float *out, uint32_t first, uint32_t end) {
-    static const Phases<F> p = phases_of<F>();
+template <uint32_t F> void upsample_row(const Taps &t, const float *src, float *out, uint32_t first, uint32_t end) {
+    const Phases<F> p = phases_from<F>(t, first);
 #if defined(__x86_64__) && defined(__GNUC__)
     if (have_avx2())
         return upsample_avx2<F>(src, p, out, first, end);
@@ -298,6 +300,10 @@ PlaneStream::PlaneStream(const PlaneGeometry &geometry)
             factor_x_ = uint32_t(1.0 / g_.ratio_x);
         tx_ = interpolation_taps(reduced_width_, g_.out_width, g_.ratio_x);
         ty_ = interpolation_taps(reduced_height_, g_.out_height, g_.ratio_y);
+        last_tap_.resize(g_.out_height);
+        for (uint32_t y = 0; y < g_.out_height; y++)
+            for (int k = 0; k < kSplineTaps; k++)
+                last_tap_[y] = std::max(last_tap_[y], ty_.index[k][y]);
         for (std::vector<float> &row : rows_)
             row.resize(g_.out_width);
     }
@@ -328,13 +334,7 @@ void PlaneStream::push_mapped() {
 }
 
 bool PlaneStream::ready(uint32_t y) const noexcept {
-    uint32_t last = y;
-    if (!identity_) {
-        last = 0;
-        for (int k = 0; k < kSplineTaps; k++)
-            last = std::max(last, ty_.index[k][y]);
-    }
-    return blur_.pushed() >= blur_.rows_needed(last);
+    return blur_.pushed() >= blur_.rows_needed(identity_ ? y : last_tap_[y]);
 }
 
 void PlaneStream::blurred_row(uint32_t i, std::vector<float> &out) {
@@ -351,9 +351,9 @@ void PlaneStream::blurred_row(uint32_t i, std::vector<float> &out) {
     }
     interpolate_row(src, tx_, out.data(), 0, 2 * f);
     if (f == 2)
-        upsample_row<2>(src, out.data(), 2, end);
+        upsample_row<2>(tx_, src, out.data(), 2, end);
     else
-        upsample_row<4>(src, out.data(), 2, end);
+        upsample_row<4>(tx_, src, out.data(), 2, end);
     interpolate_row(src, tx_, out.data(), f * end, g_.out_width);
 }
 
@@ -366,28 +366,28 @@ void PlaneStream::write(uint32_t y, uint8_t *out) {
         mix.weight[0] = 1.0f;
         mix.count = 1;
     } else {
-        // The rows the taps read, each interpolated once: those missing are read from the blur
-        // in increasing order (as it asks) into the slots no tap of this row reads.
-        uint32_t need[kSplineTaps];
-        for (int k = 0; k < kSplineTaps; k++)
-            need[k] = ty_.index[k][y];
-        auto needed = [&](uint32_t i) { return std::find(need, need + kSplineTaps, i) != need + kSplineTaps; };
-        uint32_t sorted[kSplineTaps];
-        std::copy(need, need + kSplineTaps, sorted);
-        std::sort(sorted, sorted + kSplineTaps);
-        for (int k = 0; k < kSplineTaps; k++) {
-            const uint32_t i = sorted[k];
-            if (std::find(have_, have_ + kSplineTaps, i) != have_ + kSplineTaps)
-                continue;
-            int slot = 0;
-            while (have_[slot] != UINT32_MAX && needed(have_[slot]))
-                slot++;
-            blurred_row(i, rows_[slot]);
-            have_[slot] = i;
+        // The rows the taps read, each interpolated once, in slot index % kSplineTaps: a row's
+        // taps (reflected at the ends, some repeated) lie within kSplineTaps consecutive
+        // indices, which never share a slot, and the window only moves down, so a row is
+        // replaced only once no later output reads it. Those missing are read from the blur in
+        // increasing order, as it asks.
+        uint32_t lo = ty_.index[0][y], hi = lo;
+        for (int k = 1; k < kSplineTaps; k++) {
+            lo = std::min(lo, ty_.index[k][y]);
+            hi = std::max(hi, ty_.index[k][y]);
+        }
+        for (uint32_t i = lo; i <= hi; i++) {
+            bool needed = false;
+            for (int k = 0; k < kSplineTaps; k++)
+                needed = needed || ty_.index[k][y] == i;
+            const uint32_t slot = i % kSplineTaps;
+            if (needed && have_[slot] != i) {
+                blurred_row(i, rows_[slot]);
+                have_[slot] = i;
+            }
         }
         for (int k = 0; k < kSplineTaps; k++) {
-            const int slot = int(std::find(have_, have_ + kSplineTaps, need[k]) - have_);
-            mix.rows[k] = rows_[slot].data();
+            mix.rows[k] = rows_[ty_.index[k][y] % kSplineTaps].data();
             mix.weight[k] = ty_.weight[k][y];
         }
         mix.count = kSplineTaps;

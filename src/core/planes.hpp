@@ -78,9 +78,11 @@ class PlaneStream {
     uint32_t pushed_ = 0;
     bool identity_; // the blurred plane has the output's size: no interpolation
     Taps tx_, ty_;
-    uint32_t factor_x_ = 0; // 2 or 4 when each blurred sample spans that many output samples
+    std::vector<uint32_t> last_tap_; // the last blurred row output row y reads
+    uint32_t factor_x_ = 0;          // 2 or 4 when each blurred sample spans that many output samples
     std::vector<float> blurred_;
-    // The blurred rows the vertical taps read, each interpolated horizontally, and which.
+    // The blurred rows the vertical taps read, each interpolated horizontally, and which: row i
+    // in slot i % kSplineTaps.
     std::vector<float> rows_[kSplineTaps];
     uint32_t have_[kSplineTaps] = {UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX};
 };
