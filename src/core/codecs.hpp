@@ -149,6 +149,10 @@ class PlaneSink {
     virtual uint32_t rows_per_step(int c) const noexcept = 0;
     virtual uint8_t *row(int c, uint32_t r) noexcept = 0;
     virtual bool done() const noexcept = 0;
+    // Called once the rows of a step's other components are in, before the first's: null (by
+    // default), or rows_per_step(0) rows of padded_width[0] floats that the caller adds to the
+    // first component's samples before it rounds them (JpegPlaneWriter: chroma_error.hpp).
+    virtual const float *const *first_component_correction() { return nullptr; }
     virtual void write() = 0;
     virtual Buffer finish() = 0;
 };
@@ -156,6 +160,8 @@ class PlaneSink {
 // Encodes component planes laid out as jpeg_layout says, in the file's colour space and
 // sampling, without conversion, one iMCU row at a time (PlaneSink). With optimize, libjpeg
 // holds the image's coefficients and writes the file in finish(), polling between iMCU rows.
+// A YCbCr file's luma answers its chroma's quantisation error (first_component_correction,
+// chroma_error.hpp).
 class JpegPlaneWriter final : public PlaneSink {
   public:
     JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta, int quality, bool optimize = false,
@@ -168,6 +174,7 @@ class JpegPlaneWriter final : public PlaneSink {
     uint32_t rows_per_step(int c) const noexcept override;
     uint8_t *row(int c, uint32_t r) noexcept override;
     bool done() const noexcept override;
+    const float *const *first_component_correction() override;
     void write() override;
     Buffer finish() override;
 

@@ -1,6 +1,10 @@
 #include "jpeg_writer.hpp"
 
+#include "chroma_error.hpp"
+
+#include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <stdexcept>
 
 #include <jerror.h>
@@ -243,6 +247,10 @@ struct JpegPlaneWriter::State {
     std::vector<uint8_t> buffers[4]; // one iMCU row of each component
     std::vector<JSAMPROW> rows[4];
     uint32_t imcu = 0, imcus = 0;
+    // YCbCr: luma's answer to the chroma's quantisation error (chroma_error.hpp)
+    std::unique_ptr<ChromaErrorCorrection> chroma_error;
+    std::vector<float> correction; // one iMCU row of luma
+    std::vector<float *> correction_rows;
 };
 
 JpegEncoding jpeg_encoding_for(const JpegMeta &input, uint32_t width, uint32_t height, double sigma) {
@@ -290,6 +298,33 @@ JpegPlaneWriter::JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta,
         throw_jpeg_error(job.err, false);
     s.imcu = 0;
     s.imcus = layout.components ? layout.padded_height[0] / (uint32_t(meta.v_samp[0]) * DCTSIZE) : 0;
+    // Both chroma components sampled alike, luma a whole factor finer (1, 2 or 4) along each axis.
+    const int fx = meta.h_samp[0] / std::max(meta.h_samp[1], 1), fy = meta.v_samp[0] / std::max(meta.v_samp[1], 1);
+    if (meta.components == 3 && meta.color_space == JCS_YCbCr && meta.h_samp[1] == meta.h_samp[2] &&
+        meta.v_samp[1] == meta.v_samp[2] && fx * meta.h_samp[1] == meta.h_samp[0] &&
+        fy * meta.v_samp[1] == meta.v_samp[0] && ChromaErrorCorrection::supports(fx, fy)) {
+        const JQUANT_TBL *tables[3];
+        for (int c = 0; c < 3; c++) {
+            tables[c] = job.cinfo.quant_tbl_ptrs[job.cinfo.comp_info[c].quant_tbl_no];
+            if (!tables[c])
+                throw std::logic_error("JpegPlaneWriter: a component without its quantisation table");
+        }
+        s.chroma_error.reset(new ChromaErrorCorrection(tables[1]->quantval, tables[2]->quantval, fx, fy));
+        const uint32_t rows = rows_per_step(0);
+        s.correction.resize(size_t(rows) * layout.padded_width[0]);
+        s.correction_rows.resize(rows);
+        for (uint32_t r = 0; r < rows; r++)
+            s.correction_rows[r] = s.correction.data() + size_t(layout.padded_width[0]) * r;
+    }
+}
+
+const float *const *JpegPlaneWriter::first_component_correction() {
+    State &s = *state_;
+    if (!s.chroma_error)
+        return nullptr;
+    s.chroma_error->correct(s.rows[1].data(), s.rows[2].data(), rows_per_step(1), s.layout.padded_width[1],
+                            s.correction_rows.data());
+    return s.correction_rows.data();
 }
 
 JpegPlaneWriter::~JpegPlaneWriter() = default;

@@ -106,7 +106,12 @@ Buffer stream_planes(PlaneSource &source, const JpegMeta &input, const JpegMeta 
     for (uint32_t step = 0; !sink.done(); step++) {
         if (poll && poll())
             throw_interrupted();
-        for (int c = 0; c < components; c++) {
+        // The other components first: the sink may answer their rows in the first's.
+        const float *const *correction = nullptr;
+        for (int i = 1; i <= components; i++) {
+            const int c = i % components;
+            if (c == 0 && components > 1)
+                correction = sink.first_component_correction();
             PlaneStream &stream = streams[size_t(c)];
             const uint32_t rows = sink.rows_per_step(c);
             for (uint32_t r = 0; r < rows; r++) {
@@ -119,7 +124,7 @@ Buffer stream_planes(PlaneSource &source, const JpegMeta &input, const JpegMeta 
                 }
                 while (!stream.ready(y))
                     decode_more();
-                stream.write(y, sink.row(c, r));
+                stream.write(y, sink.row(c, r), correction ? correction[r] : nullptr);
             }
         }
         sink.write();

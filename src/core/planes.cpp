@@ -37,10 +37,11 @@ inline uint8_t round_to_u8(float v) {
     return uint8_t(std::min(std::max(v + 0.5f, 0.0f), 255.0f));
 }
 
-// Up to kSplineTaps rows weighed and summed: out = round(sum w[k] rows[k]), clamped to 0-255.
+// Up to kSplineTaps rows weighed and summed, and a row added to them (the sink's correction,
+// weight 1): out = round(sum w[k] rows[k]), clamped to 0-255.
 struct RowMix {
-    const float *rows[kSplineTaps];
-    float weight[kSplineTaps];
+    const float *rows[kSplineTaps + 1];
+    float weight[kSplineTaps + 1];
     int count;
 };
 
@@ -93,7 +94,13 @@ bool have_avx2() noexcept {
 void mix_to_u8(const RowMix &m, uint8_t *out, uint32_t n) {
 #if defined(__x86_64__) && defined(__GNUC__)
     if (have_avx2())
-        return m.count == 1 ? mix_avx2<1>(m, out, n) : mix_avx2<kSplineTaps>(m, out, n);
+        switch (m.count) {
+        case 1: return mix_avx2<1>(m, out, n);
+        case 2: return mix_avx2<2>(m, out, n);
+        case kSplineTaps: return mix_avx2<kSplineTaps>(m, out, n);
+        case kSplineTaps + 1: return mix_avx2<kSplineTaps + 1>(m, out, n);
+        default: break;
+        }
 #endif
     mix_scalar(m, out, 0, n);
 }
@@ -357,7 +364,7 @@ void PlaneStream::blurred_row(uint32_t i, std::vector<float> &out) {
     interpolate_row(src, tx_, out.data(), f * end, g_.out_width);
 }
 
-void PlaneStream::write(uint32_t y, uint8_t *out) {
+void PlaneStream::write(uint32_t y, uint8_t *out, const float *add) {
     const uint32_t width = g_.out_width;
     RowMix mix{};
     if (identity_) {
@@ -391,6 +398,11 @@ void PlaneStream::write(uint32_t y, uint8_t *out) {
             mix.weight[k] = ty_.weight[k][y];
         }
         mix.count = kSplineTaps;
+    }
+    if (add) {
+        mix.rows[mix.count] = add;
+        mix.weight[mix.count] = 1.0f;
+        mix.count++;
     }
     mix_to_u8(mix, out, width);
     std::memset(out + width, out[width - 1], g_.padded_width - width);

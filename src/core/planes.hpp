@@ -62,9 +62,10 @@ class PlaneStream {
     uint32_t pushed() const noexcept { return pushed_; }
     // Whether output row y (< out_height) can be written from the rows pushed so far.
     bool ready(uint32_t y) const noexcept;
-    // Writes output row y: padded_width samples, rounded and clamped to 0-255. Rows are written
-    // in increasing order, each once ready(y).
-    void write(uint32_t y, uint8_t *out);
+    // Writes output row y: padded_width samples, rounded and clamped to 0-255, with add's
+    // out_width floats (if any) added before the rounding. Rows are written in increasing
+    // order, each once ready(y).
+    void write(uint32_t y, uint8_t *out, const float *add = nullptr);
 
   private:
     void push_mapped(); // averaged_, in the output's codes, to the blur
