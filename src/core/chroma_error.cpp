@@ -73,16 +73,18 @@ __attribute__((always_inline)) inline Vec4 round_away(Vec4 v) {
 }
 
 // The lowest kLow x kLow coefficients' quantisation errors, error[v] over u.
-__attribute__((always_inline)) inline void quantisation_error(const uint8_t *samples, size_t stride,
+__attribute__((always_inline)) inline void quantisation_error(const Forward &b, const uint8_t *samples, size_t stride,
                                                               const Vec4 step[kLow], const Vec4 inverse[kLow],
                                                               Vec4 error[kLow]) {
-    const Forward &b = forward();
     Vec8 col[kLow] = {}; // down the columns: sum over y of b_v(y) f(x, y), for each x
+#pragma GCC unroll 8
     for (int y = 0; y < 8; y++) {
         const Vec8 row = load8(samples + size_t(y) * stride) - 128.0f;
+#pragma GCC unroll 4
         for (int v = 0; v < kLow; v++)
             col[v] += b.at[v][y] * row;
     }
+#pragma GCC unroll 4
     for (int v = 0; v < kLow; v++) { // along the rows: F(v, u), each u
         const Vec4 f = sums4(col[v] * b.along[0], col[v] * b.along[1], col[v] * b.along[2], col[v] * b.along[3]);
         error[v] = round_away(f * inverse[v]) * step[v] - f;
@@ -102,6 +104,7 @@ struct RowArgs {
 // The correction of one iMCU row, with luma FX x FY samples a chroma sample: per block, the two
 // errors' weighted sum (negated), then the upsampled basis functions weighted by it.
 template <int FX, int FY> __attribute__((always_inline)) inline void correct_blocks(const RowArgs &a) {
+    const Forward &b = forward();
     Vec8 across[kLow][FX];
     for (int u = 0; u < kLow; u++)
         for (int k = 0; k < FX; k++)
@@ -114,16 +117,19 @@ template <int FX, int FY> __attribute__((always_inline)) inline void correct_blo
         float *const *out_rows = a.correction + size_t(by) * FY;
         for (uint32_t bx = 0; bx < a.width; bx += 8) {
             Vec4 e_cb[kLow], e_cr[kLow];
-            quantisation_error(a.cb[by] + bx, cb_stride, a.step[0], a.inverse[0], e_cb);
-            quantisation_error(a.cr[by] + bx, cr_stride, a.step[1], a.inverse[1], e_cr);
+            quantisation_error(b, a.cb[by] + bx, cb_stride, a.step[0], a.inverse[0], e_cb);
+            quantisation_error(b, a.cr[by] + bx, cr_stride, a.step[1], a.inverse[1], e_cr);
             Vec8 g[kLow][FX]; // sum over u of E(v, u) across_u, for each v
+#pragma GCC unroll 4
             for (int v = 0; v < kLow; v++) {
                 const Vec4 e = -(kCbToRgbMean * e_cb[v] + kCrToRgbMean * e_cr[v]);
                 for (int k = 0; k < FX; k++)
                     g[v][k] = e[0] * across[0][k] + e[1] * across[1][k] + e[2] * across[2][k] + e[3] * across[3][k];
             }
             const size_t x0 = size_t(bx) * FX;
+#pragma GCC unroll 32
             for (int y = 0; y < 8 * FY; y++)
+#pragma GCC unroll 4
                 for (int k = 0; k < FX; k++) {
                     const Vec8 s = a.down[0][y] * g[0][k] + a.down[1][y] * g[1][k] + a.down[2][y] * g[2][k] +
                                    a.down[3][y] * g[3][k];
@@ -176,7 +182,7 @@ void block_quantisation_error(const uint8_t *samples, size_t stride, const uint1
             step[v][u] = float(quant[v * 8 + u]);
             inverse[v][u] = 1.0f / step[v][u];
         }
-    quantisation_error(samples, stride, step, inverse, e);
+    quantisation_error(forward(), samples, stride, step, inverse, e);
     for (int v = 0; v < kLow; v++)
         for (int u = 0; u < kLow; u++)
             error[v][u] = e[v][u];

@@ -71,6 +71,7 @@ template <int N> __attribute__((target("avx2,fma"))) void mix_avx2(const RowMix 
         __m256i words[2];
         for (int h = 0; h < 2; h++) {
             __m256 v = half;
+#pragma GCC unroll 8
             for (int k = 0; k < N; k++)
                 v = _mm256_fmadd_ps(w[k], _mm256_loadu_ps(rows[k] + x + 8 * h), v);
             v = _mm256_min_ps(_mm256_max_ps(v, zero), top);
