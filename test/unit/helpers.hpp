@@ -160,16 +160,17 @@ inline std::vector<uint8_t> progressive_jpeg_of(const bb::Image &img, int qualit
     return jpeg_file(img, o);
 }
 
-// The pixels stock libjpeg decodes from a JPEG, with its own memory manager, in the file's
-// colour space, as decode_jpeg does.
-inline std::vector<uint8_t> libjpeg_pixels(const std::vector<uint8_t> &jpeg) {
+// The pixels stock libjpeg decodes from a JPEG, with its own memory manager and its defaults
+// (fancy upsampling, as viewers decode), in the file's colour space as decode_jpeg does, or
+// in out_color_space when one is given (JCS_RGB: what a viewer shows).
+inline std::vector<uint8_t> libjpeg_pixels(const std::vector<uint8_t> &jpeg, int out_color_space = -1) {
     jpeg_decompress_struct cinfo{};
     jpeg_error_mgr err{};
     cinfo.err = jpeg_std_error(&err);
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, jpeg.data(), jpeg.size());
     jpeg_read_header(&cinfo, TRUE);
-    cinfo.out_color_space = cinfo.jpeg_color_space;
+    cinfo.out_color_space = out_color_space < 0 ? cinfo.jpeg_color_space : J_COLOR_SPACE(out_color_space);
     jpeg_start_decompress(&cinfo);
     const size_t row_bytes = size_t(cinfo.output_width) * size_t(cinfo.output_components);
     std::vector<uint8_t> pixels(row_bytes * cinfo.output_height);

@@ -193,29 +193,9 @@ std::vector<uint8_t> write_planes(const Planes &p, bool correct, int quality) {
     return bbtest::bytes_of(writer.finish());
 }
 
-// The file decoded to RGB by libjpeg with its defaults (fancy upsampling), as viewers decode.
-std::vector<uint8_t> rgb_of(const std::vector<uint8_t> &jpeg) {
-    jpeg_decompress_struct cinfo{};
-    jpeg_error_mgr err{};
-    cinfo.err = jpeg_std_error(&err);
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, jpeg.data(), jpeg.size());
-    jpeg_read_header(&cinfo, TRUE);
-    cinfo.out_color_space = JCS_RGB;
-    jpeg_start_decompress(&cinfo);
-    std::vector<uint8_t> pixels(size_t(cinfo.output_width) * 3 * cinfo.output_height);
-    while (cinfo.output_scanline < cinfo.output_height) {
-        JSAMPROW row = pixels.data() + size_t(cinfo.output_width) * 3 * cinfo.output_scanline;
-        jpeg_read_scanlines(&cinfo, &row, 1);
-    }
-    jpeg_finish_decompress(&cinfo);
-    jpeg_destroy_decompress(&cinfo);
-    return pixels;
-}
-
 // Mean squared error of the decoded file against the planes' own RGB (JFIF's conversion).
 double rgb_error(const Planes &p, const std::vector<uint8_t> &jpeg) {
-    const std::vector<uint8_t> rgb = rgb_of(jpeg);
+    const std::vector<uint8_t> rgb = bbtest::libjpeg_pixels(jpeg, JCS_RGB);
     double sum = 0;
     for (size_t i = 0; i < p.y.size(); i++) {
         const double y = p.y[i], cb = p.cb[i] - 128, cr = p.cr[i] - 128;
