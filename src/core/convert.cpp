@@ -76,29 +76,6 @@ void crop(Image &image, const Rect &rect, InterruptPoll poll) {
     image.pixels.shrink(image.stride() * image.height);
 }
 
-Image cut(const Image &image, const Rect &rect, InterruptPoll poll) {
-    if (rect.x1 > image.width || rect.y1 > image.height || rect.x0 >= rect.x1 || rect.y0 >= rect.y1)
-        throw std::logic_error("cut: a rectangle outside the image");
-    Image out = like(image, rect.x1 - rect.x0, rect.y1 - rect.y0, image.channels, image.depth);
-    const size_t bpp = size_t(image.channels) * image.bytes_per_sample();
-    for (uint32_t y = 0; y < out.height; y++) {
-        std::memcpy(out.row(y), image.row(rect.y0 + y) + rect.x0 * bpp, out.row_bytes());
-        poll_every_rows(y, poll);
-    }
-    return out;
-}
-
-void paste(Image &image, const Image &part, const Rect &rect, InterruptPoll poll) {
-    if (rect.x1 > image.width || rect.y1 > image.height || rect.x1 - rect.x0 != part.width ||
-        rect.y1 - rect.y0 != part.height || part.channels != image.channels || part.depth != image.depth)
-        throw std::logic_error("paste: a part that does not fit");
-    const size_t bpp = size_t(image.channels) * image.bytes_per_sample();
-    for (uint32_t y = 0; y < part.height; y++) {
-        std::memcpy(image.row(rect.y0 + y) + rect.x0 * bpp, part.row(y), part.row_bytes());
-        poll_every_rows(y, poll);
-    }
-}
-
 void apply_orientation(Image &image, int orientation, InterruptPoll poll) {
     if (orientation < 2 || orientation > 8)
         return;

@@ -17,10 +17,6 @@ void grey_to_rgb(Image &image, InterruptPoll poll);
 
 // The pixels inside rect (within the image) alone, in place.
 void crop(Image &image, const Rect &rect, InterruptPoll poll);
-// A copy of the pixels inside rect (within the image).
-Image cut(const Image &image, const Rect &rect, InterruptPoll poll);
-// part's pixels written over image's inside rect (within the image, of part's size).
-void paste(Image &image, const Image &part, const Rect &rect, InterruptPoll poll);
 
 // The image as a viewer shows it under EXIF orientation 1-8 (2-8 flip and turn it; 5-8 swap
 // its width and height); 0 and 1 leave it as it is.

@@ -169,26 +169,16 @@ Buffer write_webp(Pixels &pixels, const BlurOptions &options) {
 
 // The blur of the whole image (boxes null) or inside boxes, which are placed on the picture a
 // viewer shows: the clean aperture (clap), turned by irot and imir. The file keeps all it
-// stores: the pixels outside the aperture too, and the clap. A whole blur blurs the stored
-// picture (nothing in the file stays sharp, whatever a decoder shows), then the aperture again
-// on its own, written over it: what a viewer shows is then the blur of what it showed, its
-// edges reflected as in a conversion, with none of the pixels outside (often an encoder's
-// padding) bled in.
+// stores: the pixels outside the aperture too, and the clap.
 Buffer blur_avif_pixels(const uint8_t *data, size_t size, const std::vector<Box> *boxes, const BlurOptions &options,
                         const DecodeOptions &decode) {
     AvifMeta meta;
     Image image = decode_avif(data, size, decode, &meta);
-    const Rect shown = avif_clean_aperture(meta, image.width, image.height);
     if (boxes) {
+        const Rect shown = avif_clean_aperture(meta, image.width, image.height);
         blur_rects(image, stored_rects(*boxes, shown, avif_orientation(meta)), options.sigma, options.poll);
-    } else if (shown.x0 == 0 && shown.y0 == 0 && shown.x1 == image.width && shown.y1 == image.height) {
+    } else
         gaussian_blur(image, options.sigma, options.poll);
-    } else {
-        Image aperture = cut(image, shown, options.poll);
-        gaussian_blur(image, options.sigma, options.poll);
-        gaussian_blur(aperture, options.sigma, options.poll);
-        paste(image, aperture, shown, options.poll);
-    }
     return encode_avif(image, meta, options.quality, options.threads, options.poll);
 }
 

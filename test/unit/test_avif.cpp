@@ -321,28 +321,6 @@ TEST(Avif, AConversionShowsTheCleanApertureAndARedactionsBoxesAreInIt) {
     EXPECT_GT(detail(after, stored_corner), 0.9 * detail(decoded, stored_corner));
 }
 
-// AVIF to AVIF with a clap: the aperture is blurred on its own, as a viewer shows it (a flat
-// grey aperture stays flat up to its edges, where the padding around it is black), and the
-// stored pixels outside it are blurred too (the padding next to the aperture takes its grey).
-TEST(Avif, AWholeBlurKeepsThePaddingOutOfTheAperture) {
-    const bb::Rect aperture{12, 8, 52, 40};
-    const bb::AvifMeta meta = with_clap(meta_of(8, AVIF_PIXEL_FORMAT_YUV444), 64, 48, aperture);
-    const bb::Image picture = bbtest::image_of(64, 48, 3, [&](uint32_t x, uint32_t y, int) {
-        return x >= aperture.x0 && x < aperture.x1 && y >= aperture.y0 && y < aperture.y1 ? 128 : 0;
-    });
-    const Bytes file = avif_of(picture, meta, 100);
-    bb::BlurOptions options;
-    options.sigma = 3.0;
-    options.quality = 100;
-    const bb::Image out = decode(bbtest::bytes_of(bb::blur_image(file.data(), file.size(), options)));
-    int worst = 0;
-    for (uint32_t y = aperture.y0; y < aperture.y1; y++)
-        for (uint32_t x = aperture.x0; x < aperture.x1; x++)
-            worst = std::max(worst, std::abs(int(out.row(y)[x * 3]) - 128));
-    EXPECT_LE(worst, 3) << "the padding bled into the aperture";
-    EXPECT_GT(out.row(24)[(aperture.x0 - 1) * 3], 30) << "the padding is blurred too";
-}
-
 TEST(Avif, TheLimitIsCheckedFromTheContainer) {
     const Bytes file = avif_of(smooth(64, 64, 3, 8), meta_of(8, AVIF_PIXEL_FORMAT_YUV420));
     bb::DecodeOptions options;
