@@ -94,9 +94,11 @@ __attribute__((always_inline)) inline void quantisation_error(const Forward &b, 
 static_assert(kLow == 4, "sums4 and the vectors over u hold four frequencies");
 
 struct RowArgs {
-    const uint8_t *const *cb, *const *cr;
+    const uint8_t *cb, *cr; // the first chroma rows, chroma_stride bytes apart
+    size_t chroma_stride;
     uint32_t rows, width;
-    float *const *correction;
+    float *correction; // the first luma row, correction_stride floats apart
+    size_t correction_stride;
     const Vec4 (*step)[kLow], (*inverse)[kLow]; // [2][kLow]: Cb's, Cr's
     const float (*across)[32], (*down)[32];     // [kLow][32]
 };
@@ -110,15 +112,12 @@ template <int FX, int FY> __attribute__((always_inline)) inline void correct_blo
         for (int k = 0; k < FX; k++)
             std::memcpy(&across[u][k], a.across[u] + 8 * k, sizeof(Vec8));
     for (uint32_t by = 0; by < a.rows; by += 8) {
-        const size_t cb_stride = size_t(a.cb[by + 1] - a.cb[by]), cr_stride = size_t(a.cr[by + 1] - a.cr[by]);
-        for (uint32_t y = 2; y < 8; y++)
-            if (a.cb[by + y] != a.cb[by] + cb_stride * y || a.cr[by + y] != a.cr[by] + cr_stride * y)
-                throw std::logic_error("ChromaErrorCorrection: rows not evenly spaced");
-        float *const *out_rows = a.correction + size_t(by) * FY;
+        const uint8_t *cb = a.cb + size_t(by) * a.chroma_stride, *cr = a.cr + size_t(by) * a.chroma_stride;
+        float *out = a.correction + size_t(by) * FY * a.correction_stride;
         for (uint32_t bx = 0; bx < a.width; bx += 8) {
             Vec4 e_cb[kLow], e_cr[kLow];
-            quantisation_error(b, a.cb[by] + bx, cb_stride, a.step[0], a.inverse[0], e_cb);
-            quantisation_error(b, a.cr[by] + bx, cr_stride, a.step[1], a.inverse[1], e_cr);
+            quantisation_error(b, cb + bx, a.chroma_stride, a.step[0], a.inverse[0], e_cb);
+            quantisation_error(b, cr + bx, a.chroma_stride, a.step[1], a.inverse[1], e_cr);
             Vec8 g[kLow][FX]; // sum over u of E(v, u) across_u, for each v
 #pragma GCC unroll 4
             for (int v = 0; v < kLow; v++) {
@@ -133,7 +132,7 @@ template <int FX, int FY> __attribute__((always_inline)) inline void correct_blo
                 for (int k = 0; k < FX; k++) {
                     const Vec8 s = a.down[0][y] * g[0][k] + a.down[1][y] * g[1][k] + a.down[2][y] * g[2][k] +
                                    a.down[3][y] * g[3][k];
-                    std::memcpy(out_rows[y] + x0 + 8 * k, &s, sizeof s);
+                    std::memcpy(out + size_t(y) * a.correction_stride + x0 + 8 * k, &s, sizeof s);
                 }
         }
     }
@@ -172,16 +171,23 @@ void upsampled(int u, int f, float *out) {
     }
 }
 
+// A table's steps and their inverses for the kept frequencies, [v][u]; throws on a zero step.
+void steps_of(const uint16_t quant[64], Vec4 step[kLow], Vec4 inverse[kLow]) {
+    for (int v = 0; v < kLow; v++)
+        for (int u = 0; u < kLow; u++) {
+            if (quant[v * 8 + u] == 0)
+                throw std::logic_error("ChromaErrorCorrection: a zero quantisation step");
+            step[v][u] = float(quant[v * 8 + u]);
+            inverse[v][u] = 1.0f / step[v][u];
+        }
+}
+
 } // namespace
 
 void block_quantisation_error(const uint8_t *samples, size_t stride, const uint16_t quant[64],
                               float error[kChromaErrorFrequencies][kChromaErrorFrequencies]) {
     Vec4 step[kLow], inverse[kLow], e[kLow];
-    for (int v = 0; v < kLow; v++)
-        for (int u = 0; u < kLow; u++) {
-            step[v][u] = float(quant[v * 8 + u]);
-            inverse[v][u] = 1.0f / step[v][u];
-        }
+    steps_of(quant, step, inverse);
     quantisation_error(forward(), samples, stride, step, inverse, e);
     for (int v = 0; v < kLow; v++)
         for (int u = 0; u < kLow; u++)
@@ -198,30 +204,28 @@ ChromaErrorCorrection::ChromaErrorCorrection(const uint16_t quant_cb[64], const 
     : fx_(factor_x), fy_(factor_y) {
     if (!supports(factor_x, factor_y))
         throw std::logic_error("ChromaErrorCorrection: unsupported subsampling");
-    for (int i = 0; i < 64; i++) {
-        quant_[0][i] = float(quant_cb[i]);
-        quant_[1][i] = float(quant_cr[i]);
-        if (quant_cb[i] == 0 || quant_cr[i] == 0)
-            throw std::logic_error("ChromaErrorCorrection: a zero quantisation step");
-    }
+    Vec4 step[2][kLow], inverse[2][kLow];
+    steps_of(quant_cb, step[0], inverse[0]);
+    steps_of(quant_cr, step[1], inverse[1]);
+    static_assert(sizeof step == sizeof step_ && sizeof inverse == sizeof inverse_, "two components' kLow^2 floats");
+    std::memcpy(step_, step, sizeof step);
+    std::memcpy(inverse_, inverse, sizeof inverse);
     for (int u = 0; u < kLow; u++) {
         upsampled(u, fx_, across_[u]);
         upsampled(u, fy_, down_[u]);
     }
 }
 
-void ChromaErrorCorrection::correct(const uint8_t *const *cb, const uint8_t *const *cr, uint32_t rows, uint32_t width,
-                                    float *const *correction) const {
-    if (rows == 0 || rows % 8 || width == 0 || width % 8)
+void ChromaErrorCorrection::correct(const uint8_t *cb, const uint8_t *cr, size_t chroma_stride, uint32_t rows,
+                                    uint32_t width, float *correction, size_t correction_stride) const {
+    if (rows == 0 || rows % 8 || width == 0 || width % 8 || chroma_stride < width ||
+        correction_stride < size_t(width) * size_t(fx_))
         throw std::logic_error("ChromaErrorCorrection: not whole blocks");
     Vec4 step[2][kLow], inverse[2][kLow];
-    for (int c = 0; c < 2; c++)
-        for (int v = 0; v < kLow; v++)
-            for (int u = 0; u < kLow; u++) {
-                step[c][v][u] = quant_[c][v * 8 + u];
-                inverse[c][v][u] = 1.0f / quant_[c][v * 8 + u];
-            }
-    const RowArgs args{cb, cr, rows, width, correction, step, inverse, across_, down_};
+    std::memcpy(step, step_, sizeof step);
+    std::memcpy(inverse, inverse_, sizeof inverse);
+    const RowArgs args{cb,   cr,      chroma_stride, rows, width, correction, correction_stride,
+                       step, inverse, across_,       down_};
     correct_row(args, fx_, fy_);
 }
 

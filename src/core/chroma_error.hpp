@@ -11,9 +11,9 @@
 // than quantisation steps can hold, and an error left out only lowers the gain, as the
 // frequencies are orthogonal), and adds -(0.475955 e_Cb + 0.229288 e_Cr), brought to luma's
 // grid as a viewer's upsampling brings them, to that row's luma before it is rounded.
-// Measured on the OneStandsOut photo at sigma 5, quality 75 (RGB PSNR against SciPy's blur,
-// Pillow's decode): 44.68 -> 45.03 dB, in 264159 -> 263203 bytes; with the lowest 3 x 3
-// frequencies 45.00, 2 x 2 44.86. Path: 46.11 -> 46.40 dB, 157986 -> 155735 bytes.
+// Measured by test/bench/run --bytes (sigma 5, quality 75, RGB PSNR against SciPy's blur): the
+// OneStandsOut photo went 44.7 -> 45.0 dB (45.016) in 258 -> 256 KB (262544 bytes; sharp's
+// 290816), Path 46.1 -> 46.4 dB in 154 -> 151 KB; the README's JPEG table has every photo.
 #pragma once
 #include "no_postgres.hpp"
 
@@ -42,17 +42,21 @@ class ChromaErrorCorrection {
     ChromaErrorCorrection(const uint16_t quant_cb[64], const uint16_t quant_cr[64], int factor_x, int factor_y);
     static bool supports(int factor_x, int factor_y) noexcept;
 
-    // Sets rows * factor_y rows of correction (luma_width = width * factor_x floats each) to
-    // minus the two errors' weighted sum (kCbToRgbMean, kCrToRgbMean), upsampled as a viewer
-    // upsamples chroma: by 2 as libjpeg's "fancy" upsampling (which Pillow and the browsers
-    // use: 3/4 of the nearer sample, 1/4 of the farther), by 4 replicated. Each block's error
-    // is upsampled on its own, its edge samples repeated where the viewer reads a neighbour's
-    // (a quarter weight, on 2 luma columns and rows in 16). rows and width: multiples of 8.
-    void correct(const uint8_t *const *cb, const uint8_t *const *cr, uint32_t rows, uint32_t width,
-                 float *const *correction) const;
+    // Sets rows * factor_y rows of correction (each correction_stride floats from the last,
+    // width * factor_x of them set) to minus the two errors' weighted sum (kCbToRgbMean,
+    // kCrToRgbMean), upsampled as a viewer upsamples chroma: by 2 as libjpeg's "fancy"
+    // upsampling (which Pillow and the browsers use: 3/4 of the nearer sample, 1/4 of the
+    // farther), by 4 replicated. Each block's error is upsampled on its own, its edge samples
+    // repeated where the viewer reads a neighbour's (a quarter weight, on 2 luma columns and rows
+    // in 16). cb and cr: rows chroma rows of width samples, each chroma_stride bytes from the
+    // last; rows and width multiples of 8.
+    void correct(const uint8_t *cb, const uint8_t *cr, size_t chroma_stride, uint32_t rows, uint32_t width,
+                 float *correction, size_t correction_stride) const;
 
   private:
-    float quant_[2][64];
+    // Cb's and Cr's steps, and their inverses, for the kept frequencies: [component][v][u].
+    float step_[2][kChromaErrorFrequencies][kChromaErrorFrequencies];
+    float inverse_[2][kChromaErrorFrequencies][kChromaErrorFrequencies];
     int fx_, fy_;
     // The basis functions upsampled to luma's grid: across[u][x] (8 fx_ samples) and
     // down[v][y] (8 fy_), for the frequencies kept.

@@ -322,8 +322,10 @@ const float *const *JpegPlaneWriter::first_component_correction() {
     State &s = *state_;
     if (!s.chroma_error)
         return nullptr;
-    s.chroma_error->correct(s.rows[1].data(), s.rows[2].data(), rows_per_step(1), s.layout.padded_width[1],
-                            s.correction_rows.data());
+    // Cb's and Cr's rows are sampled alike, so their buffers have one stride (the constructor).
+    const uint32_t width = s.layout.padded_width[1];
+    s.chroma_error->correct(s.buffers[1].data(), s.buffers[2].data(), width, rows_per_step(1), width,
+                            s.correction.data(), s.layout.padded_width[0]);
     return s.correction_rows.data();
 }
 

@@ -3,7 +3,7 @@
 //   redact_core FILE X Y [RUNS] [OUT]   redacts the 256x256 box at (X, Y) at sigma 5 on one
 //                                       thread RUNS times (default 1), prints the median
 //                                       milliseconds, writes the last result to OUT if given
-//   redact_core FILE whole [RUNS]       the whole image's blur instead, for comparison
+//   redact_core FILE whole [RUNS] [OUT] the whole image's blur instead, for comparison
 // e.g. valgrind --tool=callgrind redact_core photo.jpg 2608 1696
 // Built like poll_gaps (test/bench/run): g++ -O2 -std=c++17 -Isrc/core test/bench/redact_core.cpp
 // src/core/*.cpp -ljpeg -lpng -lwebp -lwebpdemux -lwebpmux -lavif -ldeflate -lz -pthread
@@ -21,7 +21,7 @@
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: redact_core FILE X Y [RUNS] [OUT] | redact_core FILE whole [RUNS]\n");
+        std::fprintf(stderr, "usage: redact_core FILE X Y [RUNS] [OUT] | redact_core FILE whole [RUNS] [OUT]\n");
         return 2;
     }
     std::ifstream file(argv[1], std::ios::binary);
@@ -48,8 +48,8 @@ int main(int argc, char **argv) {
         }
         std::sort(ms.begin(), ms.end());
         std::printf("%zu bytes out, median %.1f ms of %d\n", result.size(), ms[ms.size() / 2], runs);
-        if (!whole && argc > 5) {
-            std::ofstream out(argv[5], std::ios::binary);
+        if (argc > first_optional + 1) {
+            std::ofstream out(argv[first_optional + 1], std::ios::binary);
             out.write(reinterpret_cast<const char *>(result.data()), std::streamsize(result.size()));
         }
     } catch (const bb::Error &e) {
