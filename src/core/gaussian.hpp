@@ -37,4 +37,16 @@ void gaussian_blur(Image &image, double sigma, InterruptPoll poll);
 // The same with the method given (the unit tests compare the methods).
 void gaussian_blur(Image &image, double sigma, InterruptPoll poll, BlurMethod method);
 
+// The widest margin gaussian_blur_showing reflects beyond the kernel's radius' need: exact up to
+// sigma 64 (radius 256); wider kernels read, from that far out, a reflection of a reflection of
+// shown, which a blur that wide cannot tell apart.
+constexpr uint32_t kShowingMargin = 256;
+
+// Blurs a picture of which viewers may show shown alone (an AVIF's clean aperture) or every
+// pixel (Chromium ignores the clap). Inside shown it is the blur of shown alone, its edges
+// reflected as at the picture's own edges, so no pixel outside (often an encoder's padding)
+// bleeds in; outside shown, the pixels become shown's reflection, blurred: a viewer that shows
+// them sees the blur go on smoothly, with no seam at shown's edges.
+void gaussian_blur_showing(Image &image, const Rect &shown, double sigma, InterruptPoll poll);
+
 } // namespace bb

@@ -321,6 +321,35 @@ TEST(Avif, AConversionShowsTheCleanApertureAndARedactionsBoxesAreInIt) {
     EXPECT_GT(detail(after, stored_corner), 0.9 * detail(decoded, stored_corner));
 }
 
+// AVIF to AVIF with a clap: what a viewer that applies it shows is the aperture's own blur (a
+// flat grey aperture stays flat up to its edges, though the padding around it is black), and
+// what Chromium shows, ignoring the clap, is the aperture's reflection around it, blurred: the
+// padding next to the aperture takes its grey, with no seam.
+TEST(Avif, AWholeBlurKeepsThePaddingOutOfTheAperture) {
+    const bb::Rect aperture{12, 8, 52, 40};
+    const bb::AvifMeta meta = with_clap(meta_of(8, AVIF_PIXEL_FORMAT_YUV444), 64, 48, aperture);
+    const bb::Image picture = bbtest::image_of(64, 48, 3, [&](uint32_t x, uint32_t y, int) {
+        return x >= aperture.x0 && x < aperture.x1 && y >= aperture.y0 && y < aperture.y1 ? 128 : 0;
+    });
+    const Bytes file = avif_of(picture, meta, 100);
+    bb::BlurOptions options;
+    options.sigma = 3.0;
+    options.quality = 100;
+    bb::AvifMeta out_meta;
+    const bb::Image out = decode(bbtest::bytes_of(bb::blur_image(file.data(), file.size(), options)), &out_meta);
+    ASSERT_EQ(out.width, 64u);
+    EXPECT_TRUE(same_rect(bb::avif_clean_aperture(out_meta, 64, 48), aperture)) << "the clap is kept";
+    int worst_inside = 0, worst_outside = 0;
+    for (uint32_t y = 0; y < out.height; y++)
+        for (uint32_t x = 0; x < out.width; x++) {
+            const bool inside = x >= aperture.x0 && x < aperture.x1 && y >= aperture.y0 && y < aperture.y1;
+            int &worst = inside ? worst_inside : worst_outside;
+            worst = std::max(worst, std::abs(int(out.row(y)[x * 3]) - 128));
+        }
+    EXPECT_LE(worst_inside, 3) << "the padding bled into the aperture";
+    EXPECT_LE(worst_outside, 3) << "the padding is not the aperture's reflection";
+}
+
 TEST(Avif, TheLimitIsCheckedFromTheContainer) {
     const Bytes file = avif_of(smooth(64, 64, 3, 8), meta_of(8, AVIF_PIXEL_FORMAT_YUV420));
     bb::DecodeOptions options;

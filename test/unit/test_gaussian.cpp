@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
+#include "fixed_blur.hpp"
 #include "gaussian.hpp"
 #include "helpers.hpp"
 
@@ -155,4 +157,97 @@ TEST(Blur, StopsWhenInterrupted) {
     } catch (const bb::Error &e) {
         EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted);
     }
+}
+
+namespace {
+
+// An image of depth 8 or 16 whose samples follow f(x, y, c) in levels of 255.
+template <class F> bb::Image image_at_depth(uint32_t width, uint32_t height, int channels, int depth, F f) {
+    bb::Image img;
+    img.width = width;
+    img.height = height;
+    img.channels = channels;
+    img.depth = depth;
+    img.allocate();
+    for (uint32_t y = 0; y < height; y++)
+        for (uint32_t x = 0; x < width; x++)
+            for (int c = 0; c < channels; c++) {
+                const size_t i = size_t(x) * size_t(channels) + size_t(c);
+                const double v = f(x, y, c);
+                if (depth > 8)
+                    reinterpret_cast<uint16_t *>(img.row(y))[i] = uint16_t(v * 257);
+                else
+                    img.row(y)[i] = uint8_t(v);
+            }
+    return img;
+}
+
+// The pixels of img inside r, as their own image.
+bb::Image cut_of(const bb::Image &img, const bb::Rect &r) {
+    return image_at_depth(r.x1 - r.x0, r.y1 - r.y0, img.channels, img.depth, [&](uint32_t x, uint32_t y, int c) {
+        const double v = bbtest::sample(img, r.x0 + x, r.y0 + y, c);
+        return img.depth > 8 ? v / 257 : v;
+    });
+}
+
+} // namespace
+
+// A picture shown through a window (an AVIF's clean aperture): inside it, the blur of the window
+// alone, by each method; outside it, the window's reflection blurred, with no seam at its edges.
+// The padding around the window is black and would bleed in otherwise.
+TEST(Blur, ShowingAWindowBlursItAlone) {
+    const bb::Rect shown{13, 6, 53, 36}; // padding 13, 11, 6 and 12 wide: less than sigma 3's radius
+    const struct {
+        int depth;
+        double sigma;
+        bb::BlurMethod method; // the one gaussian_blur chooses
+        double most;           // levels (of the depth's own scale) apart from the window blurred alone
+    } cases[] = {{8, 3.0, bb::BlurMethod::FixedPoint, 0},
+                 {16, 3.0, bb::BlurMethod::FloatFir, 0},
+                 {8, 12.0, bb::BlurMethod::Recursive, 1},
+                 {8, 70.0, bb::BlurMethod::Recursive, 1}}; // a kernel wider than kShowingMargin
+    for (const auto &c : cases) {
+        SCOPED_TRACE(testing::Message() << "depth " << c.depth << ", sigma " << c.sigma);
+        const bb::Image picture = image_at_depth(64, 48, 3, c.depth, [&](uint32_t x, uint32_t y, int ch) {
+            const bool inside = x >= shown.x0 && x < shown.x1 && y >= shown.y0 && y < shown.y1;
+            return inside ? 60 + int((x * 5 + y * 3 + uint32_t(ch) * 17) % 150) : 0;
+        });
+        if (c.method == bb::BlurMethod::FixedPoint && !bb::fixed_blur_vectorised())
+            continue; // this processor's choice is the float FIR, the second case
+        ASSERT_EQ(c.method, bb::choose_blur_method(picture, c.sigma, bb::fixed_blur_vectorised()));
+        bb::Image alone = cut_of(picture, shown);
+        bb::gaussian_blur(alone, c.sigma, nullptr);
+        bb::Image out = copy_of(picture);
+        bb::gaussian_blur_showing(out, shown, c.sigma, nullptr);
+        double worst = 0;
+        for (uint32_t y = shown.y0; y < shown.y1; y++)
+            for (uint32_t x = shown.x0; x < shown.x1; x++)
+                for (int ch = 0; ch < 3; ch++)
+                    worst = std::max(worst, std::fabs(bbtest::sample(out, x, y, ch) -
+                                                      bbtest::sample(alone, x - shown.x0, y - shown.y0, ch)));
+        EXPECT_LE(worst, c.most);
+        // Across the window's left and right edges, no larger a step than between any two
+        // neighbours inside: no seam.
+        double inside_step = 0, edge_step = 0;
+        for (uint32_t y = 0; y < out.height; y++)
+            for (uint32_t x = 1; x < out.width; x++) {
+                const double d = std::fabs(bbtest::sample(out, x, y, 0) - bbtest::sample(out, x - 1, y, 0));
+                double &step = x == shown.x0 || x == shown.x1 ? edge_step : inside_step;
+                step = std::max(step, d);
+            }
+        EXPECT_LE(edge_step, inside_step) << "a seam at the window's edge";
+        const double level = c.depth > 8 ? 257 : 1;
+        EXPECT_GT(bbtest::sample(out, 2, 2, 0), 40 * level) << "the padding takes the window's colours";
+    }
+}
+
+TEST(Blur, ShowingTheWholePictureIsTheBlur) {
+    const bb::Image picture = bbtest::image_of(
+        31, 17, 3, [](uint32_t x, uint32_t y, int c) { return int((x * 7 + y * 11 + uint32_t(c) * 5) % 256); });
+    bb::Image a = copy_of(picture), b = copy_of(picture);
+    bb::gaussian_blur(a, 2.5, nullptr);
+    bb::gaussian_blur_showing(b, bb::Rect{0, 0, 31, 17}, 2.5, nullptr);
+    EXPECT_EQ(0, std::memcmp(a.pixels.data(), b.pixels.data(), a.pixels.size()));
+    EXPECT_THROW(bb::gaussian_blur_showing(b, bb::Rect{0, 0, 32, 17}, 2.5, nullptr), std::logic_error);
+    EXPECT_THROW(bb::gaussian_blur_showing(b, bb::Rect{5, 5, 5, 9}, 2.5, nullptr), std::logic_error);
 }
