@@ -10,6 +10,7 @@
 #include "codecs.hpp"
 #include "gaussian.hpp"
 #include "helpers.hpp"
+#include "jpeg_statistics.hpp"
 #include "pipeline.hpp"
 
 namespace {
@@ -200,4 +201,57 @@ TEST(JpegEncoding, SmallPicturesKeepTheirColours) {
             }
         }
     }
+}
+
+// Our Huffman statistics (jpeg_statistics.hpp) make the tables and the file libjpeg's own make:
+// the same bytes, for pictures with few and many nonzero coefficients (long zero runs, full
+// blocks, the largest coefficients at quality 100), at every sampling and through the blurred
+// planes' writer; and a JPEG written with them decodes.
+TEST(JpegEncoding, OurHuffmanStatisticsMakeLibjpegsFile) {
+    struct Restore {
+        ~Restore() { bb::jpeg::use_fast_statistics(true); }
+    } restore;
+    auto both = [](auto encode) {
+        bb::jpeg::use_fast_statistics(false);
+        const std::vector<uint8_t> theirs = encode();
+        bb::jpeg::use_fast_statistics(true);
+        const std::vector<uint8_t> ours = encode();
+        return std::make_pair(theirs, ours);
+    };
+    const bb::Image photo = bbtest::make_image(203, 131, 3);
+    bb::Image blurred = bbtest::make_image(203, 131, 3);
+    bb::gaussian_blur(blurred, 5.0, nullptr);
+    const bb::Image checks = bbtest::image_of(96, 64, 3, [](uint32_t x, uint32_t y, int c) {
+        return ((x + y) % 2 ? 255 : 0) ^ (c == 1 && x % 7 == 0 ? 255 : 0); // full blocks, extremes
+    });
+    const bb::Image sparse = bbtest::image_of(160, 48, 3, [](uint32_t x, uint32_t y, int) {
+        return x == 37 || y == 21 ? 250 : 128; // lone lines: zero runs past 16
+    });
+    const bb::Image grey = bbtest::make_image(77, 45, 1);
+    int compared = 0;
+    for (const bb::Image *image : std::vector<const bb::Image *>{&photo, &blurred, &checks, &sparse, &grey}) {
+        const bool colour = image->channels == 3;
+        const int samplings[][2] = {{2, 2}, {1, 1}, {2, 1}, {1, 2}};
+        for (const auto &s : samplings) {
+            if (!colour && (s[0] != 1 || s[1] != 1))
+                continue;
+            const bb::JpegMeta meta = colour ? meta_of(JCS_YCbCr, 3, s[0], s[1]) : meta_of(JCS_GRAYSCALE, 1, 1, 1);
+            for (int quality : {5, 50, 75, 95, 100}) {
+                const auto files =
+                    both([&] { return bbtest::bytes_of(bb::encode_jpeg(*image, meta, quality, nullptr, true)); });
+                ASSERT_EQ(files.first, files.second) << image->width << "x" << image->height << " sampling " << s[0]
+                                                     << "x" << s[1] << " quality " << quality;
+                compared++;
+            }
+        }
+    }
+    EXPECT_EQ(compared, 4 * 4 * 5 + 5);
+    // Through the planes' writer: a 4:2:0 photo blurred to JPEG.
+    const std::vector<uint8_t> input = ycbcr_jpeg(320, 200, 2, 2);
+    bb::BlurOptions options;
+    options.sigma = 5.0;
+    const auto blurs = both([&] { return bbtest::bytes_of(bb::blur_image(input.data(), input.size(), options)); });
+    EXPECT_EQ(blurs.first, blurs.second);
+    EXPECT_NE(huffman_tables(blurs.second).at(0x00), kStandardLumaDc) << "the tables are optimised";
+    EXPECT_EQ(bbtest::libjpeg_pixels(blurs.second, JCS_RGB).size(), size_t(320) * 200 * 3);
 }

@@ -1,0 +1,193 @@
+#include "jpeg_statistics.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+
+#include <jerror.h>
+#include <jpegint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+// libjpeg-turbo's own, exported but declared only in its jchuff.h: Huffman code lengths from
+// symbol frequencies (JPEG K.2), as its finish_pass_gather calls it.
+extern "C" void jpeg_gen_optimal_table(j_compress_ptr cinfo, JHUFF_TBL *htbl, long freq[]);
+
+namespace bb {
+namespace jpeg {
+namespace {
+
+static_assert(BITS_IN_JSAMPLE == 8, "the coefficients' range below is 8-bit JPEG's");
+constexpr int kMaxCoefBits = 10; // jchuff.c's MAX_COEF_BITS for 8-bit samples
+
+std::atomic<bool> fast_statistics{true};
+
+// jpeg_natural_order: the natural (row-major) position of each zigzag index.
+constexpr int kNatural[64] = {0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48,
+                              41, 34, 27, 20, 13, 6,  7,  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23,
+                              30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63};
+
+// zigzag[i][b]: the zigzag bits of the natural positions 8 i + bit set in b.
+struct ZigzagTables {
+    uint64_t bits[8][256];
+};
+
+const ZigzagTables &zigzag_tables() {
+    static const ZigzagTables tables = [] {
+        int zigzag_of[64];
+        for (int k = 0; k < 64; k++)
+            zigzag_of[kNatural[k]] = k;
+        ZigzagTables t{};
+        for (int i = 0; i < 8; i++)
+            for (int b = 0; b < 256; b++)
+                for (int bit = 0; bit < 8; bit++)
+                    if (b & (1 << bit))
+                        t.bits[i][b] |= uint64_t(1) << zigzag_of[8 * i + bit];
+        return t;
+    }();
+    return tables;
+}
+
+// The block's nonzero coefficients, a bit each in natural order.
+inline uint64_t nonzero_natural(const JCOEF *block) {
+#if defined(__SSE2__)
+    static_assert(sizeof(JCOEF) == 2, "16-bit coefficients");
+    const __m128i zero = _mm_setzero_si128();
+    uint64_t zeros = 0;
+    for (int i = 0; i < 4; i++) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i *>(block + 16 * i));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(block + 16 * i + 8));
+        // saturating to bytes keeps every nonzero coefficient nonzero
+        const __m128i packed = _mm_packs_epi16(a, b);
+        zeros |= uint64_t(uint16_t(_mm_movemask_epi8(_mm_cmpeq_epi8(packed, zero)))) << (16 * i);
+    }
+    return ~zeros;
+#else
+    uint64_t nonzero = 0;
+    for (int n = 0; n < 64; n++)
+        nonzero |= uint64_t(block[n] != 0) << n;
+    return nonzero;
+#endif
+}
+
+inline int bit_length(unsigned v) {
+    return v ? 32 - __builtin_clz(v) : 0;
+}
+
+// htest_one_block's counts (jchuff.c), visiting the nonzero AC coefficients only; false for a
+// coefficient out of JPEG's range (libjpeg's JERR_BAD_DCT_COEF).
+inline bool count_block(const JCOEF *block, int last_dc, long *dc, long *ac, const ZigzagTables &zigzag) {
+    const int difference = block[0] - last_dc;
+    const int dc_bits = bit_length(unsigned(difference < 0 ? -difference : difference));
+    if (dc_bits > kMaxCoefBits + 1)
+        return false;
+    dc[dc_bits]++;
+    const uint64_t natural = nonzero_natural(block);
+    uint64_t left = 0;
+    for (int i = 0; i < 8; i++)
+        left |= zigzag.bits[i][(natural >> (8 * i)) & 0xff];
+    left &= ~uint64_t(1); // the DC
+    int last = 0;
+    while (left) {
+        const int k = __builtin_ctzll(left);
+        left &= left - 1;
+        int run = k - last - 1;
+        for (; run > 15; run -= 16)
+            ac[0xF0]++;
+        const int v = block[kNatural[k]];
+        const int bits = bit_length(unsigned(v < 0 ? -v : v));
+        if (bits > kMaxCoefBits)
+            return false;
+        ac[(run << 4) + bits]++;
+        last = k;
+    }
+    if (last < 63)
+        ac[0]++; // end of block
+    return true;
+}
+
+// Stands in for libjpeg's entropy coder (cinfo->entropy) during the statistics pass. The
+// callbacks run inside libjpeg's calls, so inside the setjmp of a run_* function
+// (jpeg_glue.hpp): they own no C++ object, and report a bad coefficient as libjpeg does.
+struct Gatherer {
+    jpeg_entropy_encoder pub; // first: cinfo->entropy points at it
+    jpeg_entropy_encoder *libjpeg;
+    long dc[NUM_HUFF_TBLS][257]; // 257: jpeg_gen_optimal_table's frequency arrays
+    long ac[NUM_HUFF_TBLS][257];
+    int last_dc[MAX_COMPS_IN_SCAN];
+};
+
+Gatherer *gatherer_of(j_compress_ptr cinfo) {
+    return reinterpret_cast<Gatherer *>(cinfo->entropy);
+}
+
+boolean gather_mcu(j_compress_ptr cinfo, JBLOCKROW *mcu) {
+    Gatherer *g = gatherer_of(cinfo);
+    const ZigzagTables &zigzag = zigzag_tables();
+    for (int blkn = 0; blkn < cinfo->blocks_in_MCU; blkn++) {
+        const int ci = cinfo->MCU_membership[blkn];
+        const jpeg_component_info *comp = cinfo->cur_comp_info[ci];
+        const JCOEF *block = mcu[blkn][0];
+        if (!count_block(block, g->last_dc[ci], g->dc[comp->dc_tbl_no], g->ac[comp->ac_tbl_no], zigzag))
+            ERREXIT(cinfo, JERR_BAD_DCT_COEF);
+        g->last_dc[ci] = block[0];
+    }
+    return TRUE;
+}
+
+// finish_pass_gather (jchuff.c): each table the scan uses made once from its counts; then
+// libjpeg's coder is back for the passes that follow.
+void finish_gathering(j_compress_ptr cinfo) {
+    Gatherer *g = gatherer_of(cinfo);
+    bool did_dc[NUM_HUFF_TBLS] = {}, did_ac[NUM_HUFF_TBLS] = {};
+    for (int ci = 0; ci < cinfo->comps_in_scan; ci++) {
+        const jpeg_component_info *comp = cinfo->cur_comp_info[ci];
+        const int dc = comp->dc_tbl_no, ac = comp->ac_tbl_no;
+        if (!did_dc[dc]) {
+            JHUFF_TBL **table = &cinfo->dc_huff_tbl_ptrs[dc];
+            if (!*table)
+                *table = jpeg_alloc_huff_table(reinterpret_cast<j_common_ptr>(cinfo));
+            jpeg_gen_optimal_table(cinfo, *table, g->dc[dc]);
+            did_dc[dc] = true;
+        }
+        if (!did_ac[ac]) {
+            JHUFF_TBL **table = &cinfo->ac_huff_tbl_ptrs[ac];
+            if (!*table)
+                *table = jpeg_alloc_huff_table(reinterpret_cast<j_common_ptr>(cinfo));
+            jpeg_gen_optimal_table(cinfo, *table, g->ac[ac]);
+            did_ac[ac] = true;
+        }
+    }
+    cinfo->entropy = g->libjpeg;
+}
+
+// Another pass's start (not expected before finish_gathering): libjpeg's coder takes it.
+void start_pass(j_compress_ptr cinfo, boolean gather) {
+    cinfo->entropy = gatherer_of(cinfo)->libjpeg;
+    cinfo->entropy->start_pass(cinfo, gather);
+}
+
+} // namespace
+
+bool gather_statistics(j_compress_ptr cinfo) {
+    if (!fast_statistics.load(std::memory_order_relaxed) || !cinfo->optimize_coding || cinfo->progressive_mode ||
+        cinfo->arith_code || cinfo->restart_interval || cinfo->restart_in_rows || !cinfo->entropy)
+        return false;
+    auto *g = static_cast<Gatherer *>(
+        cinfo->mem->alloc_small(reinterpret_cast<j_common_ptr>(cinfo), JPOOL_IMAGE, sizeof(Gatherer)));
+    std::memset(g, 0, sizeof *g);
+    g->pub.start_pass = start_pass;
+    g->pub.encode_mcu = gather_mcu;
+    g->pub.finish_pass = finish_gathering;
+    g->libjpeg = cinfo->entropy;
+    cinfo->entropy = &g->pub;
+    return true;
+}
+
+void use_fast_statistics(bool on) noexcept {
+    fast_statistics.store(on, std::memory_order_relaxed);
+}
+
+} // namespace jpeg
+} // namespace bb

@@ -1,0 +1,33 @@
+// The Huffman statistics of a JPEG written with optimised tables, gathered in our code rather
+// than libjpeg-turbo's. With optimize_coding libjpeg counts, in the pass that takes the rows,
+// every symbol its entropy coder will write, a coefficient at a time in C (htest_one_block):
+// on a blurred 4 MP photo at 4:2:0, 56 M of the 204 M instructions of the thread that writes
+// it (callgrind, test/bench/redact_core). Ours finds a block's nonzero coefficients at once (a
+// vector compare, their zigzag positions from lookup tables) and visits only those, which a
+// blur leaves few of; the counts, and so the tables and the file, are the same as libjpeg's
+// (test_jpeg_encoding.cpp compares the bytes).
+#pragma once
+#include "no_postgres.hpp"
+
+#include <cstddef>
+#include <cstdio>
+// jpeglib.h needs size_t and FILE declared first
+#include <jpeglib.h>
+
+namespace bb {
+namespace jpeg {
+
+// Takes over the statistics pass of cinfo's entropy coder, right after jpeg_start_compress
+// with optimize_coding: a counter of ours, in the compressor's memory pool, stands in for
+// libjpeg's coder until that pass ends, then makes the optimal tables from its counts as libjpeg
+// would and hands the coder back for the output pass. Only for a sequential Huffman file
+// without restart intervals (returns false otherwise, and libjpeg keeps its own gathering), and
+// unless the tests turned it off (use_fast_statistics). Call it inside the run_* function's
+// setjmp: libjpeg reports a failed allocation, and a coefficient out of range, by its jump.
+bool gather_statistics(j_compress_ptr cinfo);
+
+// For the tests: false makes gather_statistics leave libjpeg's own gathering (the same files).
+void use_fast_statistics(bool on) noexcept;
+
+} // namespace jpeg
+} // namespace bb
