@@ -94,9 +94,11 @@ Status read_scans_split(DecodeJob &main, const ScanSplit &split, ScanWorkerPtr *
     w->scans = split.worker_scans;
     if (run_read_header(&job) != Status::Ok || run_start_raw(&job) != Status::Ok)
         return Status::Failed;
+    // With no second thread to be had the split gains nothing, and the worker's scans would be
+    // read here without a poll: one decoder reads the file instead (the caller's fallback).
     start_thread(w.get());
     if (!w->thread.joinable())
-        w->consume_all();
+        return Status::Failed;
     bool at_end = false;
     while (!at_end) {
         if (main.poll && main.poll())

@@ -28,11 +28,11 @@ struct ScanWorkerDeleter {
 using ScanWorkerPtr = std::unique_ptr<ScanWorker, ScanWorkerDeleter>;
 
 // main reads split.main in buffered mode, its header read and decompression started
-// (run_start_raw). Starts the worker on split.worker (on this thread, before main's scans,
-// when no thread can be had) and reads main's scans. Ok: main has read every scan of its
-// stream and *worker holds the worker, which may still be reading. Failed: a decoder failed;
-// the caller decodes the file again with one decoder, which reports the fault as it always
-// has. Throws Error(Interrupted) when main.poll says stop.
+// (run_start_raw). Starts the worker on split.worker and reads main's scans. Ok: main has read
+// every scan of its stream and *worker holds the worker, which may still be reading. Failed: a
+// decoder failed, or no thread could be had; the caller decodes the file again with one
+// decoder, which reports a fault as it always has. Throws Error(Interrupted) when main.poll
+// says stop.
 Status read_scans_split(DecodeJob &main, const ScanSplit &split, ScanWorkerPtr *worker);
 
 // Waits until the worker has decoded everything output iMCU row `row` needs, polling for

@@ -38,9 +38,15 @@ void wait_polling(std::condition_variable &ready, std::unique_lock<std::mutex> &
     }
 }
 
+// For the tests: while set, start_worker_thread has no thread to give, as when the process is
+// out of them, so that each caller's way without a worker runs.
+inline std::atomic<bool> worker_threads_denied{false};
+
 // Starts fn on a new thread with every signal blocked there. Returns a thread that is not
 // joinable when none can be had (resource limits); the caller then does the work itself.
 template <class Fn> std::thread start_worker_thread(Fn &&fn) noexcept {
+    if (worker_threads_denied.load(std::memory_order_relaxed))
+        return std::thread();
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);

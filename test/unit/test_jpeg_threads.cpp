@@ -8,6 +8,7 @@
 
 #include "helpers.hpp"
 #include "jpeg_scan_split.hpp"
+#include "worker_thread.hpp"
 
 namespace {
 
@@ -190,6 +191,36 @@ TEST(JpegSplit, InterruptedAtEveryPoll) {
         ASSERT_TRUE(d.failed) << k;
         EXPECT_EQ(d.kind, bb::ErrorKind::Interrupted) << k;
     }
+}
+
+// With no second thread to be had, a split would read the worker's scans on this thread with
+// no poll between them: one decoder reads the file instead, with its polls, and the planes are
+// those of one thread.
+TEST(JpegSplit, WithNoThreadToBeHadOneDecoderReadsTheFile) {
+    const auto jpeg = progressive_of(320, 200, 2, 2);
+    const Decoded one = read_planes(jpeg, 1, 1);
+    ASSERT_FALSE(one.failed) << one.message;
+    struct Denied {
+        Denied() { bb::worker_threads_denied = true; }
+        ~Denied() { bb::worker_threads_denied = false; }
+    } no_threads;
+    const Decoded denied = read_planes(jpeg, 1, 2);
+    poll_budget = 1L << 40;
+    poll_calls = 0;
+    EXPECT_FALSE(read_planes(jpeg, 1, 2, counting_poll).failed);
+    const long total = poll_calls;
+    long interrupted = 0;
+    for (long k = 0; k < total; k++) {
+        poll_budget = k;
+        const Decoded d = read_planes(jpeg, 1, 2, counting_poll);
+        interrupted += d.failed && d.kind == bb::ErrorKind::Interrupted;
+    }
+    EXPECT_FALSE(denied.failed) << denied.message;
+    EXPECT_FALSE(denied.split);
+    EXPECT_FALSE(denied.ahead);
+    EXPECT_EQ(denied.rows, one.rows);
+    EXPECT_GT(total, 10);
+    EXPECT_EQ(interrupted, total); // one thread: the polls are the same every run, each one stops it
 }
 
 TEST(JpegReadAhead, PlanesAreThoseOfOneThreadForEveryKindOfFile) {
