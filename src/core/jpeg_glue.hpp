@@ -15,6 +15,19 @@
 namespace bb {
 namespace jpeg {
 
+// JPEG's magnitude category of a coefficient or a DC difference: the bits of |v| (T.81 F.1.2).
+inline int magnitude_bits(int v) noexcept {
+    const unsigned a = unsigned(v < 0 ? -v : v);
+    return a ? 32 - __builtin_clz(a) : 0;
+}
+
+// Zigzag position k to natural (row-major) position, as the coded data orders coefficients
+// (libjpeg's jpeg_natural_order, declared only in its jpegint.h).
+constexpr int kNaturalOrder[64] = {0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,
+                                   12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6,  7,  14, 21, 28,
+                                   35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+                                   58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63};
+
 // What a run_* function reports. Interrupted: the poll said so between rows, or inside
 // libjpeg through its progress monitor.
 enum class Status { Ok, Failed, Interrupted };

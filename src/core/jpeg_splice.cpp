@@ -20,16 +20,12 @@
 #include <vector>
 
 #include "exif.hpp"
+#include "jpeg_glue.hpp"
 #include "jpeg_regions.hpp"
 
 namespace bb {
 namespace jpeg {
 namespace {
-
-// Zigzag position k to natural (row-major) position, as the coded data orders coefficients.
-constexpr int kNatural[64] = {0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48,
-                              41, 34, 27, 20, 13, 6,  7,  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23,
-                              30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63};
 
 constexpr int kLookBits = 9;
 
@@ -367,11 +363,6 @@ bool write_header(const uint8_t *d, size_t scan_data, const JpegMeta &meta, std:
     return true;
 }
 
-int bit_length(int v) { // the bits of |v|: JPEG's magnitude category
-    const unsigned a = unsigned(v < 0 ? -v : v);
-    return a ? 32 - __builtin_clz(a) : 0;
-}
-
 // Codes one block (natural order) with the tables, and `extra` more ZRL codes (16 zeros each)
 // before its EOB: the same coefficients in more bits, which the block's trailing zeros must
 // hold (zrl_room). False when a table lacks a code it needs. Out is a BitWriter, or a
@@ -380,14 +371,14 @@ template <typename Out>
 bool encode_block(Out &w, const JCOEF *block, int *pred, const HuffTable &dc, const HuffTable &ac, int extra = 0) {
     const int diff = block[0] - *pred;
     *pred = block[0];
-    const int s = bit_length(diff);
+    const int s = magnitude_bits(diff);
     if (s > 11 || !dc.size[s])
         return false;
     w.put(dc.code[s], dc.size[s]);
     w.put(uint32_t(diff < 0 ? diff - 1 : diff), s);
     int run = 0;
     for (int k = 1; k < 64; k++) {
-        const int v = block[kNatural[k]];
+        const int v = block[kNaturalOrder[k]];
         if (v == 0) {
             run++;
             continue;
@@ -397,7 +388,7 @@ bool encode_block(Out &w, const JCOEF *block, int *pred, const HuffTable &dc, co
                 return false;
             w.put(ac.code[0xF0], ac.size[0xF0]);
         }
-        const int bits = bit_length(v);
+        const int bits = magnitude_bits(v);
         const int symbol = run << 4 | bits;
         if (bits > 10 || !ac.size[symbol])
             return false;
@@ -420,7 +411,7 @@ bool encode_block(Out &w, const JCOEF *block, int *pred, const HuffTable &dc, co
 int zrl_room(const JCOEF *block) {
     int last = 0; // zigzag position of the last nonzero AC coefficient, 0 for none
     for (int k = 63; k > 0; k--)
-        if (block[kNatural[k]]) {
+        if (block[kNaturalOrder[k]]) {
             last = k;
             break;
         }
@@ -461,7 +452,7 @@ bool decode_block(BitReader &r, JCOEF *block, int *pred, const HuffTable &dc, co
                 return false;
             const uint32_t bits = r.take(size);
             if constexpr (kKeep)
-                block[kNatural[k]] = JCOEF(extend(bits, size));
+                block[kNaturalOrder[k]] = JCOEF(extend(bits, size));
         } else {
             if (run != 15)
                 break;

@@ -10,6 +10,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "jpeg_glue.hpp"
+
 // libjpeg-turbo's own, exported but declared only in its jchuff.h: Huffman code lengths from
 // symbol frequencies (JPEG K.2), as its finish_pass_gather calls it.
 extern "C" void jpeg_gen_optimal_table(j_compress_ptr cinfo, JHUFF_TBL *htbl, long freq[]);
@@ -23,11 +25,6 @@ constexpr int kMaxCoefBits = 10; // jchuff.c's MAX_COEF_BITS for 8-bit samples
 
 std::atomic<bool> fast_statistics{true};
 
-// jpeg_natural_order: the natural (row-major) position of each zigzag index.
-constexpr int kNatural[64] = {0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48,
-                              41, 34, 27, 20, 13, 6,  7,  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23,
-                              30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63};
-
 // zigzag[i][b]: the zigzag bits of the natural positions 8 i + bit set in b.
 struct ZigzagTables {
     uint64_t bits[8][256];
@@ -37,7 +34,7 @@ const ZigzagTables &zigzag_tables() {
     static const ZigzagTables tables = [] {
         int zigzag_of[64];
         for (int k = 0; k < 64; k++)
-            zigzag_of[kNatural[k]] = k;
+            zigzag_of[kNaturalOrder[k]] = k;
         ZigzagTables t{};
         for (int i = 0; i < 8; i++)
             for (int b = 0; b < 256; b++)
@@ -71,15 +68,11 @@ inline uint64_t nonzero_natural(const JCOEF *block) {
 #endif
 }
 
-inline int bit_length(unsigned v) {
-    return v ? 32 - __builtin_clz(v) : 0;
-}
-
 // htest_one_block's counts (jchuff.c), visiting the nonzero AC coefficients only; false for a
 // coefficient out of JPEG's range (libjpeg's JERR_BAD_DCT_COEF).
 inline bool count_block(const JCOEF *block, int last_dc, long *dc, long *ac, const ZigzagTables &zigzag) {
     const int difference = block[0] - last_dc;
-    const int dc_bits = bit_length(unsigned(difference < 0 ? -difference : difference));
+    const int dc_bits = magnitude_bits(difference);
     if (dc_bits > kMaxCoefBits + 1)
         return false;
     dc[dc_bits]++;
@@ -95,8 +88,8 @@ inline bool count_block(const JCOEF *block, int last_dc, long *dc, long *ac, con
         int run = k - last - 1;
         for (; run > 15; run -= 16)
             ac[0xF0]++;
-        const int v = block[kNatural[k]];
-        const int bits = bit_length(unsigned(v < 0 ? -v : v));
+        const int v = block[kNaturalOrder[k]];
+        const int bits = magnitude_bits(v);
         if (bits > kMaxCoefBits)
             return false;
         ac[(run << 4) + bits]++;
@@ -136,6 +129,13 @@ boolean gather_mcu(j_compress_ptr cinfo, JBLOCKROW *mcu) {
     return TRUE;
 }
 
+// One optimal table made from counts, into *table (allocated when the slot is empty).
+void make_optimal_table(j_compress_ptr cinfo, JHUFF_TBL **table, long counts[]) {
+    if (!*table)
+        *table = jpeg_alloc_huff_table(reinterpret_cast<j_common_ptr>(cinfo));
+    jpeg_gen_optimal_table(cinfo, *table, counts);
+}
+
 // finish_pass_gather (jchuff.c): each table the scan uses made once from its counts; then
 // libjpeg's coder is back for the passes that follow.
 void finish_gathering(j_compress_ptr cinfo) {
@@ -144,20 +144,11 @@ void finish_gathering(j_compress_ptr cinfo) {
     for (int ci = 0; ci < cinfo->comps_in_scan; ci++) {
         const jpeg_component_info *comp = cinfo->cur_comp_info[ci];
         const int dc = comp->dc_tbl_no, ac = comp->ac_tbl_no;
-        if (!did_dc[dc]) {
-            JHUFF_TBL **table = &cinfo->dc_huff_tbl_ptrs[dc];
-            if (!*table)
-                *table = jpeg_alloc_huff_table(reinterpret_cast<j_common_ptr>(cinfo));
-            jpeg_gen_optimal_table(cinfo, *table, g->dc[dc]);
-            did_dc[dc] = true;
-        }
-        if (!did_ac[ac]) {
-            JHUFF_TBL **table = &cinfo->ac_huff_tbl_ptrs[ac];
-            if (!*table)
-                *table = jpeg_alloc_huff_table(reinterpret_cast<j_common_ptr>(cinfo));
-            jpeg_gen_optimal_table(cinfo, *table, g->ac[ac]);
-            did_ac[ac] = true;
-        }
+        if (!did_dc[dc])
+            make_optimal_table(cinfo, &cinfo->dc_huff_tbl_ptrs[dc], g->dc[dc]);
+        if (!did_ac[ac])
+            make_optimal_table(cinfo, &cinfo->ac_huff_tbl_ptrs[ac], g->ac[ac]);
+        did_dc[dc] = did_ac[ac] = true;
     }
     cinfo->entropy = g->libjpeg;
 }
