@@ -171,14 +171,14 @@ Buffer write_webp(Pixels &pixels, const BlurOptions &options) {
 // viewer shows: the clean aperture (clap), turned by irot and imir. The file keeps all it
 // stores: the pixels outside the aperture too, and the clap. A whole blur is the aperture's
 // own inside it, as a conversion's (no padding bled in), and its reflection outside, for the
-// viewers that show every pixel (gaussian_blur_showing).
+// viewers that show every pixel (gaussian_blur_showing); a box's blur reads the aperture only.
 Buffer blur_avif_pixels(const uint8_t *data, size_t size, const std::vector<Box> *boxes, const BlurOptions &options,
                         const DecodeOptions &decode) {
     AvifMeta meta;
     Image image = decode_avif(data, size, decode, &meta);
     const Rect shown = avif_clean_aperture(meta, image.width, image.height);
     if (boxes)
-        blur_rects(image, stored_rects(*boxes, shown, avif_orientation(meta)), options.sigma, options.poll);
+        blur_rects(image, stored_rects(*boxes, shown, avif_orientation(meta)), shown, options.sigma, options.poll);
     else
         gaussian_blur_showing(image, shown, options.sigma, options.poll);
     return encode_avif(image, meta, options.quality, options.threads, options.poll);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include "codecs.hpp"
@@ -185,9 +186,22 @@ std::vector<RectGroup> group_rects(const std::vector<Rect> &rects, uint32_t marg
 }
 
 void blur_rects(Image &image, const std::vector<Rect> &rects, double sigma, InterruptPoll poll) {
+    blur_rects(image, rects, Rect{0, 0, image.width, image.height}, sigma, poll);
+}
+
+void blur_rects(Image &image, const std::vector<Rect> &rects, const Rect &shown, double sigma, InterruptPoll poll) {
+    if (shown.x0 >= shown.x1 || shown.y0 >= shown.y1 || shown.x1 > image.width || shown.y1 > image.height)
+        throw std::logic_error("blur_rects: a shown part outside the image");
+    for (const Rect &r : rects)
+        if (!r.empty() && (r.x0 < shown.x0 || r.y0 < shown.y0 || r.x1 > shown.x1 || r.y1 > shown.y1))
+            throw std::logic_error("blur_rects: a rectangle outside the shown part");
     const uint32_t reach = kernel_reach(sigma);
     const size_t bpp = size_t(image.channels) * image.bytes_per_sample();
-    for (const RectGroup &g : group_rects(rects, reach, reach, image.width, image.height)) {
+    for (RectGroup &g : group_rects(rects, reach, reach, shown.x1, shown.y1)) {
+        // Cut to the shown part: the blur reflects at the window's edges, which are then its
+        // edges or at least the kernel's reach from every rect (group_rects).
+        g.window.x0 = std::max(g.window.x0, shown.x0);
+        g.window.y0 = std::max(g.window.y0, shown.y0);
         Image window;
         window.width = g.window.x1 - g.window.x0;
         window.height = g.window.y1 - g.window.y0;

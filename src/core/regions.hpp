@@ -65,6 +65,10 @@ uint32_t kernel_reach(double sigma);
 // Decoded pixels: blurs image at sigma inside rects (stored pixels), as gaussian_blur blurs
 // the whole image (alpha premultiplied); every pixel outside them stays as it is.
 void blur_rects(Image &image, const std::vector<Rect> &rects, double sigma, InterruptPoll poll);
+// The same where a viewer is shown only the part `shown` of the image (an AVIF's clean
+// aperture; rects inside it): blurred as gaussian_blur blurs that part alone, its edges
+// reflected, so that no pixel outside it (often an encoder's padding) is read.
+void blur_rects(Image &image, const std::vector<Rect> &rects, const Rect &shown, double sigma, InterruptPoll poll);
 
 // One plane of float samples (a JPEG component's), rows width apart: blurs it in place with
 // sigma_x and sigma_y samples along each axis and SciPy's reflected borders at its edges.

@@ -7,7 +7,8 @@ upsampling, as browsers decode) and compared with SciPy's blur and with the inpu
   quantisation (a photo, 35 dB and more).
 - PNG (8 and 16 bits, alpha, palette) and lossless WebP: every pixel outside the boxes is
   identical; inside, the pixels are bytea_blur's.
-- Lossy WebP and AVIF: written again at quality; outside the boxes close to the input.
+- Lossy WebP and AVIF: written again at quality; outside the boxes close to the input. An
+  AVIF's box at the edge of its clean aperture reads nothing of the padding beyond it.
 - A box is drawn on the image as displayed: a JPEG with EXIF orientation 6 is redacted where
   the box shows, and keeps its tag.
 - Text: Tesseract reads a rendered line after a redaction at sigma 1 and reads none of it at
@@ -27,7 +28,8 @@ import numpy as np
 import psycopg2
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from bbtest import check_statement_timeout, connect, decode, encode, photo, psnr, scipy_blur, server_pid
+from bbtest import (FIXTURES, blur, check_statement_timeout, connect, decode, encode, photo, psnr, read_png, scipy_blur,
+                    server_pid)
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
@@ -216,6 +218,28 @@ class LosslessRegions(unittest.TestCase):
             self.assertGreater(psnr(a[outside], b[outside]), 38.0, fmt)
             inside = mask_of(a.shape, box)
             self.assertGreater(psnr(b[inside], scipy_blur(a, 5.0)[inside]), 33.0, fmt)
+
+    def test_avif_clean_aperture_box_reads_no_padding(self):
+        """clap.avif shows a photo inside a magenta padding that its clap cuts off. A box over
+        all of the shown picture blurs it as the picture alone, as a conversion does (its pixels
+        to PNG at sigma 0, against bytea_blur's PNG of the input): no magenta bleeds in. The
+        band 2 to 8 pixels in from the aperture's edge is measured: the outer 2 take some of
+        the padding back from the AV1 encoder itself, redaction or not (a file written again
+        with no box in it: 11 levels of red), and a blur that read the padding showed 17-38
+        levels of red more in the band (the code before this test)."""
+        data = (FIXTURES / "clap.avif").read_bytes()
+        out = redact(self.conn, data, [(0, 0, 48, 32)], quality=100)
+        shown = read_png(blur(self.conn, out, 0.0, fmt="png"))[0].astype(int)
+        alone = read_png(blur(self.conn, data, 5.0, fmt="png"))[0].astype(int)
+        self.assertEqual(shown.shape, alone.shape)
+        band = np.zeros(shown.shape[:2], bool)
+        band[2:-2, 2:-2] = True
+        band[8:-8, 8:-8] = False
+        difference = (shown[band] - alone[band]).mean(axis=0)  # magenta: red and blue up, green down
+        print(f"\n    clap.avif: a box over the aperture against the aperture's own blur, 2-8 pixels in: "
+              f"mean difference {np.round(difference, 2).tolist()} (R, G, B)", file=sys.stderr)
+        self.assertLess(np.abs(difference).max(), 3.0)
+        self.assertGreater(psnr(shown[band], alone[band]), 38.0)
 
 
 @unittest.skipUnless(shutil.which("tesseract") and FONT.exists(), "tesseract-ocr or fonts-dejavu-core missing")

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <set>
 #include <vector>
@@ -258,6 +259,63 @@ TEST(Regions, PixelsInsideAreTheWholeBlurOutsideUntouched) {
                 }
             }
         EXPECT_GT(inside, 1000);
+    }
+}
+
+// Rects on a shown part (an AVIF's clean aperture): blurred as if that part were the whole
+// image, so nothing outside it bleeds in, and every pixel outside the rects left as it was.
+TEST(Regions, RectsOnAShownPartReadNothingOutsideIt) {
+    const bb::Rect shown{12, 9, 70, 55};
+    const uint32_t w = shown.x1 - shown.x0, h = shown.y1 - shown.y0;
+    for (const int channels : {3, 4}) {
+        const int alpha = channels == 4 ? 3 : -1;
+        const auto inside = [&](uint32_t x, uint32_t y) {
+            return x >= shown.x0 && x < shown.x1 && y >= shown.y0 && y < shown.y1;
+        };
+        // a picture inside a padding of magenta, and the picture alone
+        const auto framed = [&] {
+            bb::Image image = bbtest::make_image(90, 70, channels, 8, alpha);
+            for (uint32_t y = 0; y < image.height; y++)
+                for (uint32_t x = 0; x < image.width; x++)
+                    for (int c = 0; c < channels && !inside(x, y); c++)
+                        image.row(y)[x * uint32_t(channels) + uint32_t(c)] = c == 1 ? 0 : 255;
+            return image;
+        };
+        const auto alone = [&] {
+            const bb::Image whole = framed();
+            bb::Image part = bbtest::make_image(w, h, channels, 8, alpha);
+            for (uint32_t y = 0; y < h; y++)
+                std::memcpy(part.row(y), whole.row(y + shown.y0) + shown.x0 * uint32_t(channels), part.row_bytes());
+            return part;
+        };
+        // at each edge of the part, one inside it; then one over all of it
+        const std::vector<std::vector<bb::Rect>> cases = {
+            {{12, 20, 30, 40}, {50, 9, 70, 30}, {30, 40, 60, 55}, {20, 25, 40, 35}}, {shown}};
+        for (const std::vector<bb::Rect> &on_part : cases) {
+            std::vector<bb::Rect> on_alone;
+            for (const bb::Rect &r : on_part)
+                on_alone.push_back(bb::Rect{r.x0 - shown.x0, r.y0 - shown.y0, r.x1 - shown.x0, r.y1 - shown.y0});
+            bb::Image got = framed(), want = alone();
+            const bb::Image original = framed();
+            bb::blur_rects(got, on_part, shown, 5.0, nullptr);
+            bb::blur_rects(want, on_alone, 5.0, nullptr);
+            for (uint32_t y = 0; y < got.height; y++)
+                for (uint32_t x = 0; x < got.width; x++)
+                    for (int c = 0; c < channels; c++)
+                        ASSERT_EQ(bbtest::sample(got, x, y, c),
+                                  inside(x, y) ? bbtest::sample(want, x - shown.x0, y - shown.y0, c)
+                                               : bbtest::sample(original, x, y, c))
+                            << channels << " channels, " << on_part.size() << " rects, at " << x << "," << y;
+        }
+        // the part's whole blur, as gaussian_blur blurs the picture alone
+        bb::Image got = framed(), want = alone();
+        bb::blur_rects(got, {shown}, shown, 5.0, nullptr);
+        bb::gaussian_blur(want, 5.0, nullptr);
+        for (uint32_t y = 0; y < h; y++)
+            EXPECT_EQ(std::memcmp(got.row(y + shown.y0) + shown.x0 * uint32_t(channels), want.row(y), want.row_bytes()),
+                      0)
+                << "row " << y;
+        EXPECT_THROW(bb::blur_rects(got, {bb::Rect{5, 20, 30, 40}}, shown, 5.0, nullptr), std::logic_error);
     }
 }
 
