@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -211,6 +212,16 @@ inline std::vector<double> channel_means(const bb::Image &img) {
 
 // A poll that counts its calls and says stop at the stop_at-th (never when 0), for tests of how
 // often a loop checks for a cancel and that it stops where told. For one thread.
+// The kind of bb::Error that f() throws, or nullopt when it returns.
+template <typename F> std::optional<bb::ErrorKind> kind_of_thrown(F f) {
+    try {
+        f();
+    } catch (const bb::Error &e) {
+        return e.kind();
+    }
+    return std::nullopt;
+}
+
 struct PollCounter {
     static inline int calls = 0, stop_at = 0;
     static bool poll() { return ++calls == stop_at; }
@@ -237,6 +248,20 @@ template <typename Run> int expect_stops_at_every_poll(Run run) {
         } catch (const bb::Error &e) {
             EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted) << stop;
         }
+    }
+    PollCounter::reset();
+    return polls;
+}
+
+// The same for a run on one thread, whose polls are the same every time: every stop must end
+// it in Error(Interrupted). Returns how many polls the whole run made.
+template <typename Run> int expect_every_poll_stops_it(Run run) {
+    PollCounter::reset();
+    run();
+    const int polls = PollCounter::calls;
+    for (int stop = 1; stop <= polls; stop++) {
+        PollCounter::reset(stop);
+        EXPECT_EQ(kind_of_thrown(run), bb::ErrorKind::Interrupted) << "stopped at poll " << stop << " of " << polls;
     }
     PollCounter::reset();
     return polls;
