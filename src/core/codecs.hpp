@@ -132,6 +132,10 @@ struct JpegEncoding {
     bool optimize = false; // optimised Huffman tables
 };
 JpegEncoding jpeg_encoding_for(const JpegMeta &input, uint32_t width, uint32_t height, double sigma);
+// For measurement (test/bench/redact_core --standard-tables) and the tests: false has
+// jpeg_encoding_for choose the standard tables for every size, to tell what the optimised
+// ones cost; the coefficients, and so the decoded pixels, are the same either way.
+void use_optimised_tables(bool on) noexcept;
 
 // The code a sink writes for a decoded sample v: scale * v + offset.
 struct SampleMap {

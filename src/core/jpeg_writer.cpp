@@ -4,6 +4,7 @@
 #include "jpeg_statistics.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
@@ -255,6 +256,10 @@ struct JpegPlaneWriter::State {
     std::vector<float *> correction_rows;
 };
 
+namespace {
+std::atomic<bool> optimised_tables{true};
+} // namespace
+
 JpegEncoding jpeg_encoding_for(const JpegMeta &input, uint32_t width, uint32_t height, double sigma) {
     JpegEncoding encoding;
     encoding.meta = input;
@@ -270,8 +275,13 @@ JpegEncoding jpeg_encoding_for(const JpegMeta &input, uint32_t width, uint32_t h
     uint64_t blocks = 0;
     for (int c = 0; c < layout.components; c++)
         blocks += uint64_t(layout.padded_width[c] / DCTSIZE) * (layout.padded_height[c] / DCTSIZE);
-    encoding.optimize = blocks * sizeof(JBLOCK) <= kOptimizeBufferBytes;
+    encoding.optimize =
+        optimised_tables.load(std::memory_order_relaxed) && blocks * sizeof(JBLOCK) <= kOptimizeBufferBytes;
     return encoding;
+}
+
+void use_optimised_tables(bool on) noexcept {
+    optimised_tables.store(on, std::memory_order_relaxed);
 }
 
 JpegPlaneWriter::JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta, int quality, bool optimize,

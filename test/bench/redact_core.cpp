@@ -1,9 +1,11 @@
 // One redaction through bytea_blur's core, without PostgreSQL, for profiling: where the time of
 // bytea_blur_regions goes, with callgrind or perf, away from the server's own costs.
-//   redact_core FILE X Y [RUNS] [OUT]   redacts the 256x256 box at (X, Y) at sigma 5 on one
-//                                       thread RUNS times (default 1), prints the median
+//   redact_core FILE X Y [RUNS] [OUT]   redacts the 256x256 box at (X, Y) at sigma 5 (on one
+//                                       thread by default) RUNS times (default 1), prints the median
 //                                       milliseconds, writes the last result to OUT if given
 //   redact_core FILE whole [RUNS] [OUT] the whole image's blur instead, for comparison
+// Options, anywhere: --threads N (bytea_blur.threads, 1 by default); --standard-tables (a
+// JPEG written with the standard Huffman tables: use_optimised_tables, codecs.hpp).
 // e.g. valgrind --tool=callgrind redact_core photo.jpg 2608 1696
 // Built like poll_gaps (test/bench/run): g++ -O2 -std=c++17 -Isrc/core test/bench/redact_core.cpp
 // src/core/*.cpp -ljpeg -lpng -lwebp -lwebpdemux -lwebpmux -lavif -ldeflate -lz -pthread
@@ -16,12 +18,25 @@
 #include <iterator>
 #include <vector>
 
+#include "codecs.hpp"
 #include "pipeline.hpp"
 #include "regions.hpp"
 
 int main(int argc, char **argv) {
+    int threads = 1;
+    int kept = 1;
+    for (int i = 1; i < argc; i++) {
+        if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
+            threads = std::atoi(argv[++i]);
+        else if (std::strcmp(argv[i], "--standard-tables") == 0)
+            bb::use_optimised_tables(false);
+        else
+            argv[kept++] = argv[i];
+    }
+    argc = kept;
     if (argc < 3) {
-        std::fprintf(stderr, "usage: redact_core FILE X Y [RUNS] [OUT] | redact_core FILE whole [RUNS] [OUT]\n");
+        std::fprintf(stderr, "usage: redact_core FILE X Y [RUNS] [OUT] | redact_core FILE whole [RUNS] [OUT]"
+                             " [--threads N] [--standard-tables]\n");
         return 2;
     }
     std::ifstream file(argv[1], std::ios::binary);
@@ -36,7 +51,7 @@ int main(int argc, char **argv) {
     const double x = whole ? 0 : std::atof(argv[2]), y = whole ? 0 : std::atof(argv[3]);
     bb::BlurOptions options;
     options.sigma = 5;
-    options.threads = 1;
+    options.threads = threads;
     try {
         bb::Buffer result;
         std::vector<double> ms;

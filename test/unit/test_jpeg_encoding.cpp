@@ -207,6 +207,24 @@ TEST(JpegEncoding, SmallPicturesKeepTheirColours) {
 // the same bytes, for pictures with few and many nonzero coefficients (long zero runs, full
 // blocks, the largest coefficients at quality 100), at every sampling and through the blurred
 // planes' writer; and a JPEG written with them decodes.
+// use_optimised_tables(false), for measuring what the tables cost: the standard tables, more
+// bytes, the same coefficients and so the same pixels.
+TEST(JpegEncoding, TheStandardTablesOnRequestGiveTheSamePixels) {
+    struct Restore {
+        ~Restore() { bb::use_optimised_tables(true); }
+    } restore;
+    const std::vector<uint8_t> input = ycbcr_jpeg(320, 200, 2, 2);
+    bb::BlurOptions options;
+    options.sigma = 5.0;
+    const std::vector<uint8_t> optimised = bbtest::bytes_of(bb::blur_image(input.data(), input.size(), options));
+    bb::use_optimised_tables(false);
+    const std::vector<uint8_t> standard = bbtest::bytes_of(bb::blur_image(input.data(), input.size(), options));
+    EXPECT_EQ(huffman_tables(standard).at(0x00), kStandardLumaDc);
+    EXPECT_NE(huffman_tables(optimised).at(0x00), kStandardLumaDc);
+    EXPECT_GT(standard.size(), optimised.size());
+    EXPECT_EQ(bbtest::libjpeg_pixels(standard, JCS_RGB), bbtest::libjpeg_pixels(optimised, JCS_RGB));
+}
+
 TEST(JpegEncoding, OurHuffmanStatisticsMakeLibjpegsFile) {
     struct Restore {
         ~Restore() { bb::jpeg::use_fast_statistics(true); }
