@@ -21,8 +21,9 @@ inline int magnitude_bits(int v) noexcept {
     return a ? 32 - __builtin_clz(a) : 0;
 }
 
-// Zigzag position k to natural (row-major) position, as the coded data orders coefficients
-// (libjpeg's jpeg_natural_order, declared only in its jpegint.h).
+// Zigzag position k to natural (row-major) position, as the coded data orders coefficients:
+// libjpeg's jpeg_natural_order (declared only in its internal jpegint.h), as a constant the
+// compiler can see (test_jpeg_encoding.cpp checks the two are the same).
 constexpr int kNaturalOrder[64] = {0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,
                                    12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6,  7,  14, 21, 28,
                                    35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,

@@ -46,7 +46,8 @@ const ZigzagTables &zigzag_tables() {
     return tables;
 }
 
-// The block's nonzero coefficients, a bit each in natural order.
+// The block's nonzero coefficients, a bit each in natural order: with SSE2 (every x86-64),
+// sixteen at a time; elsewhere nonzero_natural_portable (jpeg_statistics.hpp).
 inline uint64_t nonzero_natural(const JCOEF *block) {
 #if defined(__SSE2__)
     static_assert(sizeof(JCOEF) == 2, "16-bit coefficients");
@@ -61,10 +62,7 @@ inline uint64_t nonzero_natural(const JCOEF *block) {
     }
     return ~zeros;
 #else
-    uint64_t nonzero = 0;
-    for (int n = 0; n < 64; n++)
-        nonzero |= uint64_t(block[n] != 0) << n;
-    return nonzero;
+    return nonzero_natural_portable(block);
 #endif
 }
 
@@ -160,6 +158,17 @@ void start_pass(j_compress_ptr cinfo, boolean gather) {
 }
 
 } // namespace
+
+uint64_t nonzero_natural_portable(const JCOEF *block) noexcept {
+    uint64_t nonzero = 0;
+    for (int n = 0; n < 64; n++)
+        nonzero |= uint64_t(block[n] != 0) << n;
+    return nonzero;
+}
+
+uint64_t nonzero_natural_fast(const JCOEF *block) noexcept {
+    return nonzero_natural(block);
+}
 
 bool gather_statistics(j_compress_ptr cinfo) {
     if (!fast_statistics.load(std::memory_order_relaxed) || !cinfo->optimize_coding || cinfo->progressive_mode ||

@@ -10,6 +10,7 @@
 #include "no_postgres.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 // jpeglib.h needs size_t and FILE declared first
 #include <jpeglib.h>
@@ -25,6 +26,12 @@ namespace jpeg {
 // unless the tests turned it off (use_fast_statistics). Call it inside the run_* function's
 // setjmp: libjpeg reports a failed allocation, and a coefficient out of range, by its jump.
 bool gather_statistics(j_compress_ptr cinfo);
+
+// A block's nonzero coefficients, a bit each in natural order: the way the counter finds them
+// (SSE2 where there is, else the portable loop) and the portable loop itself, which the
+// tests hold it to.
+uint64_t nonzero_natural_fast(const JCOEF *block) noexcept;
+uint64_t nonzero_natural_portable(const JCOEF *block) noexcept;
 
 // For the tests: false makes gather_statistics leave libjpeg's own gathering (the same files).
 void use_fast_statistics(bool on) noexcept;

@@ -10,8 +10,12 @@
 #include "codecs.hpp"
 #include "gaussian.hpp"
 #include "helpers.hpp"
+#include "jpeg_glue.hpp"
 #include "jpeg_statistics.hpp"
 #include "pipeline.hpp"
+
+// after jpeglib.h (codecs.hpp), which it needs
+#include <jpegint.h>
 
 namespace {
 
@@ -207,6 +211,37 @@ TEST(JpegEncoding, SmallPicturesKeepTheirColours) {
 // the same bytes, for pictures with few and many nonzero coefficients (long zero runs, full
 // blocks, the largest coefficients at quality 100), at every sampling and through the blurred
 // planes' writer; and a JPEG written with them decodes.
+// jpeg_glue.hpp's zigzag order is a constant of ours, for the compiler: the one libjpeg reads
+// and writes with (jpeg_natural_order, in its internal header) is the same.
+TEST(JpegEncoding, OurZigzagOrderIsLibjpegs) {
+    for (int k = 0; k < 64; k++)
+        EXPECT_EQ(bb::jpeg::kNaturalOrder[k], jpeg_natural_order[k]) << k;
+}
+
+// The nonzero coefficients the statistics visit, found sixteen at a time with SSE2: the same
+// as the portable loop's (the one builds without SSE2 take), extremes and lone ones included.
+TEST(JpegEncoding, NonzeroCoefficientsAreFoundAsThePortableLoopFindsThem) {
+    uint32_t seed = 11;
+    auto next = [&] {
+        seed = seed * 1103515245u + 12345u;
+        return seed >> 8;
+    };
+    JCOEF block[64];
+    for (int trial = 0; trial < 5000; trial++) {
+        const uint32_t density = next() % 65; // how many of 64 are set, about
+        for (int n = 0; n < 64; n++) {
+            const uint32_t r = next();
+            const JCOEF values[] = {1, -1, 2, -2, 255, -256, 256, 32767, -32768, JCOEF(r % 2047 - 1023)};
+            block[n] = r % 64 < density ? values[(r >> 6) % 10] : 0;
+        }
+        if (trial < 64) { // one coefficient alone, at each position
+            std::memset(block, 0, sizeof block);
+            block[trial] = trial % 2 ? -32768 : 256;
+        }
+        ASSERT_EQ(bb::jpeg::nonzero_natural_fast(block), bb::jpeg::nonzero_natural_portable(block)) << trial;
+    }
+}
+
 // use_optimised_tables(false), for measuring what the tables cost: the standard tables, more
 // bytes, the same coefficients and so the same pixels.
 TEST(JpegEncoding, TheStandardTablesOnRequestGiveTheSamePixels) {
