@@ -232,39 +232,34 @@ struct PollCounter {
 };
 
 // Runs run() with PollCounter counting its polls, then once for each poll with a stop there:
-// every such run must end in Error(Interrupted), or have asked fewer times. Returns how many
-// polls the whole run made, and leaves the counter with no stop set. The count can vary from run
-// to run where a waiting caller polls on a timer (run_abandonable), so a run may ask fewer times
-// than the first did; a stop left set would then end the next user's run.
-template <typename Run> int expect_stops_at_every_poll(Run run) {
+// every such run must end in Error(Interrupted), or, unless every_run_stops, have asked fewer
+// times. Returns how many polls the whole run made, and leaves the counter with no stop set.
+template <typename Run> int stop_at_every_poll(Run run, bool every_run_stops) {
     PollCounter::reset();
     run();
     const int polls = PollCounter::calls;
     for (int stop = 1; stop <= polls; stop++) {
         PollCounter::reset(stop);
-        try {
-            run();
+        const std::optional<bb::ErrorKind> kind = kind_of_thrown(run);
+        if (kind || every_run_stops)
+            EXPECT_EQ(kind, bb::ErrorKind::Interrupted) << "stopped at poll " << stop << " of " << polls;
+        else
             EXPECT_LT(PollCounter::calls, stop) << "the poll said stop, and the work went on";
-        } catch (const bb::Error &e) {
-            EXPECT_EQ(e.kind(), bb::ErrorKind::Interrupted) << stop;
-        }
     }
     PollCounter::reset();
     return polls;
 }
 
-// The same for a run on one thread, whose polls are the same every time: every stop must end
-// it in Error(Interrupted). Returns how many polls the whole run made.
+// The count can vary from run to run where a waiting caller polls on a timer
+// (run_abandonable), so a run may ask fewer times than the first did; a stop left set would
+// then end the next user's run.
+template <typename Run> int expect_stops_at_every_poll(Run run) {
+    return stop_at_every_poll(run, false);
+}
+
+// A run on one thread, whose polls are the same every time: every stop must end it.
 template <typename Run> int expect_every_poll_stops_it(Run run) {
-    PollCounter::reset();
-    run();
-    const int polls = PollCounter::calls;
-    for (int stop = 1; stop <= polls; stop++) {
-        PollCounter::reset(stop);
-        EXPECT_EQ(kind_of_thrown(run), bb::ErrorKind::Interrupted) << "stopped at poll " << stop << " of " << polls;
-    }
-    PollCounter::reset();
-    return polls;
+    return stop_at_every_poll(run, true);
 }
 
 // The kind of bb::Error that f() throws; a test failure when it throws none.
