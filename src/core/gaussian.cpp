@@ -49,13 +49,7 @@ void gaussian_blur_showing(Image &image, const Rect &shown, double sigma, Interr
     const uint32_t left = std::max(shown.x0, radius), top = std::max(shown.y0, radius);
     const uint32_t right = std::max(image.width - shown.x1, radius), bottom = std::max(image.height - shown.y1, radius);
     const uint32_t width = shown.x1 - shown.x0, height = shown.y1 - shown.y0;
-    Image extended;
-    extended.width = left + width + right;
-    extended.height = top + height + bottom;
-    extended.channels = image.channels;
-    extended.depth = image.depth;
-    extended.alpha_channel = image.alpha_channel;
-    extended.allocate();
+    Image extended = image.same_kind(left + width + right, top + height + bottom);
     const size_t bpp = size_t(image.channels) * image.bytes_per_sample();
     for (uint32_t y = 0; y < extended.height; y++) {
         const uint8_t *from =

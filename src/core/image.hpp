@@ -91,6 +91,20 @@ struct Image {
     void allocate() { pixels.reset(stride() * height); }
     uint8_t *row(uint32_t y) noexcept { return pixels.data() + stride() * y + row_prefix; }
     const uint8_t *row(uint32_t y) const noexcept { return pixels.data() + stride() * y + row_prefix; }
+
+    // A new image of this one's kind (channels, depth, alpha), width x height with the row
+    // prefix asked for, allocated: a window cut from it, a copy with a margin around it.
+    Image same_kind(uint32_t w, uint32_t h, size_t prefix = 0) const {
+        Image out;
+        out.width = w;
+        out.height = h;
+        out.channels = channels;
+        out.depth = depth;
+        out.alpha_channel = alpha_channel;
+        out.row_prefix = prefix;
+        out.allocate();
+        return out;
+    }
 };
 
 // What a JPEG encoder needs to write a file like the one decoded.

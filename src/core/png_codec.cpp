@@ -712,14 +712,7 @@ Image decode_png_blurred(const uint8_t *data, size_t size, const DecodeOptions &
 Buffer encode_png(const Image &image, const PngMeta &meta, InterruptPoll poll, size_t in_memory_bytes, int threads) {
     if ((image.row_bytes() + 1) * image.height > in_memory_bytes)
         return encode(image, meta, poll, nullptr, 1);
-    Image scanlines;
-    scanlines.width = image.width;
-    scanlines.height = image.height;
-    scanlines.channels = image.channels;
-    scanlines.depth = image.depth;
-    scanlines.alpha_channel = image.alpha_channel;
-    scanlines.row_prefix = 1;
-    scanlines.allocate();
+    Image scanlines = image.same_kind(image.width, image.height, 1);
     for (uint32_t y = 0; y < image.height; y++)
         std::memcpy(scanlines.row(y), image.row(y), image.row_bytes());
     return encode(image, meta, poll, &scanlines, threads);

@@ -202,13 +202,7 @@ void blur_rects(Image &image, const std::vector<Rect> &rects, const Rect &shown,
         // edges or at least the kernel's reach from every rect (group_rects).
         g.window.x0 = std::max(g.window.x0, shown.x0);
         g.window.y0 = std::max(g.window.y0, shown.y0);
-        Image window;
-        window.width = g.window.x1 - g.window.x0;
-        window.height = g.window.y1 - g.window.y0;
-        window.channels = image.channels;
-        window.depth = image.depth;
-        window.alpha_channel = image.alpha_channel;
-        window.allocate();
+        Image window = image.same_kind(g.window.x1 - g.window.x0, g.window.y1 - g.window.y0);
         for (uint32_t y = 0; y < window.height; y++)
             std::memcpy(window.row(y), image.row(g.window.y0 + y) + g.window.x0 * bpp, window.row_bytes());
         gaussian_blur(window, sigma, poll);
