@@ -1,5 +1,5 @@
 """Memory: 1000 calls in one backend, mixing good images and every error class, leave its
-private memory flat; the peak memory of one call on a 48-megapixel JPEG stays within the
+private memory flat (but for one rise of the allocator's high-water mark); the peak memory of one call on a 48-megapixel JPEG stays within the
 README's formula. Both read the backend's /proc/<pid>/status (the server runs here)."""
 import struct
 import sys
@@ -75,15 +75,27 @@ class NoLeaks(unittest.TestCase):
             return seen
 
         run(120)  # warm up caches and allocator pools
-        before = proc_status(pid)["RssAnon"]
-        seen = run(1000)
-        after = proc_status(pid)["RssAnon"]
+        # 1000 calls in four rounds, the private memory read after each. A leak grows it in
+        # every round. The allocator's high-water mark may rise once, in any round, and stay:
+        # glibc raises its mmap threshold after freeing a large mapping, so that later buffers
+        # of that size come from the heap and stay resident (seen once in the fresh-machine
+        # gate: 15 MiB to 63 MiB in one round on PostgreSQL 18, where PostgreSQL 15's backend
+        # had reached the same 63 MiB in its warm-up and stayed there over 1000 calls). So the
+        # largest round's growth is left out, and the other three must add up to under 3 MiB
+        # (a leak of 4 KiB a call would come to 3 MiB in them).
+        sizes = [proc_status(pid)["RssAnon"]]
+        seen = set()
+        for _ in range(4):
+            seen |= run(250)
+            sizes.append(proc_status(pid)["RssAnon"])
         conn.close()
         self.assertEqual(seen, {None, "22P03", "0A000", "54000", "22023", "57014"})
-        growth = after - before
-        print(f"\n    private memory (RssAnon) before {before >> 20} MiB, after 1000 calls {after >> 20} MiB",
-              file=sys.stderr)
-        self.assertLess(growth, 4 << 20, f"backend private memory grew by {growth >> 10} KiB over 1000 calls")
+        growths = [b - a for a, b in zip(sizes, sizes[1:])]
+        print("\n    private memory (RssAnon) after the warm-up and each 250 calls: "
+              + ", ".join(f"{size >> 10} KiB" for size in sizes), file=sys.stderr)
+        steady = sum(growths) - max(growths)
+        self.assertLess(steady, 3 << 20, f"backend private memory grew by {[g >> 10 for g in growths]} KiB "
+                        "in four rounds of 250 calls: in more than one")
 
 
 class PeakMemory(unittest.TestCase):
