@@ -190,11 +190,13 @@ void blur_rects(Image &image, const std::vector<Rect> &rects, double sigma, Inte
 }
 
 void blur_rects(Image &image, const std::vector<Rect> &rects, const Rect &shown, double sigma, InterruptPoll poll) {
-    if (shown.x0 >= shown.x1 || shown.y0 >= shown.y1 || shown.x1 > image.width || shown.y1 > image.height)
+    if (shown.x0 > shown.x1 || shown.y0 > shown.y1 || shown.x1 > image.width || shown.y1 > image.height)
         throw std::logic_error("blur_rects: a shown part outside the image");
     for (const Rect &r : rects)
         if (!r.empty() && (r.x0 < shown.x0 || r.y0 < shown.y0 || r.x1 > shown.x1 || r.y1 > shown.y1))
             throw std::logic_error("blur_rects: a rectangle outside the shown part");
+    if (shown.empty()) // nothing shown (an image of no pixels): every rect is empty too, above
+        return;
     const uint32_t reach = kernel_reach(sigma);
     const size_t bpp = size_t(image.channels) * image.bytes_per_sample();
     for (RectGroup &g : group_rects(rects, reach, reach, shown.x1, shown.y1)) {

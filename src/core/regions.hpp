@@ -67,7 +67,8 @@ uint32_t kernel_reach(double sigma);
 void blur_rects(Image &image, const std::vector<Rect> &rects, double sigma, InterruptPoll poll);
 // The same where a viewer is shown only the part `shown` of the image (an AVIF's clean
 // aperture; rects inside it): blurred as gaussian_blur blurs that part alone, its edges
-// reflected, so that no pixel outside it (often an encoder's padding) is read.
+// reflected, so that no pixel outside it (often an encoder's padding) is read. An empty shown
+// part (an image of no pixels) takes only empty rects, and leaves the image as it is.
 void blur_rects(Image &image, const std::vector<Rect> &rects, const Rect &shown, double sigma, InterruptPoll poll);
 
 // One plane of float samples (a JPEG component's), rows width apart: blurs it in place with

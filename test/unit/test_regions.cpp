@@ -319,6 +319,20 @@ TEST(Regions, RectsOnAShownPartReadNothingOutsideIt) {
     }
 }
 
+// An image of no pixels, or nothing of it shown: no rect to blur, no error, nothing changed.
+TEST(Regions, NothingShownBlursNothing) {
+    bb::Image none = bbtest::make_image(0, 0, 3);
+    EXPECT_NO_THROW(bb::blur_rects(none, {}, 5.0, nullptr));
+    EXPECT_NO_THROW(bb::blur_rects(none, {bb::Rect{0, 0, 0, 0}}, 5.0, nullptr));
+    EXPECT_THROW(bb::blur_rects(none, {bb::Rect{0, 0, 1, 1}}, 5.0, nullptr), std::logic_error);
+    const bb::Image original = bbtest::make_image(20, 10, 3);
+    bb::Image image = bbtest::make_image(20, 10, 3);
+    EXPECT_NO_THROW(bb::blur_rects(image, {bb::Rect{4, 4, 4, 8}}, bb::Rect{4, 4, 4, 8}, 5.0, nullptr));
+    for (uint32_t y = 0; y < image.height; y++)
+        EXPECT_EQ(std::memcmp(image.row(y), original.row(y), image.row_bytes()), 0) << "row " << y;
+    EXPECT_THROW(bb::blur_rects(image, {bb::Rect{4, 4, 5, 8}}, bb::Rect{4, 4, 4, 8}, 5.0, nullptr), std::logic_error);
+}
+
 // A JPEG at every chroma sampling, progressive and with restart markers: the blocks no box
 // touches keep their coefficients; the tables, sampling, scan mode and restart interval stay.
 TEST(Regions, JpegBlocksNoBoxTouchesKeepTheirCoefficients) {
