@@ -54,14 +54,8 @@ void gaussian_blur_showing(Image &image, const Rect &shown, double sigma, Interr
     for (uint32_t y = 0; y < extended.height; y++) {
         const uint8_t *from =
             image.row(shown.y0 + uint32_t(reflect_index(long(y) - long(top), long(height)))) + size_t(shown.x0) * bpp;
-        uint8_t *to = extended.row(y);
-        std::memcpy(to + size_t(left) * bpp, from, size_t(width) * bpp);
-        for (uint32_t x = 0; x < left; x++)
-            std::memcpy(to + size_t(x) * bpp, from + size_t(reflect_index(long(x) - long(left), long(width))) * bpp,
-                        bpp);
-        for (uint32_t x = 0; x < right; x++)
-            std::memcpy(to + size_t(left + width + x) * bpp,
-                        from + size_t(reflect_index(long(width) + long(x), long(width))) * bpp, bpp);
+        // each pixel's bytes as its "samples": copied, not converted
+        pad_reflected(from, extended.row(y) + size_t(left) * bpp, long(width), long(bpp), long(left), long(right));
         poll_every_rows(y, poll);
     }
     gaussian_blur(extended, sigma, poll);

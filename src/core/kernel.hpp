@@ -27,20 +27,28 @@ inline long reflect_index(long i, long n) noexcept {
 }
 
 // Copies a row of width pixels of channels samples each to middle[0 .. width * channels), with
-// radius pixels reflected about each edge before and after it, converting every sample to D:
-// the padded row a horizontal pass reads its shifted taps from.
+// `before` pixels reflected about its first edge before it and `after` about its last after it,
+// converting every sample to D: the padded row a horizontal pass reads its shifted taps from.
 template <typename S, typename D>
-void pad_reflected(const S *row, D *middle, long width, long channels, long radius) noexcept {
+void pad_reflected(const S *row, D *middle, long width, long channels, long before, long after) noexcept {
     for (long i = 0; i < width * channels; i++)
         middle[i] = D(row[i]);
-    for (long x = 1; x <= radius; x++) {
-        const S *before = row + reflect_index(-x, width) * channels;
-        const S *after = row + reflect_index(width + x - 1, width) * channels;
-        for (long c = 0; c < channels; c++) {
-            middle[-x * channels + c] = D(before[c]);
-            middle[(width + x - 1) * channels + c] = D(after[c]);
-        }
+    for (long x = 1; x <= before; x++) {
+        const S *from = row + reflect_index(-x, width) * channels;
+        for (long c = 0; c < channels; c++)
+            middle[-x * channels + c] = D(from[c]);
     }
+    for (long x = 1; x <= after; x++) {
+        const S *from = row + reflect_index(width + x - 1, width) * channels;
+        for (long c = 0; c < channels; c++)
+            middle[(width + x - 1) * channels + c] = D(from[c]);
+    }
+}
+
+// The same with radius pixels on each side.
+template <typename S, typename D>
+void pad_reflected(const S *row, D *middle, long width, long channels, long radius) noexcept {
+    pad_reflected(row, middle, width, channels, radius, radius);
 }
 
 } // namespace bb

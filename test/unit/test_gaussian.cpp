@@ -2,10 +2,12 @@
 
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "fixed_blur.hpp"
 #include "gaussian.hpp"
 #include "helpers.hpp"
+#include "kernel.hpp"
 
 namespace {
 
@@ -250,4 +252,25 @@ TEST(Blur, ShowingTheWholePictureIsTheBlur) {
     EXPECT_EQ(0, std::memcmp(a.pixels.data(), b.pixels.data(), a.pixels.size()));
     EXPECT_THROW(bb::gaussian_blur_showing(b, bb::Rect{0, 0, 32, 17}, 2.5, nullptr), std::logic_error);
     EXPECT_THROW(bb::gaussian_blur_showing(b, bb::Rect{5, 5, 5, 9}, 2.5, nullptr), std::logic_error);
+}
+
+// A row padded as a horizontal pass reads it: each pixel of the margins is the reflected one
+// (SciPy's d c b a | a b c d, again and again where a margin is wider than the row), margins
+// of different widths on each side, every sample converted.
+TEST(Blur, PaddedRowsReflectAboutEachEdge) {
+    for (const long width : {1L, 2L, 5L, 9L})
+        for (const long before : {0L, 1L, 4L, 13L})
+            for (const long after : {0L, 3L, 11L}) {
+                const long channels = 3;
+                std::vector<uint8_t> row(size_t(width * channels));
+                for (size_t i = 0; i < row.size(); i++)
+                    row[i] = uint8_t(i * 7 + 1);
+                std::vector<float> padded(size_t((before + width + after) * channels), -1.0f);
+                bb::pad_reflected(row.data(), padded.data() + before * channels, width, channels, before, after);
+                for (long x = -before; x < width + after; x++)
+                    for (long c = 0; c < channels; c++)
+                        ASSERT_EQ(padded[size_t((x + before) * channels + c)],
+                                  float(row[size_t(bb::reflect_index(x, width) * channels + c)]))
+                            << "width " << width << ", " << before << " before, " << after << " after, at " << x;
+            }
 }
