@@ -58,10 +58,11 @@ test/unit/run_unit_tests_sanitized: $(CORE_SRCS) $(UNIT_SRCS) $(wildcard src/cor
 unittest-sanitize: test/unit/run_unit_tests_sanitized
 	ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 test/unit/run_unit_tests_sanitized
 
-# The JPEG decoding on two threads (split scans, read-ahead) and PNG's compression in pairs under ThreadSanitizer (clang's:
-# GCC 12's does not start on this kernel). libjpeg itself is not instrumented; our hand-offs are.
+# The JPEG decoding on two threads (split scans, read-ahead), its entropy coding in two parts and PNG's compression in
+# pairs under ThreadSanitizer (clang's: GCC 12's does not start on this kernel). libjpeg itself is not instrumented; our
+# hand-offs are.
 TSAN_CXX ?= clang++
-THREAD_TESTS = test/unit/test_jpeg_threads.cpp test/unit/test_png_threads.cpp
+THREAD_TESTS = test/unit/test_jpeg_threads.cpp test/unit/test_jpeg_split_entropy.cpp test/unit/test_png_threads.cpp
 test/unit/run_thread_tests_tsan: $(CORE_SRCS) $(THREAD_TESTS) $(wildcard src/core/*.hpp test/unit/*.hpp)
 	$(TSAN_CXX) -std=c++17 -O1 -g -fsanitize=thread -Wno-unused-command-line-argument -Isrc/core -o $@ $(CORE_SRCS) $(THREAD_TESTS) -lgtest -lgtest_main -pthread -ljpeg -lpng -lwebp -lwebpdemux -lwebpmux -lavif -ldeflate -lz
 

@@ -125,11 +125,19 @@ JpegLayout jpeg_layout(uint32_t width, uint32_t height, const JpegMeta &meta);
 //    (128 bytes per 8x8 block: 3 bytes a pixel at 4:2:0, so up to about 22 MP); above it the
 //    standard tables, and the streaming encoder's memory. A blurred picture fits the standard
 //    tables badly: they are made for sharp ones.
+//  - with optimised tables, from kSplitEntropyPixels on, the entropy coding in two parts that
+//    a restart marker joins (JpegPlaneWriter), so that a second thread can write one while the
+//    calling thread writes the other: the same coefficients, a few bytes more or fewer (the
+//    DRI segment and the marker, the padding of the top's last byte, tables counted with the
+//    bottom's first DC coded whole: -4 to +27 bytes on the benchmark's eight photos). At any
+//    bytea_blur.threads, so that the file is the same bytes at 1 and 2.
 constexpr double kChroma420Sigma = 2.0;
 constexpr size_t kOptimizeBufferBytes = size_t(64) << 20;
+constexpr uint64_t kSplitEntropyPixels = uint64_t(1) << 20;
 struct JpegEncoding {
     JpegMeta meta;         // the input's, with the sampling to write
     bool optimize = false; // optimised Huffman tables
+    bool split = false;    // with optimize: the entropy coding in two parts where they fit
 };
 JpegEncoding jpeg_encoding_for(const JpegMeta &input, uint32_t width, uint32_t height, double sigma);
 // For measurement (test/bench/redact_core --standard-tables) and the tests: false has
@@ -164,12 +172,17 @@ class PlaneSink {
 // Encodes component planes laid out as jpeg_layout says, in the file's colour space and
 // sampling, without conversion, one iMCU row at a time (PlaneSink). With optimize, libjpeg
 // holds the image's coefficients and writes the file in finish(), polling between iMCU rows.
-// A YCbCr file's luma answers its chroma's quantisation error (first_component_correction,
-// chroma_error.hpp).
+// With split as well, two compressors take the top and the bottom half of the iMCU rows,
+// counting their symbols into one set of tables, and their entropy passes (in finish) run on
+// two threads when threads is 2; the file is the top's with a DRI of the top's MCUs, then RST0
+// and the bottom's entropy-coded data (the bottom's DC predictions start at 0, as after a
+// restart). Not where the top's MCUs would be more than a DRI can count (65535), nor with
+// fewer than two iMCU rows. A YCbCr file's luma answers its chroma's quantisation error
+// (first_component_correction, chroma_error.hpp).
 class JpegPlaneWriter final : public PlaneSink {
   public:
     JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta, int quality, bool optimize = false,
-                    InterruptPoll poll = nullptr);
+                    InterruptPoll poll = nullptr, bool split = false, int threads = 1);
     ~JpegPlaneWriter() override;
     JpegPlaneWriter(const JpegPlaneWriter &) = delete;
     JpegPlaneWriter &operator=(const JpegPlaneWriter &) = delete;
@@ -181,6 +194,8 @@ class JpegPlaneWriter final : public PlaneSink {
     const float *const *first_component_correction() override;
     void write() override;
     Buffer finish() override;
+    // Whether the entropy coding is in two parts (split, where they fit).
+    bool split() const noexcept;
 
   private:
     struct State;

@@ -104,8 +104,8 @@ inline bool count_block(const JCOEF *block, int last_dc, long *dc, long *ac, con
 struct Gatherer {
     jpeg_entropy_encoder pub; // first: cinfo->entropy points at it
     jpeg_entropy_encoder *libjpeg;
-    long dc[NUM_HUFF_TBLS][257]; // 257: jpeg_gen_optimal_table's frequency arrays
-    long ac[NUM_HUFF_TBLS][257];
+    HuffmanCounts *counts; // own, or shared by the compressors of an image's parts
+    HuffmanCounts own;
     int last_dc[MAX_COMPS_IN_SCAN];
 };
 
@@ -120,18 +120,22 @@ boolean gather_mcu(j_compress_ptr cinfo, JBLOCKROW *mcu) {
         const int ci = cinfo->MCU_membership[blkn];
         const jpeg_component_info *comp = cinfo->cur_comp_info[ci];
         const JCOEF *block = mcu[blkn][0];
-        if (!count_block(block, g->last_dc[ci], g->dc[comp->dc_tbl_no], g->ac[comp->ac_tbl_no], zigzag))
+        if (!count_block(block, g->last_dc[ci], g->counts->dc[comp->dc_tbl_no], g->counts->ac[comp->ac_tbl_no], zigzag))
             ERREXIT(cinfo, JERR_BAD_DCT_COEF);
         g->last_dc[ci] = block[0];
     }
     return TRUE;
 }
 
-// One optimal table made from counts, into *table (allocated when the slot is empty).
-void make_optimal_table(j_compress_ptr cinfo, JHUFF_TBL **table, long counts[]) {
+// One optimal table made from counts, into *table (allocated when the slot is empty). From a
+// copy: jpeg_gen_optimal_table works in the array it is given, and shared counts stay as they
+// are for the other compressors.
+void make_optimal_table(j_compress_ptr cinfo, JHUFF_TBL **table, const long counts[257]) {
     if (!*table)
         *table = jpeg_alloc_huff_table(reinterpret_cast<j_common_ptr>(cinfo));
-    jpeg_gen_optimal_table(cinfo, *table, counts);
+    long freq[257];
+    std::memcpy(freq, counts, sizeof freq);
+    jpeg_gen_optimal_table(cinfo, *table, freq);
 }
 
 // finish_pass_gather (jchuff.c): each table the scan uses made once from its counts; then
@@ -143,9 +147,9 @@ void finish_gathering(j_compress_ptr cinfo) {
         const jpeg_component_info *comp = cinfo->cur_comp_info[ci];
         const int dc = comp->dc_tbl_no, ac = comp->ac_tbl_no;
         if (!did_dc[dc])
-            make_optimal_table(cinfo, &cinfo->dc_huff_tbl_ptrs[dc], g->dc[dc]);
+            make_optimal_table(cinfo, &cinfo->dc_huff_tbl_ptrs[dc], g->counts->dc[dc]);
         if (!did_ac[ac])
-            make_optimal_table(cinfo, &cinfo->ac_huff_tbl_ptrs[ac], g->ac[ac]);
+            make_optimal_table(cinfo, &cinfo->ac_huff_tbl_ptrs[ac], g->counts->ac[ac]);
         did_dc[dc] = did_ac[ac] = true;
     }
     cinfo->entropy = g->libjpeg;
@@ -170,13 +174,18 @@ uint64_t nonzero_natural_fast(const JCOEF *block) noexcept {
     return nonzero_natural(block);
 }
 
-bool gather_statistics(j_compress_ptr cinfo) {
+bool gather_statistics(j_compress_ptr cinfo, HuffmanCounts *shared) {
+    // A restart interval of the scan's MCUs or more (a part's, the DRI the whole file needs)
+    // never comes: its counts are those of no interval.
+    const bool restarts = cinfo->restart_interval != 0 &&
+                          long(cinfo->restart_interval) < long(cinfo->MCUs_per_row) * long(cinfo->MCU_rows_in_scan);
     if (!fast_statistics.load(std::memory_order_relaxed) || !cinfo->optimize_coding || cinfo->progressive_mode ||
-        cinfo->arith_code || cinfo->restart_interval || cinfo->restart_in_rows || !cinfo->entropy)
+        cinfo->arith_code || restarts || cinfo->restart_in_rows || !cinfo->entropy)
         return false;
     auto *g = static_cast<Gatherer *>(
         cinfo->mem->alloc_small(reinterpret_cast<j_common_ptr>(cinfo), JPOOL_IMAGE, sizeof(Gatherer)));
     std::memset(g, 0, sizeof *g);
+    g->counts = shared ? shared : &g->own;
     g->pub.start_pass = start_pass;
     g->pub.encode_mcu = gather_mcu;
     g->pub.finish_pass = finish_gathering;
@@ -187,6 +196,10 @@ bool gather_statistics(j_compress_ptr cinfo) {
 
 void use_fast_statistics(bool on) noexcept {
     fast_statistics.store(on, std::memory_order_relaxed);
+}
+
+bool fast_statistics_used() noexcept {
+    return fast_statistics.load(std::memory_order_relaxed);
 }
 
 } // namespace jpeg

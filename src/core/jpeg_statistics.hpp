@@ -18,14 +18,24 @@
 namespace bb {
 namespace jpeg {
 
+// The symbol counts of each Huffman table, as jpeg_gen_optimal_table takes them.
+struct HuffmanCounts {
+    long dc[NUM_HUFF_TBLS][257];
+    long ac[NUM_HUFF_TBLS][257];
+};
+
 // Takes over the statistics pass of cinfo's entropy coder, right after jpeg_start_compress
 // with optimize_coding: a counter of ours, in the compressor's memory pool, stands in for
 // libjpeg's coder until that pass ends, then makes the optimal tables from its counts as libjpeg
-// would and hands the coder back for the output pass. Only for a sequential Huffman file
-// without restart intervals (returns false otherwise, and libjpeg keeps its own gathering), and
+// would and hands the coder back for the output pass. Only for a sequential Huffman file whose
+// scan has no restart in it (returns false otherwise, and libjpeg keeps its own gathering), and
 // unless the tests turned it off (use_fast_statistics). Call it inside the run_* function's
 // setjmp: libjpeg reports a failed allocation, and a coefficient out of range, by its jump.
-bool gather_statistics(j_compress_ptr cinfo);
+// With shared (zeroed by the caller, and outliving the compressor's output pass) the counts
+// go there instead, so that compressors of parts of one image, which count one after the
+// other, make the same tables from them all; the tables are made from a copy, so their
+// output passes may run at once on two threads.
+bool gather_statistics(j_compress_ptr cinfo, HuffmanCounts *shared = nullptr);
 
 // A block's nonzero coefficients, a bit each in natural order: the way the counter finds them
 // (SSE2 where there is, else the portable loop) and the portable loop itself, which the
@@ -35,6 +45,7 @@ uint64_t nonzero_natural_portable(const JCOEF *block) noexcept;
 
 // For the tests: false makes gather_statistics leave libjpeg's own gathering (the same files).
 void use_fast_statistics(bool on) noexcept;
+bool fast_statistics_used() noexcept;
 
 } // namespace jpeg
 } // namespace bb

@@ -2,10 +2,12 @@
 
 #include "chroma_error.hpp"
 #include "jpeg_statistics.hpp"
+#include "worker_thread.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -108,9 +110,10 @@ void start_encode(EncodeJob *job) {
         cinfo->raw_data_in = TRUE;
     }
     cinfo->optimize_coding = job->optimize ? TRUE : FALSE;
+    cinfo->restart_interval = job->restart_interval;
     watch_progress(job);
     jpeg_start_compress(cinfo, TRUE);
-    gather_statistics(cinfo); // ours, faster than libjpeg's (jpeg_statistics.hpp)
+    job->gathering = gather_statistics(cinfo, job->counts); // ours, faster than libjpeg's (jpeg_statistics.hpp)
     write_metadata(job);
 }
 
@@ -198,6 +201,9 @@ void prepare_encode_job(EncodeJob &job, const JpegMeta &meta, int quality, Inter
     job.meta = &meta;
     job.quality = quality;
     job.optimize = false;
+    job.counts = nullptr;
+    job.gathering = false;
+    job.restart_interval = 0;
     job.poll = poll;
     job.interrupted = false;
     job.exif = exif.bytes;
@@ -241,12 +247,98 @@ JpegLayout jpeg_layout(uint32_t width, uint32_t height, const JpegMeta &meta) {
     return layout;
 }
 
-struct JpegPlaneWriter::State {
+namespace {
+
+// One compressor's share of a JpegPlaneWriter's file: all of it, or with a split entropy
+// coding the top or the bottom iMCU rows (a picture of their own height).
+struct EncodePart {
     EncodeJob job{};
     EncodeGuard guard{&job};
+    JpegLayout layout;
+    JpegMeta meta;
+    uint32_t imcus = 0;
+};
+
+// The MCUs of the one scan libjpeg writes for a picture of layout's size (jcmaster.c's
+// per_scan_setup): a single component's scan is not interleaved, its MCU one block (libjpeg
+// samples a single component 1x1, start_encode); the others' MCUs are the layout's.
+uint64_t mcus_in_scan(const JpegLayout &layout, const JpegMeta &meta) {
+    if (layout.components == 1)
+        return ((uint64_t(layout.width) + DCTSIZE - 1) / DCTSIZE) * ((uint64_t(layout.height) + DCTSIZE - 1) / DCTSIZE);
+    return uint64_t(layout.padded_width[0] / (uint32_t(meta.h_samp[0]) * DCTSIZE)) *
+           (layout.padded_height[0] / (uint32_t(meta.v_samp[0]) * DCTSIZE));
+}
+
+// The offset of the first marker segment before the scan's data, in a file this code wrote
+// (SOI first, no fill bytes), whose marker wanted accepts; 0 when there is none.
+template <class Wanted> size_t find_segment(const JOCTET *data, size_t size, Wanted wanted) {
+    size_t at = 2;
+    while (at + 4 <= size && data[at] == 0xFF) {
+        const int marker = data[at + 1];
+        if (wanted(marker))
+            return at;
+        if (marker == 0xDA) // SOS: the entropy-coded data follows
+            break;
+        at += 2 + (size_t(data[at + 2]) << 8 | data[at + 3]);
+    }
+    return 0;
+}
+
+// The top part's file becomes the whole: its frame header given the whole picture's height,
+// its EOI replaced by RST0, the bottom part's entropy-coded data (between its scan header and
+// its EOI), and an EOI.
+Buffer join_parts(MemoryDestination &top, const MemoryDestination &bottom, uint32_t height) {
+    const size_t frame = find_segment(top.buffer, top.size, [](int m) { return m >= 0xC0 && m <= 0xC2; });
+    const size_t scan = find_segment(bottom.buffer, bottom.size, [](int m) { return m == 0xDA; });
+    const auto ends_in_eoi = [](const MemoryDestination &d) {
+        return d.size >= 4 && d.buffer[d.size - 2] == 0xFF && d.buffer[d.size - 1] == 0xD9;
+    };
+    if (!frame || frame + 9 > top.size || !scan || !ends_in_eoi(top) || !ends_in_eoi(bottom))
+        throw std::logic_error("JpegPlaneWriter: a part's file is not as libjpeg writes it");
+    const size_t data = scan + 2 + (size_t(bottom.buffer[scan + 2]) << 8 | bottom.buffer[scan + 3]);
+    if (data > bottom.size - 2)
+        throw std::logic_error("JpegPlaneWriter: a part's file is not as libjpeg writes it");
+    top.buffer[frame + 5] = JOCTET(height >> 8);
+    top.buffer[frame + 6] = JOCTET(height & 0xFF);
+    const size_t length = bottom.size - 2 - data;
+    const size_t total = top.size + 2 + length; // EOI out, RST0 and EOI in
+    if (total > top.capacity) {
+        auto *grown = static_cast<JOCTET *>(std::realloc(top.buffer, total));
+        if (!grown)
+            throw Error(ErrorKind::OutOfMemory, "out of memory", "No memory for the JPEG output buffer.");
+        top.buffer = grown;
+        top.capacity = total;
+    }
+    JOCTET *at = top.buffer + top.size - 2;
+    *at++ = 0xFF;
+    *at++ = JOCTET(JPEG_RST0);
+    std::memcpy(at, bottom.buffer + data, length);
+    at += length;
+    *at++ = 0xFF;
+    *at++ = JOCTET(JPEG_EOI);
+    top.size = total;
+    return take_output(top);
+}
+
+// Writes a part's end (with optimised tables, its entropy coding), or throws.
+void finish_part(EncodeJob &job) {
+    const Status status = run_finish_encode(&job);
+    if (status == Status::Interrupted)
+        throw_interrupted();
+    if (status != Status::Ok)
+        throw_jpeg_error(job.err, false);
+}
+
+} // namespace
+
+struct JpegPlaneWriter::State {
     ExifOrientation exif{0};
     JpegLayout layout;
     JpegMeta meta;
+    EncodePart parts[2];
+    int part_count = 1;
+    int threads = 1;
+    HuffmanCounts counts{};          // a split file's, both parts'
     std::vector<uint8_t> buffers[4]; // one iMCU row of each component
     std::vector<JSAMPROW> rows[4];
     uint32_t imcu = 0, imcus = 0;
@@ -277,6 +369,7 @@ JpegEncoding jpeg_encoding_for(const JpegMeta &input, uint32_t width, uint32_t h
         blocks += uint64_t(layout.padded_width[c] / DCTSIZE) * (layout.padded_height[c] / DCTSIZE);
     encoding.optimize =
         optimised_tables.load(std::memory_order_relaxed) && blocks * sizeof(JBLOCK) <= kOptimizeBufferBytes;
+    encoding.split = encoding.optimize && uint64_t(width) * height >= kSplitEntropyPixels;
     return encoding;
 }
 
@@ -285,31 +378,65 @@ void use_optimised_tables(bool on) noexcept {
 }
 
 JpegPlaneWriter::JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta, int quality, bool optimize,
-                                 InterruptPoll poll)
+                                 InterruptPoll poll, bool split, int threads)
     : state_(new State) {
     State &s = *state_;
     s.layout = layout;
     s.meta = meta;
     s.exif = ExifOrientation(meta.orientation);
-    EncodeJob &job = s.job;
-    job.layout = &s.layout;
-    prepare_encode_job(job, s.meta, quality, poll, s.exif);
-    job.optimize = optimize;
+    s.threads = threads;
     for (int c = 0; c < layout.components; c++) {
         const size_t count = size_t(meta.v_samp[c]) * DCTSIZE;
         s.buffers[c].resize(size_t(layout.padded_width[c]) * count);
         s.rows[c].resize(count);
         for (size_t r = 0; r < count; r++)
             s.rows[c][r] = s.buffers[c].data() + size_t(layout.padded_width[c]) * r;
-        job.raw_rows[c] = s.rows[c].data();
     }
-    const Status status = run_start_encode(&job);
-    if (status == Status::Interrupted)
-        throw_interrupted();
-    if (status != Status::Ok)
-        throw_jpeg_error(job.err, false);
     s.imcu = 0;
     s.imcus = layout.components ? layout.padded_height[0] / (uint32_t(meta.v_samp[0]) * DCTSIZE) : 0;
+    // The parts: the top the larger half, so that the bottom has no more MCUs than the DRI.
+    int max_v = 1;
+    for (int c = 0; c < layout.components; c++)
+        max_v = std::max(max_v, meta.v_samp[c]);
+    const uint32_t top_imcus = (s.imcus + 1) / 2;
+    const uint32_t top_height = top_imcus * uint32_t(max_v) * DCTSIZE; // image rows
+    JpegLayout top_layout = layout;
+    if (split && optimize && jpeg::fast_statistics_used() && s.imcus >= 2) {
+        top_layout = jpeg_layout(layout.width, top_height, meta);
+        if (mcus_in_scan(top_layout, meta) <= 65535)
+            s.part_count = 2;
+    }
+    for (int p = 0; p < s.part_count; p++) {
+        EncodePart &part = s.parts[p];
+        part.meta = meta;
+        if (p == 1) { // its headers are not kept
+            part.meta.icc.clear();
+            part.meta.orientation = 0;
+        }
+        part.layout = s.part_count == 1 ? layout
+                      : p == 0          ? top_layout
+                                        : jpeg_layout(layout.width, layout.height - top_height, meta);
+        part.imcus = s.part_count == 1 ? s.imcus : p == 0 ? top_imcus : s.imcus - top_imcus;
+        EncodeJob &job = part.job;
+        job.layout = &part.layout;
+        prepare_encode_job(job, part.meta, quality, poll, s.exif);
+        job.optimize = optimize;
+        if (s.part_count == 2) {
+            job.counts = &s.counts;
+            job.restart_interval = p == 0 ? unsigned(mcus_in_scan(top_layout, meta)) : 0;
+        }
+        for (int c = 0; c < layout.components; c++)
+            job.raw_rows[c] = s.rows[c].data();
+        const Status status = run_start_encode(&job);
+        if (status == Status::Interrupted)
+            throw_interrupted();
+        if (status != Status::Ok)
+            throw_jpeg_error(job.err, false);
+        if (s.part_count == 2 && (!job.gathering || uint64_t(job.cinfo.MCUs_per_row) * job.cinfo.MCU_rows_in_scan !=
+                                                        mcus_in_scan(part.layout, meta)))
+            throw std::logic_error("JpegPlaneWriter: a part's scan is not as the split counts it");
+    }
+    EncodeJob &job = s.parts[0].job;
     // Both chroma components sampled alike, luma a whole factor finer (1, 2 or 4) along each axis.
     const int fx = meta.h_samp[0] / std::max(meta.h_samp[1], 1), fy = meta.v_samp[0] / std::max(meta.v_samp[1], 1);
     if (meta.components == 3 && meta.color_space == JCS_YCbCr && meta.h_samp[1] == meta.h_samp[2] &&
@@ -357,26 +484,41 @@ bool JpegPlaneWriter::done() const noexcept {
 }
 
 void JpegPlaneWriter::write() {
+    State &s = *state_;
     if (done())
         throw std::logic_error("JpegPlaneWriter: more rows written than the image has");
-    const Status status = run_write_imcu(&state_->job);
-    if (status == Status::Interrupted)
-        throw_interrupted();
-    if (status != Status::Ok)
-        throw_jpeg_error(state_->job.err, false);
-    state_->imcu++;
-}
-
-Buffer JpegPlaneWriter::finish() {
-    EncodeJob &job = state_->job;
-    if (!done())
-        throw std::logic_error("JpegPlaneWriter: finished before the last row");
-    const Status status = run_finish_encode(&job);
+    EncodeJob &job = s.parts[s.part_count == 2 && s.imcu >= s.parts[0].imcus ? 1 : 0].job;
+    const Status status = run_write_imcu(&job);
     if (status == Status::Interrupted)
         throw_interrupted();
     if (status != Status::Ok)
         throw_jpeg_error(job.err, false);
-    return take_output(job.dest);
+    s.imcu++;
+}
+
+Buffer JpegPlaneWriter::finish() {
+    State &s = *state_;
+    if (!done())
+        throw std::logic_error("JpegPlaneWriter: finished before the last row");
+    EncodeJob &top = s.parts[0].job;
+    if (s.part_count == 1) {
+        finish_part(top);
+        return take_output(top.dest);
+    }
+    EncodeJob &bottom = s.parts[1].job;
+    if (s.threads > 1) {
+        // The bottom's pass beside, where the host's poll must not be called: the top's polls.
+        bottom.poll = nullptr;
+        run_beside([&bottom] { finish_part(bottom); }, [&top] { finish_part(top); }, top.poll);
+    } else {
+        finish_part(top);
+        finish_part(bottom);
+    }
+    return join_parts(top.dest, bottom.dest, s.layout.height);
+}
+
+bool JpegPlaneWriter::split() const noexcept {
+    return state_->part_count == 2;
 }
 
 } // namespace bb

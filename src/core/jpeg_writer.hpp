@@ -12,6 +12,8 @@
 namespace bb {
 namespace jpeg {
 
+struct HuffmanCounts; // jpeg_statistics.hpp
+
 // The compressed output, in a buffer this code owns. libjpeg's own jpeg_mem_dest records a
 // reallocated buffer only when compression finishes, so after an error or an interrupt the
 // caller would free the first, already freed, buffer and leak the current one.
@@ -34,6 +36,9 @@ struct EncodeJob {
     int quality;
     bool optimize;                 // optimised Huffman tables: libjpeg buffers the image, writes it at the end
     CoefficientStore coefficients; // where, with optimize
+    HuffmanCounts *counts;         // with optimize: the counts shared by an image's parts, or null
+    bool gathering;                // the statistics are ours (gather_statistics), in counts if set
+    unsigned restart_interval;     // in MCUs, 0 for none
     InterruptPoll poll;
     bool interrupted; // the poll said so inside libjpeg (its progress monitor)
     jpeg_progress_mgr progress;
