@@ -104,21 +104,29 @@ struct NoThreads {
 
 } // namespace
 
-// Every sampling, odd and even numbers of iMCU rows, partial blocks at the edges: where there
-// are two iMCU rows or more, the parts' file has the whole file's coefficients, a DRI of the
-// top part's MCUs (the larger half) and one restart marker, a few bytes more; the same bytes
-// on one thread, two, and two with the threads taken away. With one iMCU row, the whole file.
+// Every sampling (chroma finer than luma and factors of 3 and 4 too), odd and even numbers of
+// iMCU rows, partial blocks at the edges: where there are two iMCU rows or more, the parts'
+// file has the whole file's coefficients, a DRI of the top part's MCUs (the larger half) and
+// one restart marker, a few bytes more; the same bytes on one thread, two, and two with the
+// threads taken away. With one iMCU row, the whole file.
 TEST(JpegSplitEntropy, ThePartsHoldTheWholeFilesCoefficients) {
     struct Case {
         int components, h, v;
         uint32_t width, height;
+        int chroma_h = 1, chroma_v = 1;
     };
-    const Case cases[] = {{3, 2, 2, 200, 150}, {3, 2, 2, 97, 33}, {3, 2, 2, 64, 16}, {3, 2, 1, 123, 41},
-                          {3, 1, 1, 203, 17},  {3, 1, 2, 50, 70}, {1, 1, 1, 77, 45}, {1, 1, 1, 9, 8}};
+    const Case cases[] = {{3, 2, 2, 200, 150}, {3, 2, 2, 97, 33},       {3, 2, 2, 64, 16},       {3, 2, 1, 123, 41},
+                          {3, 1, 1, 203, 17},  {3, 1, 2, 50, 70},       {3, 4, 1, 150, 30},      {3, 1, 4, 40, 130},
+                          {3, 3, 2, 77, 51},   {3, 1, 1, 90, 70, 2, 2}, {3, 2, 1, 66, 40, 1, 2}, {1, 1, 1, 77, 45},
+                          {1, 1, 1, 9, 8}};
     for (const Case &c : cases) {
-        SCOPED_TRACE(testing::Message() << c.components << " components " << c.h << "x" << c.v << ", " << c.width << "x"
-                                        << c.height);
-        const bb::JpegMeta meta = meta_of(c.components, c.h, c.v);
+        SCOPED_TRACE(testing::Message() << c.components << " components " << c.h << "x" << c.v << " (chroma "
+                                        << c.chroma_h << "x" << c.chroma_v << "), " << c.width << "x" << c.height);
+        bb::JpegMeta meta = meta_of(c.components, c.h, c.v);
+        for (int k = 1; k < c.components; k++) {
+            meta.h_samp[k] = c.chroma_h;
+            meta.v_samp[k] = c.chroma_v;
+        }
         const Written whole = write_planes(c.width, c.height, meta, false, 1);
         const Written one = write_planes(c.width, c.height, meta, true, 1);
         const Written two = write_planes(c.width, c.height, meta, true, 2);
@@ -130,8 +138,8 @@ TEST(JpegSplitEntropy, ThePartsHoldTheWholeFilesCoefficients) {
         EXPECT_FALSE(whole.split);
         EXPECT_EQ(one.file, two.file);
         EXPECT_EQ(one.file, denied.file);
-        const uint32_t mcu_w = c.components == 1 ? 8 : 8 * uint32_t(c.h),
-                       mcu_h = c.components == 1 ? 8 : 8 * uint32_t(c.v);
+        const uint32_t max_h = uint32_t(std::max(c.h, c.chroma_h)), max_v = uint32_t(std::max(c.v, c.chroma_v));
+        const uint32_t mcu_w = c.components == 1 ? 8 : 8 * max_h, mcu_h = c.components == 1 ? 8 : 8 * max_v;
         const uint32_t rows = (c.height + mcu_h - 1) / mcu_h, across = (c.width + mcu_w - 1) / mcu_w;
         ASSERT_EQ(one.split, rows >= 2);
         if (!one.split) {
