@@ -42,11 +42,7 @@ Buffer encode_jpeg(const Image &image, const JpegMeta &meta, int quality, Interr
     EncodeGuard guard{&job};
     prepare_encode_job(job, meta, quality, poll, exif);
     job.optimize = optimize;
-    const Status status = run_encode(&job);
-    if (status == Status::Interrupted)
-        throw_interrupted();
-    if (status != Status::Ok)
-        throw_jpeg_error(job.err, false);
+    check_encode(run_encode(&job), job);
     return take_output(job.dest);
 }
 

@@ -241,11 +241,7 @@ Buffer blur_jpeg_regions(const uint8_t *data, size_t size, const std::vector<Box
     EncodeGuard out_guard{&out};
     const ExifOrientation exif(meta.orientation);
     prepare_encode_job(out, meta, options.quality, options.poll, exif);
-    const Status status = run_write_coefficients(&out, &in.cinfo, arrays);
-    if (status == Status::Interrupted)
-        throw_interrupted();
-    if (status != Status::Ok)
-        throw_jpeg_error(out.err, false);
+    check_encode(run_write_coefficients(&out, &in.cinfo, arrays), out);
     return take_output(out.dest);
 }
 

@@ -194,6 +194,13 @@ Status run_write_coefficients(EncodeJob *volatile job, j_decompress_ptr source, 
     return Status::Ok;
 }
 
+void check_encode(Status status, const EncodeJob &job) {
+    if (status == Status::Interrupted)
+        throw_interrupted();
+    if (status != Status::Ok)
+        throw_jpeg_error(job.err, false);
+}
+
 void prepare_encode_job(EncodeJob &job, const JpegMeta &meta, int quality, InterruptPoll poll,
                         const ExifOrientation &exif) {
     init_error_manager(&job.err);
@@ -256,7 +263,6 @@ struct EncodePart {
     EncodeGuard guard{&job};
     JpegLayout layout;
     JpegMeta meta;
-    uint32_t imcus = 0;
 };
 
 // The MCUs of the one scan libjpeg writes for a picture of layout's size (jcmaster.c's
@@ -320,15 +326,6 @@ Buffer join_parts(MemoryDestination &top, const MemoryDestination &bottom, uint3
     return take_output(top);
 }
 
-// Writes a part's end (with optimised tables, its entropy coding), or throws.
-void finish_part(EncodeJob &job) {
-    const Status status = run_finish_encode(&job);
-    if (status == Status::Interrupted)
-        throw_interrupted();
-    if (status != Status::Ok)
-        throw_jpeg_error(job.err, false);
-}
-
 } // namespace
 
 struct JpegPlaneWriter::State {
@@ -342,6 +339,7 @@ struct JpegPlaneWriter::State {
     std::vector<uint8_t> buffers[4]; // one iMCU row of each component
     std::vector<JSAMPROW> rows[4];
     uint32_t imcu = 0, imcus = 0;
+    uint32_t bottom_from = 0; // the first iMCU row of parts[1], when there are two
     // YCbCr: luma's answer to the chroma's quantisation error (chroma_error.hpp)
     std::unique_ptr<ChromaErrorCorrection> chroma_error;
     std::vector<float> correction; // one iMCU row of luma
@@ -406,6 +404,7 @@ JpegPlaneWriter::JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta,
         if (mcus_in_scan(top_layout, meta) <= 65535)
             s.part_count = 2;
     }
+    s.bottom_from = top_imcus;
     for (int p = 0; p < s.part_count; p++) {
         EncodePart &part = s.parts[p];
         part.meta = meta;
@@ -416,7 +415,6 @@ JpegPlaneWriter::JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta,
         part.layout = s.part_count == 1 ? layout
                       : p == 0          ? top_layout
                                         : jpeg_layout(layout.width, layout.height - top_height, meta);
-        part.imcus = s.part_count == 1 ? s.imcus : p == 0 ? top_imcus : s.imcus - top_imcus;
         EncodeJob &job = part.job;
         job.layout = &part.layout;
         prepare_encode_job(job, part.meta, quality, poll, s.exif);
@@ -427,11 +425,7 @@ JpegPlaneWriter::JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta,
         }
         for (int c = 0; c < layout.components; c++)
             job.raw_rows[c] = s.rows[c].data();
-        const Status status = run_start_encode(&job);
-        if (status == Status::Interrupted)
-            throw_interrupted();
-        if (status != Status::Ok)
-            throw_jpeg_error(job.err, false);
+        check_encode(run_start_encode(&job), job);
         if (s.part_count == 2 && (!job.gathering || uint64_t(job.cinfo.MCUs_per_row) * job.cinfo.MCU_rows_in_scan !=
                                                         mcus_in_scan(part.layout, meta)))
             throw std::logic_error("JpegPlaneWriter: a part's scan is not as the split counts it");
@@ -487,12 +481,8 @@ void JpegPlaneWriter::write() {
     State &s = *state_;
     if (done())
         throw std::logic_error("JpegPlaneWriter: more rows written than the image has");
-    EncodeJob &job = s.parts[s.part_count == 2 && s.imcu >= s.parts[0].imcus ? 1 : 0].job;
-    const Status status = run_write_imcu(&job);
-    if (status == Status::Interrupted)
-        throw_interrupted();
-    if (status != Status::Ok)
-        throw_jpeg_error(job.err, false);
+    EncodeJob &job = s.parts[s.part_count == 2 && s.imcu >= s.bottom_from ? 1 : 0].job;
+    check_encode(run_write_imcu(&job), job);
     s.imcu++;
 }
 
@@ -502,17 +492,18 @@ Buffer JpegPlaneWriter::finish() {
         throw std::logic_error("JpegPlaneWriter: finished before the last row");
     EncodeJob &top = s.parts[0].job;
     if (s.part_count == 1) {
-        finish_part(top);
+        check_encode(run_finish_encode(&top), top);
         return take_output(top.dest);
     }
     EncodeJob &bottom = s.parts[1].job;
     if (s.threads > 1) {
         // The bottom's pass beside, where the host's poll must not be called: the top's polls.
         bottom.poll = nullptr;
-        run_beside([&bottom] { finish_part(bottom); }, [&top] { finish_part(top); }, top.poll);
+        run_beside([&bottom] { check_encode(run_finish_encode(&bottom), bottom); },
+                   [&top] { check_encode(run_finish_encode(&top), top); }, top.poll);
     } else {
-        finish_part(top);
-        finish_part(bottom);
+        check_encode(run_finish_encode(&top), top);
+        check_encode(run_finish_encode(&bottom), bottom);
     }
     return join_parts(top.dest, bottom.dest, s.layout.height);
 }

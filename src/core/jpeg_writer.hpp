@@ -73,6 +73,10 @@ struct EncodeGuard {
     }
 };
 
+// Throws for a run_* function's status as it happened in job: Error(Interrupted), or libjpeg's
+// error (check_decode's twin, jpeg_reader.hpp).
+void check_encode(Status status, const EncodeJob &job);
+
 // Sets up the job and its output buffer. exif must outlive the start of compression.
 void prepare_encode_job(EncodeJob &job, const JpegMeta &meta, int quality, InterruptPoll poll,
                         const ExifOrientation &exif);
