@@ -60,7 +60,7 @@ Buffer blur_jpeg(const uint8_t *data, size_t size, const ImageInfo &info, const 
     const JpegEncoding encoding = jpeg_encoding_for(input, reader.width(), reader.height(), options.sigma);
     const JpegLayout layout = jpeg_layout(reader.width(), reader.height(), encoding.meta);
     JpegPlaneWriter writer(layout, encoding.meta, options.quality, encoding.optimize, options.poll, encoding.split,
-                           options.threads);
+                           options.threads, encoding.statistics_stride);
     return stream_planes(reader, input, encoding.meta, options.sigma, writer, options.poll);
 }
 

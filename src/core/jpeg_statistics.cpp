@@ -1,5 +1,6 @@
 #include "jpeg_statistics.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -107,6 +108,9 @@ struct Gatherer {
     HuffmanCounts *counts; // own, or shared by the compressors of an image's parts
     HuffmanCounts own;
     int last_dc[MAX_COMPS_IN_SCAN];
+    uint32_t row_stride, first_row; // StatisticsRows (a plain struct, set with memset)
+    JDIMENSION row;                 // the MCU row in the scan
+    JDIMENSION mcu_in_row;          // the MCU in that row
 };
 
 Gatherer *gatherer_of(j_compress_ptr cinfo) {
@@ -115,6 +119,16 @@ Gatherer *gatherer_of(j_compress_ptr cinfo) {
 
 boolean gather_mcu(j_compress_ptr cinfo, JBLOCKROW *mcu) {
     Gatherer *g = gatherer_of(cinfo);
+    const bool counted = (g->first_row + g->row) % g->row_stride == 0;
+    if (++g->mcu_in_row == cinfo->MCUs_per_row) {
+        g->mcu_in_row = 0;
+        g->row++;
+    }
+    if (!counted) { // only the DC predictions, for the next row counted
+        for (int blkn = 0; blkn < cinfo->blocks_in_MCU; blkn++)
+            g->last_dc[cinfo->MCU_membership[blkn]] = mcu[blkn][0][0];
+        return TRUE;
+    }
     const ZigzagTables &zigzag = zigzag_tables();
     for (int blkn = 0; blkn < cinfo->blocks_in_MCU; blkn++) {
         const int ci = cinfo->MCU_membership[blkn];
@@ -129,12 +143,28 @@ boolean gather_mcu(j_compress_ptr cinfo, JBLOCKROW *mcu) {
 
 // One optimal table made from counts, into *table (allocated when the slot is empty). From a
 // copy: jpeg_gen_optimal_table works in the array it is given, and shared counts stay as they
-// are for the other compressors.
-void make_optimal_table(j_compress_ptr cinfo, JHUFF_TBL **table, const long counts[257]) {
+// are for the other compressors. With every_symbol (counts of a sample of the rows), each
+// symbol a DC or AC table of a baseline scan of 8-bit samples can be asked for counts at least
+// once: the DC's magnitude categories 0-11, the AC's end of block, run of 16 zeros, and runs
+// of 0-15 zeros before a coefficient of 1-10 bits.
+void make_optimal_table(j_compress_ptr cinfo, JHUFF_TBL **table, const long counts[257], bool ac, bool every_symbol) {
     if (!*table)
         *table = jpeg_alloc_huff_table(reinterpret_cast<j_common_ptr>(cinfo));
     long freq[257];
     std::memcpy(freq, counts, sizeof freq);
+    if (every_symbol) {
+        auto at_least_once = [&freq](int symbol) { freq[symbol] = std::max(freq[symbol], 1L); };
+        if (!ac) {
+            for (int bits = 0; bits <= kMaxCoefBits + 1; bits++)
+                at_least_once(bits);
+        } else {
+            at_least_once(0x00);
+            at_least_once(0xF0);
+            for (int run = 0; run < 16; run++)
+                for (int bits = 1; bits <= kMaxCoefBits; bits++)
+                    at_least_once((run << 4) + bits);
+        }
+    }
     jpeg_gen_optimal_table(cinfo, *table, freq);
 }
 
@@ -146,10 +176,11 @@ void finish_gathering(j_compress_ptr cinfo) {
     for (int ci = 0; ci < cinfo->comps_in_scan; ci++) {
         const jpeg_component_info *comp = cinfo->cur_comp_info[ci];
         const int dc = comp->dc_tbl_no, ac = comp->ac_tbl_no;
+        const bool sampled = g->row_stride > 1;
         if (!did_dc[dc])
-            make_optimal_table(cinfo, &cinfo->dc_huff_tbl_ptrs[dc], g->counts->dc[dc]);
+            make_optimal_table(cinfo, &cinfo->dc_huff_tbl_ptrs[dc], g->counts->dc[dc], false, sampled);
         if (!did_ac[ac])
-            make_optimal_table(cinfo, &cinfo->ac_huff_tbl_ptrs[ac], g->counts->ac[ac]);
+            make_optimal_table(cinfo, &cinfo->ac_huff_tbl_ptrs[ac], g->counts->ac[ac], true, sampled);
         did_dc[dc] = did_ac[ac] = true;
     }
     cinfo->entropy = g->libjpeg;
@@ -174,18 +205,20 @@ uint64_t nonzero_natural_fast(const JCOEF *block) noexcept {
     return nonzero_natural(block);
 }
 
-bool gather_statistics(j_compress_ptr cinfo, HuffmanCounts *shared) {
+bool gather_statistics(j_compress_ptr cinfo, HuffmanCounts *shared, StatisticsRows rows) {
     // A restart interval of the scan's MCUs or more (a part's, the DRI the whole file needs)
     // never comes: its counts are those of no interval.
     const bool restarts = cinfo->restart_interval != 0 &&
                           long(cinfo->restart_interval) < long(cinfo->MCUs_per_row) * long(cinfo->MCU_rows_in_scan);
     if (!fast_statistics.load(std::memory_order_relaxed) || !cinfo->optimize_coding || cinfo->progressive_mode ||
-        cinfo->arith_code || restarts || cinfo->restart_in_rows || !cinfo->entropy)
+        cinfo->arith_code || restarts || cinfo->restart_in_rows || !cinfo->entropy || rows.stride == 0)
         return false;
     auto *g = static_cast<Gatherer *>(
         cinfo->mem->alloc_small(reinterpret_cast<j_common_ptr>(cinfo), JPOOL_IMAGE, sizeof(Gatherer)));
     std::memset(g, 0, sizeof *g);
     g->counts = shared ? shared : &g->own;
+    g->row_stride = rows.stride;
+    g->first_row = rows.first_row;
     g->pub.start_pass = start_pass;
     g->pub.encode_mcu = gather_mcu;
     g->pub.finish_pass = finish_gathering;

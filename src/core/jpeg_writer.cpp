@@ -113,7 +113,8 @@ void start_encode(EncodeJob *job) {
     cinfo->restart_interval = job->restart_interval;
     watch_progress(job);
     jpeg_start_compress(cinfo, TRUE);
-    job->gathering = gather_statistics(cinfo, job->counts); // ours, faster than libjpeg's (jpeg_statistics.hpp)
+    // ours, faster than libjpeg's (jpeg_statistics.hpp)
+    job->gathering = gather_statistics(cinfo, job->counts, job->statistics_rows);
     write_metadata(job);
 }
 
@@ -210,6 +211,7 @@ void prepare_encode_job(EncodeJob &job, const JpegMeta &meta, int quality, Inter
     job.optimize = false;
     job.counts = nullptr;
     job.gathering = false;
+    job.statistics_rows = StatisticsRows();
     job.restart_interval = 0;
     job.poll = poll;
     job.interrupted = false;
@@ -368,6 +370,8 @@ JpegEncoding jpeg_encoding_for(const JpegMeta &input, uint32_t width, uint32_t h
     encoding.optimize =
         optimised_tables.load(std::memory_order_relaxed) && blocks * sizeof(JBLOCK) <= kOptimizeBufferBytes;
     encoding.split = encoding.optimize && uint64_t(width) * height >= kSplitEntropyPixels;
+    if (encoding.optimize && uint64_t(width) * height >= kSampledStatisticsPixels)
+        encoding.statistics_stride = kStatisticsRowStride;
     return encoding;
 }
 
@@ -376,8 +380,10 @@ void use_optimised_tables(bool on) noexcept {
 }
 
 JpegPlaneWriter::JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta, int quality, bool optimize,
-                                 InterruptPoll poll, bool split, int threads)
+                                 InterruptPoll poll, bool split, int threads, uint32_t statistics_stride)
     : state_(new State) {
+    if (statistics_stride == 0)
+        throw std::logic_error("JpegPlaneWriter: a statistics stride of 0");
     State &s = *state_;
     s.layout = layout;
     s.meta = meta;
@@ -419,6 +425,8 @@ JpegPlaneWriter::JpegPlaneWriter(const JpegLayout &layout, const JpegMeta &meta,
         job.layout = &part.layout;
         prepare_encode_job(job, part.meta, quality, poll, s.exif);
         job.optimize = optimize;
+        job.statistics_rows.stride = statistics_stride;
+        job.statistics_rows.first_row = p == 0 ? 0 : s.bottom_from;
         if (s.part_count == 2) {
             job.counts = &s.counts;
             job.restart_interval = p == 0 ? unsigned(mcus_in_scan(top_layout, meta)) : 0;

@@ -8,11 +8,10 @@
 #include "exif.hpp"
 #include "jpeg_coefficients.hpp"
 #include "jpeg_glue.hpp"
+#include "jpeg_statistics.hpp"
 
 namespace bb {
 namespace jpeg {
-
-struct HuffmanCounts; // jpeg_statistics.hpp
 
 // The compressed output, in a buffer this code owns. libjpeg's own jpeg_mem_dest records a
 // reallocated buffer only when compression finishes, so after an error or an interrupt the
@@ -34,11 +33,12 @@ struct EncodeJob {
     const Image *image;
     const JpegMeta *meta;
     int quality;
-    bool optimize;                 // optimised Huffman tables: libjpeg buffers the image, writes it at the end
-    CoefficientStore coefficients; // where, with optimize
-    HuffmanCounts *counts;         // with optimize: the counts shared by an image's parts, or null
-    bool gathering;                // the statistics are ours (gather_statistics), in counts if set
-    unsigned restart_interval;     // in MCUs, 0 for none
+    bool optimize;                  // optimised Huffman tables: libjpeg buffers the image, writes it at the end
+    CoefficientStore coefficients;  // where, with optimize
+    HuffmanCounts *counts;          // with optimize: the counts shared by an image's parts, or null
+    bool gathering;                 // the statistics are ours (gather_statistics), in counts if set
+    StatisticsRows statistics_rows; // the MCU rows they count (all, unless set)
+    unsigned restart_interval;      // in MCUs, 0 for none
     InterruptPoll poll;
     bool interrupted; // the poll said so inside libjpeg (its progress monitor)
     jpeg_progress_mgr progress;

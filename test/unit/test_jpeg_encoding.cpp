@@ -10,6 +10,7 @@
 #include "codecs.hpp"
 #include "gaussian.hpp"
 #include "helpers.hpp"
+#include "jpeg_files.hpp"
 #include "jpeg_glue.hpp"
 #include "jpeg_statistics.hpp"
 #include "pipeline.hpp"
@@ -31,29 +32,6 @@ bb::JpegMeta meta_of(int color_space, int components, int luma_h, int luma_v) {
 std::vector<uint8_t> ycbcr_jpeg(uint32_t width, uint32_t height, int luma_h, int luma_v) {
     const bb::JpegMeta meta = meta_of(JCS_YCbCr, 3, luma_h, luma_v);
     return bbtest::bytes_of(bb::encode_jpeg(bbtest::make_image(width, height, 3), meta, 90, nullptr));
-}
-
-// The Huffman tables a JPEG file defines (DHT segments before the first scan), by class and
-// id (class << 4 | id): the 16 code counts, then the symbols.
-std::map<int, std::vector<uint8_t>> huffman_tables(const std::vector<uint8_t> &file) {
-    std::map<int, std::vector<uint8_t>> tables;
-    size_t p = 2;
-    while (p + 4 <= file.size() && file[p] == 0xFF && file[p + 1] != 0xDA) {
-        const size_t length = size_t(file[p + 2]) << 8 | file[p + 3];
-        if (file[p + 1] == 0xC4) {
-            size_t q = p + 4;
-            while (q + 17 <= p + 2 + length) {
-                const int key = file[q];
-                size_t count = 0;
-                for (int i = 1; i <= 16; i++)
-                    count += file[q + size_t(i)];
-                tables[key].assign(file.begin() + long(q) + 1, file.begin() + long(q + 17 + count));
-                q += 17 + count;
-            }
-        }
-        p += 2 + length;
-    }
-    return tables;
 }
 
 // libjpeg's standard luminance DC table (ITU T.81 K.3): its code counts and symbols.
@@ -112,7 +90,7 @@ TEST(JpegEncoding, OptimisedTablesUpToTheBufferLimit) {
 
 TEST(JpegEncoding, BlurredFileHasItsOwnTablesAndChroma) {
     const std::vector<uint8_t> in = ycbcr_jpeg(96, 64, 1, 1); // 4:4:4
-    ASSERT_EQ(huffman_tables(in)[0x00], kStandardLumaDc);
+    ASSERT_EQ(bbtest::huffman_tables(in)[0x00], kStandardLumaDc);
     bb::BlurOptions options;
     options.sigma = 5.0;
     const std::vector<uint8_t> blurred = bbtest::bytes_of(bb::blur_image(in.data(), in.size(), options));
@@ -120,7 +98,7 @@ TEST(JpegEncoding, BlurredFileHasItsOwnTablesAndChroma) {
     EXPECT_EQ(out.h_samp[0], 2);
     EXPECT_EQ(out.v_samp[0], 2);
     EXPECT_EQ(out.h_samp[1], 1);
-    const auto tables = huffman_tables(blurred);
+    const auto tables = bbtest::huffman_tables(blurred);
     ASSERT_EQ(tables.size(), 4u); // DC and AC, luma and chroma
     EXPECT_NE(tables.at(0x00), kStandardLumaDc);
     // a light blur keeps 4:4:4, still with the image's own tables
@@ -128,7 +106,7 @@ TEST(JpegEncoding, BlurredFileHasItsOwnTablesAndChroma) {
     const std::vector<uint8_t> light = bbtest::bytes_of(bb::blur_image(in.data(), in.size(), options));
     EXPECT_EQ(sampling_of(light).h_samp[0], 1);
     EXPECT_EQ(sampling_of(light).v_samp[0], 1);
-    EXPECT_NE(huffman_tables(light).at(0x00), kStandardLumaDc);
+    EXPECT_NE(bbtest::huffman_tables(light).at(0x00), kStandardLumaDc);
 }
 
 // With optimised tables libjpeg writes the whole file inside jpeg_finish_compress; a cancel
@@ -254,8 +232,8 @@ TEST(JpegEncoding, TheStandardTablesOnRequestGiveTheSamePixels) {
     const std::vector<uint8_t> optimised = bbtest::bytes_of(bb::blur_image(input.data(), input.size(), options));
     bb::use_optimised_tables(false);
     const std::vector<uint8_t> standard = bbtest::bytes_of(bb::blur_image(input.data(), input.size(), options));
-    EXPECT_EQ(huffman_tables(standard).at(0x00), kStandardLumaDc);
-    EXPECT_NE(huffman_tables(optimised).at(0x00), kStandardLumaDc);
+    EXPECT_EQ(bbtest::huffman_tables(standard).at(0x00), kStandardLumaDc);
+    EXPECT_NE(bbtest::huffman_tables(optimised).at(0x00), kStandardLumaDc);
     EXPECT_GT(standard.size(), optimised.size());
     EXPECT_EQ(bbtest::libjpeg_pixels(standard, JCS_RGB), bbtest::libjpeg_pixels(optimised, JCS_RGB));
 }
@@ -305,6 +283,6 @@ TEST(JpegEncoding, OurHuffmanStatisticsMakeLibjpegsFile) {
     options.sigma = 5.0;
     const auto blurs = both([&] { return bbtest::bytes_of(bb::blur_image(input.data(), input.size(), options)); });
     EXPECT_EQ(blurs.first, blurs.second);
-    EXPECT_NE(huffman_tables(blurs.second).at(0x00), kStandardLumaDc) << "the tables are optimised";
+    EXPECT_NE(bbtest::huffman_tables(blurs.second).at(0x00), kStandardLumaDc) << "the tables are optimised";
     EXPECT_EQ(bbtest::libjpeg_pixels(blurs.second, JCS_RGB).size(), size_t(320) * 200 * 3);
 }

@@ -12,89 +12,27 @@
 
 #include "codecs.hpp"
 #include "helpers.hpp"
+#include "jpeg_files.hpp"
 #include "pipeline.hpp"
 #include "worker_thread.hpp"
 
 namespace {
 
-struct Written {
-    std::vector<uint8_t> file;
-    bool split = false;
-};
+using Written = bbtest::WrittenPlanes;
+using bbtest::read_coefficients;
+using bbtest::restart_markers;
 
-// Planes of a smooth picture with some texture, written as stream_planes writes them.
 Written write_planes(uint32_t width, uint32_t height, const bb::JpegMeta &meta, bool split, int threads,
                      bb::InterruptPoll poll = nullptr) {
-    const bb::JpegLayout layout = bb::jpeg_layout(width, height, meta);
-    bb::JpegPlaneWriter writer(layout, meta, 75, true, poll, split, threads);
-    for (uint32_t step = 0; !writer.done(); step++) {
-        for (int c = 0; c < meta.components; c++)
-            for (uint32_t r = 0; r < writer.rows_per_step(c); r++) {
-                const uint32_t y = std::min(step * writer.rows_per_step(c) + r, layout.comp_height[c] - 1);
-                for (uint32_t x = 0; x < layout.padded_width[c]; x++) {
-                    const uint32_t xx = std::min(x, layout.comp_width[c] - 1);
-                    writer.row(c, r)[x] =
-                        uint8_t((xx * 3 + y * 5 + uint32_t(c) * 70 + ((xx * 7919 + y * 104729) % 23)) % 256);
-                }
-            }
-        writer.write();
-    }
-    Written out;
-    out.split = writer.split();
-    out.file = bbtest::bytes_of(writer.finish());
-    return out;
-}
-
-// What a decoder reads of a file: every component's coefficients, the restart interval, and how
-// many warnings (a corrupt entropy-coded segment, a restart marker out of place) it gave.
-struct Read {
-    std::vector<std::vector<JCOEF>> coefficients;
-    unsigned restart_interval = 0;
-    long warnings = 0;
-};
-
-Read read_coefficients(const std::vector<uint8_t> &file) {
-    Read out;
-    jpeg_decompress_struct cinfo{};
-    jpeg_error_mgr err{};
-    cinfo.err = jpeg_std_error(&err);
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, file.data(), static_cast<unsigned long>(file.size()));
-    jpeg_read_header(&cinfo, TRUE);
-    jvirt_barray_ptr *arrays = jpeg_read_coefficients(&cinfo);
-    for (int c = 0; c < cinfo.num_components; c++) {
-        const jpeg_component_info &comp = cinfo.comp_info[c];
-        std::vector<JCOEF> all;
-        for (JDIMENSION row = 0; row < comp.height_in_blocks; row++) {
-            JBLOCKARRAY blocks =
-                (*cinfo.mem->access_virt_barray)(reinterpret_cast<j_common_ptr>(&cinfo), arrays[c], row, 1, FALSE);
-            all.insert(all.end(), &blocks[0][0][0], &blocks[0][0][0] + comp.width_in_blocks * DCTSIZE2);
-        }
-        out.coefficients.push_back(std::move(all));
-    }
-    out.restart_interval = cinfo.restart_interval;
-    jpeg_finish_decompress(&cinfo);
-    out.warnings = err.num_warnings;
-    jpeg_destroy_decompress(&cinfo);
-    return out;
-}
-
-// The restart markers (0xFF 0xD0-0xD7) in a file: in entropy-coded data a 0xFF byte is always
-// followed by 0x00, so each of these is a marker.
-int restart_markers(const std::vector<uint8_t> &file) {
-    int count = 0;
-    for (size_t i = 0; i + 1 < file.size(); i++)
-        count += file[i] == 0xFF && file[i + 1] >= 0xD0 && file[i + 1] <= 0xD7;
-    return count;
+    bbtest::PlaneWriting how;
+    how.split = split;
+    how.threads = threads;
+    how.poll = poll;
+    return bbtest::write_planes(width, height, meta, how);
 }
 
 bb::JpegMeta meta_of(int components, int luma_h, int luma_v) {
-    bb::JpegMeta meta;
-    meta.components = components;
-    meta.color_space = components == 1 ? JCS_GRAYSCALE : JCS_YCbCr;
-    meta.h_samp[0] = luma_h;
-    meta.v_samp[0] = luma_v;
-    return meta;
+    return bbtest::planes_meta(components, luma_h, luma_v);
 }
 
 struct NoThreads {
@@ -146,7 +84,7 @@ TEST(JpegSplitEntropy, ThePartsHoldTheWholeFilesCoefficients) {
             EXPECT_EQ(one.file, whole.file);
             continue;
         }
-        const Read parts = read_coefficients(one.file), reference = read_coefficients(whole.file);
+        const bbtest::ReadCoefficients parts = read_coefficients(one.file), reference = read_coefficients(whole.file);
         EXPECT_EQ(parts.warnings, 0);
         EXPECT_EQ(parts.coefficients, reference.coefficients);
         EXPECT_EQ(parts.restart_interval, (rows + 1) / 2 * across);
@@ -200,7 +138,7 @@ TEST(JpegSplitEntropy, BlurredPhotosOfAMegapixelAreWrittenInTwoParts) {
         options.threads = 2;
         const std::vector<uint8_t> two = bbtest::bytes_of(bb::blur_image(input.data(), input.size(), options));
         EXPECT_EQ(one, two) << width;
-        const Read read = read_coefficients(one);
+        const bbtest::ReadCoefficients read = read_coefficients(one);
         EXPECT_EQ(read.warnings, 0);
         const bool split = uint64_t(width) * height >= bb::kSplitEntropyPixels;
         EXPECT_EQ(read.restart_interval, split ? 26u * (width / 16) : 0u) << width; // 52 MCU rows of 16
