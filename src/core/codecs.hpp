@@ -133,7 +133,7 @@ JpegLayout jpeg_layout(uint32_t width, uint32_t height, const JpegMeta &meta);
 //    bytea_blur.threads, so that the file is the same bytes at 1 and 2.
 //  - with optimised tables, from kSampledStatisticsPixels on, the tables made from the
 //    symbols of one iMCU row in kStatisticsRowStride, every symbol given a code
-//    (jpeg_statistics.hpp: StatisticsRows): 0.1-0.6 % more bytes on the benchmark's photos,
+//    (jpeg_statistics.hpp: StatisticsRows): 0.05-0.44 % more bytes on the benchmark's photos,
 //    and three quarters of the counting, which ran on the thread that writes, saved.
 constexpr double kChroma420Sigma = 2.0;
 constexpr size_t kOptimizeBufferBytes = size_t(64) << 20;

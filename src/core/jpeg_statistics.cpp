@@ -173,10 +173,10 @@ void make_optimal_table(j_compress_ptr cinfo, JHUFF_TBL **table, const long coun
 void finish_gathering(j_compress_ptr cinfo) {
     Gatherer *g = gatherer_of(cinfo);
     bool did_dc[NUM_HUFF_TBLS] = {}, did_ac[NUM_HUFF_TBLS] = {};
+    const bool sampled = g->row_stride > 1;
     for (int ci = 0; ci < cinfo->comps_in_scan; ci++) {
         const jpeg_component_info *comp = cinfo->cur_comp_info[ci];
         const int dc = comp->dc_tbl_no, ac = comp->ac_tbl_no;
-        const bool sampled = g->row_stride > 1;
         if (!did_dc[dc])
             make_optimal_table(cinfo, &cinfo->dc_huff_tbl_ptrs[dc], g->counts->dc[dc], false, sampled);
         if (!did_ac[ac])
