@@ -111,7 +111,12 @@ struct Gatherer {
     uint32_t row_stride, first_row; // StatisticsRows (a plain struct, set with memset)
     JDIMENSION row;                 // the MCU row in the scan
     JDIMENSION mcu_in_row;          // the MCU in that row
+    bool counting;                  // whether that row is counted: set once a row
 };
+
+bool counted_row(const Gatherer &g) {
+    return (g.first_row + g.row) % g.row_stride == 0;
+}
 
 Gatherer *gatherer_of(j_compress_ptr cinfo) {
     return reinterpret_cast<Gatherer *>(cinfo->entropy);
@@ -119,10 +124,11 @@ Gatherer *gatherer_of(j_compress_ptr cinfo) {
 
 boolean gather_mcu(j_compress_ptr cinfo, JBLOCKROW *mcu) {
     Gatherer *g = gatherer_of(cinfo);
-    const bool counted = (g->first_row + g->row) % g->row_stride == 0;
+    const bool counted = g->counting;
     if (++g->mcu_in_row == cinfo->MCUs_per_row) {
         g->mcu_in_row = 0;
         g->row++;
+        g->counting = counted_row(*g);
     }
     if (!counted) { // only the DC predictions, for the next row counted
         for (int blkn = 0; blkn < cinfo->blocks_in_MCU; blkn++)
@@ -219,6 +225,7 @@ bool gather_statistics(j_compress_ptr cinfo, HuffmanCounts *shared, StatisticsRo
     g->counts = shared ? shared : &g->own;
     g->row_stride = rows.stride;
     g->first_row = rows.first_row;
+    g->counting = counted_row(*g);
     g->pub.start_pass = start_pass;
     g->pub.encode_mcu = gather_mcu;
     g->pub.finish_pass = finish_gathering;
