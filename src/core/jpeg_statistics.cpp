@@ -13,10 +13,6 @@
 
 #include "jpeg_glue.hpp"
 
-// libjpeg-turbo's own, exported but declared only in its jchuff.h: Huffman code lengths from
-// symbol frequencies (JPEG K.2), as its finish_pass_gather calls it.
-extern "C" void jpeg_gen_optimal_table(j_compress_ptr cinfo, JHUFF_TBL *htbl, long freq[]);
-
 namespace bb {
 namespace jpeg {
 namespace {
@@ -147,9 +143,90 @@ boolean gather_mcu(j_compress_ptr cinfo, JBLOCKROW *mcu) {
     return TRUE;
 }
 
-// One optimal table made from counts, into *table (allocated when the slot is empty). From a
-// copy: jpeg_gen_optimal_table works in the array it is given, and shared counts stay as they
-// are for the other compressors. With every_symbol (counts of a sample of the rows), each
+// K.2's merging order: the smaller count first, and of equal counts the larger symbol.
+struct MergeOrder {
+    const long *count;
+    bool operator()(int a, int b) const noexcept { // a after b: a min-heap under std's max-heap
+        return count[a] > count[b] || (count[a] == count[b] && a < b);
+    }
+};
+
+constexpr int kMaxCodeLength = 32; // longest code K.2's merging may give before limiting
+
+} // namespace
+
+bool optimal_huffman_table(const long counts[257], uint8_t bits[17], uint8_t values[256]) noexcept {
+    long count[257];
+    int length[257] = {}, next[257], heap[257], in_heap = 0;
+    for (int s = 0; s < 257; s++) {
+        count[s] = s == 256 ? 1 : counts[s];
+        next[s] = -1;
+        if (count[s] > 0)
+            heap[in_heap++] = s;
+    }
+    const MergeOrder order{count};
+    std::make_heap(heap, heap + in_heap, order);
+    // Huffman's merging: each subtree a chain of its symbols (next), each symbol's code one bit
+    // longer for every merge of its subtree; the merged subtree goes on under its first symbol.
+    while (in_heap > 1) {
+        std::pop_heap(heap, heap + in_heap--, order);
+        const int first = heap[in_heap];
+        std::pop_heap(heap, heap + in_heap--, order);
+        const int second = heap[in_heap];
+        count[first] += count[second];
+        int s = first;
+        for (;; s = next[s]) {
+            length[s]++;
+            if (next[s] < 0)
+                break;
+        }
+        next[s] = second;
+        for (s = second; s >= 0; s = next[s])
+            length[s]++;
+        heap[in_heap++] = first;
+        std::push_heap(heap, heap + in_heap, order);
+    }
+    int of_length[kMaxCodeLength + 1] = {};
+    for (int s = 0; s < 257; s++) {
+        if (length[s] > kMaxCodeLength)
+            return false;
+        if (count[s] > 0)
+            of_length[length[s]]++;
+    }
+    // The symbols in order of their length before the limiting, then of their value: K.2's
+    // order, which keeps the codes a prefix code after it (the pseudo-symbol 256 is last).
+    int n = 0;
+    for (int l = 1; l <= kMaxCodeLength; l++)
+        for (int s = 0; s < 256; s++)
+            if (length[s] == l && count[s] > 0)
+                values[n++] = uint8_t(s);
+    // K.2's limiting to 16 bits: two codes of the longest length become one a bit shorter, and
+    // a code of the next shorter length in use becomes the prefix of two a bit longer than it.
+    for (int l = kMaxCodeLength; l > 16; l--)
+        while (of_length[l] > 0) {
+            int j = l - 2;
+            while (of_length[j] == 0)
+                j--;
+            of_length[l] -= 2;
+            of_length[l - 1]++;
+            of_length[j + 1] += 2;
+            of_length[j]--;
+        }
+    int longest = 16;
+    while (of_length[longest] == 0)
+        longest--;
+    of_length[longest]--; // the pseudo-symbol's code
+    bits[0] = 0;
+    for (int l = 1; l <= 16; l++)
+        bits[l] = uint8_t(of_length[l]);
+    return true;
+}
+
+namespace {
+
+// One optimal table made from counts, into *table (allocated when the slot is empty), as
+// libjpeg's jpeg_gen_optimal_table would make it (optimal_huffman_table). From a copy, so that
+// shared counts stay as they are for the other compressors. With every_symbol (counts of a sample of the rows), each
 // symbol a DC or AC table of a baseline scan of 8-bit samples can be asked for counts at least
 // once: the DC's magnitude categories 0-11, the AC's end of block, run of 16 zeros, and runs
 // of 0-15 zeros before a coefficient of 1-10 bits.
@@ -171,7 +248,9 @@ void make_optimal_table(j_compress_ptr cinfo, JHUFF_TBL **table, const long coun
                     at_least_once((run << 4) + bits);
         }
     }
-    jpeg_gen_optimal_table(cinfo, *table, freq);
+    if (!optimal_huffman_table(freq, (*table)->bits, (*table)->huffval))
+        ERREXIT(cinfo, JERR_HUFF_CLEN_OVERFLOW);
+    (*table)->sent_table = FALSE;
 }
 
 // finish_pass_gather (jchuff.c): each table the scan uses made once from its counts; then

@@ -52,6 +52,21 @@ struct StatisticsRows {
 // default); compressors that share counts must share the stride.
 bool gather_statistics(j_compress_ptr cinfo, HuffmanCounts *shared = nullptr, StatisticsRows rows = {});
 
+// The optimal Huffman table for a symbol's counts (JPEG K.2), as libjpeg-turbo's
+// jpeg_gen_optimal_table makes it: the same code lengths, the same order of the symbols. Ours
+// merges the two least frequent subtrees from a heap where libjpeg finds them by a scan of all
+// 257 counts for every merge: with every symbol a baseline AC table can hold counted (a sampled
+// count, StatisticsRows) that scan was 2 % of a 4 MP photo's blur at one thread (`perf`). Ties
+// go to the larger symbol, as libjpeg breaks them, so the tables are libjpeg's bit for bit
+// (test_huffman_table.cpp) for counts summing to less than 10^9, which libjpeg's scan takes
+// for its sentinel (a writer's arrays, at most kOptimizeBufferBytes, hold some 33 million).
+// counts: 256 symbols (the 257th is ignored: a pseudo-symbol of count 1 keeps every real code
+// from being all ones). bits[1..16]: the number of codes of each length, bits[0] 0; values: the
+// symbols in order of code length, then of symbol. False when a code would be longer than 32
+// bits before K.2's limiting to 16, where libjpeg fails with JERR_HUFF_CLEN_OVERFLOW (counts
+// that grow like Fibonacci numbers, to some 9 million).
+bool optimal_huffman_table(const long counts[257], uint8_t bits[17], uint8_t values[256]) noexcept;
+
 // A block's nonzero coefficients, a bit each in natural order: the way the counter finds them
 // (SSE2 where there is, else the portable loop) and the portable loop itself, which the
 // tests hold it to.
