@@ -147,7 +147,9 @@ boolean gather_mcu(j_compress_ptr cinfo, JBLOCKROW *mcu) {
 struct MergeOrder {
     const long *count;
     bool operator()(int a, int b) const noexcept { // a after b: a min-heap under std's max-heap
-        return count[a] > count[b] || (count[a] == count[b] && a < b);
+        if (count[a] != count[b])
+            return count[a] > count[b];
+        return a < b;
     }
 };
 
