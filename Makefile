@@ -62,7 +62,7 @@ unittest-sanitize: test/unit/run_unit_tests_sanitized
 # pairs under ThreadSanitizer (clang's: GCC 12's does not start on this kernel). libjpeg itself is not instrumented; our
 # hand-offs are.
 TSAN_CXX ?= clang++
-THREAD_TESTS = test/unit/test_jpeg_threads.cpp test/unit/test_jpeg_split_entropy.cpp test/unit/test_jpeg_sampled_statistics.cpp test/unit/test_png_threads.cpp
+THREAD_TESTS = test/unit/test_large_memory.cpp test/unit/test_jpeg_threads.cpp test/unit/test_jpeg_split_entropy.cpp test/unit/test_jpeg_sampled_statistics.cpp test/unit/test_png_threads.cpp
 test/unit/run_thread_tests_tsan: $(CORE_SRCS) $(THREAD_TESTS) $(wildcard src/core/*.hpp test/unit/*.hpp)
 	$(TSAN_CXX) -std=c++17 -O1 -g -fsanitize=thread -Wno-unused-command-line-argument -Isrc/core -o $@ $(CORE_SRCS) $(THREAD_TESTS) -lgtest -lgtest_main -pthread -ljpeg -lpng -lwebp -lwebpdemux -lwebpmux -lavif -ldeflate -lz
 

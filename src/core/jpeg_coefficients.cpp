@@ -34,11 +34,12 @@ CoefficientStore &store_of(j_common_ptr cinfo) noexcept {
     std::abort(); // error_exit does not return
 }
 
-jvirt_barray_ptr request_arrays(j_common_ptr cinfo, int pool_id, boolean, JDIMENSION blocks_per_row,
+jvirt_barray_ptr request_arrays(j_common_ptr cinfo, int pool_id, boolean pre_zero, JDIMENSION blocks_per_row,
                                 JDIMENSION row_count, JDIMENSION max_access) {
     if (pool_id != JPOOL_IMAGE)
         fail(cinfo, JERR_BAD_POOL_ID);
     CoefficientStore &store = store_of(cinfo);
+    store.zeroed = store.zeroed || pre_zero;
     auto *array =
         static_cast<jvirt_barray_ptr>((*cinfo->mem->alloc_small)(cinfo, JPOOL_IMAGE, sizeof(jvirt_barray_control)));
     *array = jvirt_barray_control{nullptr, blocks_per_row, row_count, max_access, store.arrays};
@@ -60,8 +61,9 @@ void borrow_arrays(j_common_ptr cinfo, CoefficientStore &store) {
         fail(cinfo, JERR_BAD_VIRTUAL_ACCESS);
 }
 
-// All the arrays in one piece of zeroed memory (libjpeg asks for them zeroed or does not
-// care), each row's pointer in libjpeg's image pool.
+// All the arrays in one piece of memory, zeroed if libjpeg asked for any of them zeroed, else
+// perhaps an earlier call's (CoefficientStore::zeroed); each row's pointer in libjpeg's image
+// pool.
 void realize_arrays(j_common_ptr cinfo) {
     CoefficientStore &store = store_of(cinfo);
     (*store.libjpeg.realize_virt_arrays)(cinfo); // the sample arrays, which are libjpeg's
@@ -78,7 +80,7 @@ void realize_arrays(j_common_ptr cinfo) {
             fail(cinfo, JERR_OUT_OF_MEMORY);
         bytes += row_bytes * a->row_count;
     }
-    store.memory = allocate_large(bytes);
+    store.memory = allocate_large(bytes, store.zeroed ? LargeFill::Zeroed : LargeFill::Any);
     if (!store.memory)
         fail(cinfo, JERR_OUT_OF_MEMORY);
     store.bytes = bytes;
@@ -113,7 +115,7 @@ void free_pool(j_common_ptr cinfo, int pool_id) {
 void use_coefficient_store(j_common_ptr cinfo, CoefficientStore *store, const CoefficientStore *lender) noexcept {
     reinterpret_cast<ErrorManager *>(cinfo->err)->coefficients = store;
     jpeg_memory_mgr *mem = cinfo->mem;
-    *store = CoefficientStore{*mem, nullptr, nullptr, 0, lender};
+    *store = CoefficientStore{*mem, nullptr, nullptr, 0, lender, false};
     mem->request_virt_barray = request_arrays;
     mem->realize_virt_arrays = realize_arrays;
     mem->access_virt_barray = access_array;

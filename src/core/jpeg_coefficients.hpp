@@ -28,6 +28,10 @@ struct CoefficientStore {
     // A second decoder of the same file (jpeg_scan_split.hpp) borrows the arrays of the
     // first, realized before it, instead of allocating its own.
     const CoefficientStore *lender;
+    // Whether an array was requested zeroed: a decoder's are (its scans add to them), an
+    // encoder's not (it writes every block, the padding too, before it reads one), so an
+    // encoder's memory may be recycled (LargeFill::Any, large_memory.hpp).
+    bool zeroed;
 };
 
 // Makes cinfo keep its coefficient arrays in store, or in lender's when lender is given;
