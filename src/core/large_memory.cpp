@@ -43,18 +43,28 @@ class RecycledLock {
     RecycledLock &operator=(const RecycledLock &) = delete;
 };
 
+// Takes the kept mapping at i out of the list; the lock held.
+Recycled remove_recycled(int i) noexcept {
+    const Recycled taken = recycled[i];
+    recycled_total -= taken.size;
+    for (int j = i + 1; j < recycled_count; j++)
+        recycled[j - 1] = recycled[j];
+    recycled_count--;
+    return taken;
+}
+
+// Gives mappings taken out of the list back to the system, once the lock is released.
+void unmap_all(const Recycled *mappings, int count) noexcept {
+    for (int i = 0; i < count; i++)
+        munmap(mappings[i].at, mappings[i].size);
+}
+
 // Takes the kept mapping of size out of the list, or returns nullptr.
 void *take_recycled(size_t size) noexcept {
     RecycledLock lock;
     for (int i = 0; i < recycled_count; i++)
-        if (recycled[i].size == size) {
-            void *at = recycled[i].at;
-            recycled_total -= size;
-            for (int j = i + 1; j < recycled_count; j++)
-                recycled[j - 1] = recycled[j];
-            recycled_count--;
-            return at;
-        }
+        if (recycled[i].size == size)
+            return remove_recycled(i).at;
     return nullptr;
 }
 
@@ -68,18 +78,12 @@ bool keep_recycled(void *at, size_t size) noexcept {
     int outs = 0;
     {
         RecycledLock lock;
-        while (recycled_count > 0 && (recycled_count == kRecycledMappings || recycled_total + size > kRecycledBytes)) {
-            out[outs++] = recycled[0];
-            recycled_total -= recycled[0].size;
-            for (int j = 1; j < recycled_count; j++)
-                recycled[j - 1] = recycled[j];
-            recycled_count--;
-        }
+        while (recycled_count > 0 && (recycled_count == kRecycledMappings || recycled_total + size > kRecycledBytes))
+            out[outs++] = remove_recycled(0);
         recycled[recycled_count++] = Recycled{at, size};
         recycled_total += size;
     }
-    for (int i = 0; i < outs; i++)
-        munmap(out[i].at, out[i].size);
+    unmap_all(out, outs);
     return true;
 #else
     (void)at;
@@ -132,13 +136,10 @@ void release_recycled_memory() noexcept {
     int outs = 0;
     {
         RecycledLock lock;
-        for (int i = 0; i < recycled_count; i++)
-            out[outs++] = recycled[i];
-        recycled_count = 0;
-        recycled_total = 0;
+        while (recycled_count > 0)
+            out[outs++] = remove_recycled(0);
     }
-    for (int i = 0; i < outs; i++)
-        munmap(out[i].at, out[i].size);
+    unmap_all(out, outs);
 }
 
 void scribble_recycled_memory(unsigned char byte) noexcept {
